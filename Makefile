@@ -1,0 +1,61 @@
+# Two commands do all the set-up on a fresh clone: `make run` and `make test`.
+# Everything installs from the hashed lock files in requirements/ into .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
+export FLASK_APP := authdemo
+
+.PHONY: run test lint format typecheck bench serve screenshots chromium clean lock
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.main: requirements/main.lock pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes -r requirements/main.lock
+	$(PIP) install --no-deps -e .
+	@touch $@
+
+$(VENV)/.dev: requirements/dev.lock pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes -r requirements/dev.lock
+	$(PIP) install --no-deps -e .
+	@touch $@ $(VENV)/.main
+
+## run: install, create/migrate the SQLite database under instance/, serve on http://localhost:5000
+run: $(VENV)/.main
+	$(BIN)/flask db upgrade
+	$(BIN)/flask run --host localhost --port 5000
+
+## test: install test extras, install Debian's Chromium if missing, run the whole suite
+test: $(VENV)/.dev chromium
+	$(BIN)/python -m pytest
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the end-to-end tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	fi
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## lock: re-resolve the lock files (needs network access to PyPI)
+lock:
+	$(PIP) install uv
+	$(BIN)/uv pip compile pyproject.toml -q --python-version 3.11 --generate-hashes -o requirements/main.lock
+	$(BIN)/uv pip compile pyproject.toml -q --python-version 3.11 --generate-hashes \
+	  --extra test --extra dev --extra postgres --extra redis -o requirements/dev.lock

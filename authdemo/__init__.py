@@ -1,0 +1,81 @@
+"""authdemo: privacy-by-design passkey sign-in for Flask.
+
+``create_app`` wires configuration, extensions, blueprints, error handlers and commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from authdemo.clock import Clock, SystemClock
+from authdemo.config import flask_config, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    """Build the app. ``config`` overrides ``AUTHDEMO_*`` environment settings (tests)."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    settings = load_settings(config, instance_path=app.instance_path)
+    app.config.update(flask_config(settings))
+    app.extensions["authdemo.settings"] = settings
+    app.extensions["authdemo.clock"] = clock or SystemClock()
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from authdemo.extensions import csrf, db, limiter, login_manager
+    from authdemo.security_headers import register_security_headers
+
+    settings = app.extensions["authdemo.settings"]
+    db.init_app(app, settings.DATABASE_URL, sqlite_synchronous=settings.SQLITE_SYNCHRONOUS)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "sessions.signin"
+    login_manager.login_message = "Please sign in to continue."
+    # Server-side session records replace Flask-Login's IP/user-agent fingerprinting.
+    login_manager.session_protection = None
+    import authdemo.sessions.auth  # noqa: F401 - registers the user loader
+
+    register_security_headers(app)
+
+    @app.context_processor
+    def _page_context() -> dict[str, Any]:
+        return {"settings": settings}
+
+
+def register_blueprints(app: Flask) -> None:
+    from authdemo.accounts.routes import bp as accounts_bp
+    from authdemo.main.routes import bp as main_bp
+    from authdemo.passkeys.routes import bp as passkeys_bp
+    from authdemo.sessions.routes import bp as sessions_bp
+
+    for bp in (main_bp, accounts_bp, sessions_bp, passkeys_bp):
+        app.register_blueprint(bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from authdemo.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from authdemo.cli import register_commands as register
+
+    register(app)

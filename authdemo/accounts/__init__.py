@@ -1,0 +1,1 @@
+"""Accounts: usernames and the sign-up flow's entry page."""

@@ -1,0 +1,53 @@
+"""Sign-up pages: choose a username, then choose how to sign in (passkey opt-in)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask import session as cookie
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from authdemo import current
+from authdemo.accounts.usernames import normalise_display_name, normalise_username
+from authdemo.errors import InvalidInput
+from authdemo.extensions import db, limiter
+from authdemo.passkeys.routes import SIGNUP_KEY
+from authdemo.passkeys.service import username_taken
+
+bp = Blueprint("accounts", __name__)
+
+
+def _signup_limit() -> str:
+    return current.settings().RATELIMIT_SIGNUP
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
+def signup() -> str | Response | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.account"))
+    if request.method == "GET":
+        return render_template("signup.html", form={}, error=None)
+    form = {
+        "username": request.form.get("username", ""),
+        "display_name": request.form.get("display_name", ""),
+    }
+    try:
+        username = normalise_username(form["username"])
+        display_name = normalise_display_name(form["display_name"])
+    except InvalidInput as error:
+        return render_template("signup.html", form=form, error=error), 400
+    if username_taken(db.session, username):
+        taken = InvalidInput("That username is taken. Please choose another.", field="username")
+        return render_template("signup.html", form=form, error=taken), 409
+    cookie[SIGNUP_KEY] = {"username": username, "display_name": display_name}
+    return redirect(url_for("accounts.choose_method"))
+
+
+@bp.get("/signup/how")
+def choose_method() -> str | Response:
+    """The opt-in screen: a passkey, or the equally good password + code alternative."""
+    pending = cookie.get(SIGNUP_KEY)
+    if not isinstance(pending, dict):
+        return redirect(url_for("accounts.signup"))
+    return render_template("signup_how.html", username=pending.get("username"))

@@ -1,0 +1,68 @@
+"""Username rules: normalised, length-limited and confusable-safe by construction.
+
+NFKC folds compatibility forms (full-width "jo", U+FF4A U+FF4F, becomes "jo"), casefold
+makes "Jo" and "jo" one name, and the allowed alphabet after that is ASCII letters,
+digits, ".", "_" and "-". Letters from other scripts are refused rather than risk
+look-alikes such as Cyrillic U+0430 for Latin "a" (Unicode UTS #39). People's names in
+any script belong in the optional display name, which is never used to identify anyone.
+See docs/decisions/0004-usernames.md.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from authdemo.errors import InvalidInput
+from authdemo.models.user import DISPLAY_NAME_MAX, USERNAME_MAX
+
+USERNAME_MIN = 3
+_ALLOWED = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?")
+#: Raw input longer than this is refused before normalisation does any work.
+_RAW_MAX = 256
+
+
+def normalise_username(raw: object) -> str:
+    """Return the canonical username or raise InvalidInput saying what is wrong."""
+    if not isinstance(raw, str):
+        raise InvalidInput("Please enter a username.", field="username")
+    if len(raw) > _RAW_MAX:
+        raise InvalidInput(f"A username has at most {USERNAME_MAX} characters.", field="username")
+    name = unicodedata.normalize("NFKC", raw).casefold().strip()
+    if not name:
+        raise InvalidInput("Please enter a username.", field="username")
+    if len(name) < USERNAME_MIN or len(name) > USERNAME_MAX:
+        raise InvalidInput(
+            f"A username has {USERNAME_MIN} to {USERNAME_MAX} characters.", field="username"
+        )
+    if not _ALLOWED.fullmatch(name):
+        raise InvalidInput(
+            "A username may use the letters a-z, digits, and . _ - inside it. "
+            "Your name in any script can go in the display name.",
+            field="username",
+        )
+    return name
+
+
+def normalise_display_name(raw: object) -> str | None:
+    """Any script is welcome; control and format characters are not (no spoofed text)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise InvalidInput("The display name must be text.", field="display_name")
+    if len(raw) > _RAW_MAX:
+        raise InvalidInput(
+            f"A display name has at most {DISPLAY_NAME_MAX} characters.", field="display_name"
+        )
+    name = " ".join(unicodedata.normalize("NFKC", raw).split())
+    if not name:
+        return None
+    if len(name) > DISPLAY_NAME_MAX:
+        raise InvalidInput(
+            f"A display name has at most {DISPLAY_NAME_MAX} characters.", field="display_name"
+        )
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} for ch in name):
+        raise InvalidInput(
+            "The display name contains characters that can't be shown.", field="display_name"
+        )
+    return name

@@ -1,0 +1,269 @@
+"""Typed settings read from ``AUTHDEMO_*`` environment variables.
+
+Every switch, timeout, limit and retention period lives here with a safe default, so the
+privacy manifest and the compliance documents can be generated from what actually runs.
+Production mode refuses to start on unsafe values (fail fast, never fall back to a
+development secret).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "AUTHDEMO_"
+
+#: COSE algorithm identifiers offered at registration (ES256, EdDSA, RS256).
+DEFAULT_ALGORITHMS = (-7, -8, -257)
+
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or malformed; the message says which setting and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the app can be told. Field names are the env var names minus the prefix."""
+
+    ENV: str = "development"  # "development" | "production" | "testing"
+    SECRET_KEY: str = ""
+    #: 32-byte key (base64url) for secrets at rest (TOTP seeds) and keyed HMACs.
+    DATA_KEY: str = ""
+    #: Older data keys still accepted for decryption during key rotation (comma-separated).
+    DATA_KEY_PREVIOUS: str = ""
+    DATABASE_URL: str = ""
+    #: SQLite only: "FULL" makes every commit durable on power loss; "NORMAL" in WAL mode
+    #: is durable on application crash only. See docs/decisions/0006-sqlite-durability.md.
+    SQLITE_SYNCHRONOUS: str = "FULL"
+
+    RP_ID: str = "localhost"
+    RP_NAME: str = "authdemo"
+    ORIGIN: str = "http://localhost:5000"
+    ALGORITHMS: tuple[int, ...] = DEFAULT_ALGORITHMS
+    CEREMONY_TIMEOUT_SECONDS: int = 300
+    MAX_REQUEST_BYTES: int = 64 * 1024
+
+    #: NIST SP 800-63B-4 §2.2.3 (AAL2): re-authenticate at least every 24 h and after at
+    #: most 1 h of inactivity. Our defaults are stricter.
+    SESSION_IDLE_SECONDS: int = 30 * 60
+    SESSION_ABSOLUTE_SECONDS: int = 12 * 60 * 60
+    STEP_UP_SECONDS: int = 5 * 60
+
+    AUDIT_RETENTION_DAYS: int = 90
+
+    RATELIMIT_STORAGE_URI: str = "memory://"
+    RATELIMIT_ENABLED: bool = True
+    RATELIMIT_CEREMONY: str = "30 per minute; 300 per hour"
+    RATELIMIT_SIGNUP: str = "10 per minute; 100 per hour"
+
+    #: Serve the session cookie as ``__Host-authdemo`` with ``Secure``. On by default in
+    #: production; a plain name on http://localhost in development.
+    SECURE_COOKIES: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.ENV == "production"
+
+    @property
+    def data_key_bytes(self) -> bytes:
+        return _decode_key(self.DATA_KEY, "DATA_KEY")
+
+    @property
+    def previous_data_keys(self) -> tuple[bytes, ...]:
+        return tuple(
+            _decode_key(k.strip(), "DATA_KEY_PREVIOUS")
+            for k in self.DATA_KEY_PREVIOUS.split(",")
+            if k.strip()
+        )
+
+    def public_view(self) -> dict[str, Any]:
+        """The settings without secrets: safe to show in the privacy manifest."""
+        hidden = {"SECRET_KEY", "DATA_KEY", "DATA_KEY_PREVIOUS", "DATABASE_URL"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
+
+
+def _decode_key(value: str, name: str) -> bytes:
+    import base64
+
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be base64url") from exc
+    if len(raw) != 32:
+        raise ConfigError(f"{ENV_PREFIX}{name} must decode to exactly 32 bytes")
+    return raw
+
+
+def _coerce(name: str, raw: object, target: Any) -> Any:
+    """Convert an env string (or a test override) to the field's declared type."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        if target == "bool":
+            lowered = raw.strip().lower()
+            if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(raw)
+            return lowered in {"1", "true", "yes", "on"}
+        if target == "int":
+            return int(raw)
+        if target == "tuple[int, ...]":
+            return tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}{name} has an invalid value {raw!r}") from exc
+    return raw
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    instance_path: str | os.PathLike[str] | None = None,
+) -> Settings:
+    """Build settings from the environment, then ``overrides`` (used by tests), then validate."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    known = {f.name: f.type for f in fields(Settings)}
+    for name, type_name in known.items():
+        if ENV_PREFIX + name in environ:
+            values[name] = _coerce(name, environ[ENV_PREFIX + name], type_name)
+    for name, value in (overrides or {}).items():
+        if name not in known:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = _coerce(name, value, known[name])
+
+    settings = Settings(**values)
+    if settings.ENV not in {"development", "production", "testing"}:
+        raise ConfigError(f"{ENV_PREFIX}ENV must be development, production or testing")
+    if settings.is_production:
+        settings = dataclasses.replace(settings, SECURE_COOKIES=True)
+        validate_production(settings)
+    else:
+        settings = _fill_development_defaults(settings, instance_path)
+    validate_common(settings)
+    return settings
+
+
+def _fill_development_defaults(settings: Settings, instance_path: Any) -> Settings:
+    """Development gets secrets generated once into ``instance/`` (never a shared constant)."""
+    updates: dict[str, Any] = {}
+    if instance_path is not None:
+        folder = Path(instance_path)
+        if not settings.DATABASE_URL:
+            updates["DATABASE_URL"] = f"sqlite:///{folder / 'authdemo.sqlite3'}"
+        if not settings.SECRET_KEY or not settings.DATA_KEY:
+            stored = _development_secrets(folder)
+            updates.setdefault("SECRET_KEY", settings.SECRET_KEY or stored["SECRET_KEY"])
+            updates.setdefault("DATA_KEY", settings.DATA_KEY or stored["DATA_KEY"])
+    return dataclasses.replace(settings, **updates)
+
+
+def _development_secrets(folder: Path) -> dict[str, str]:
+    path = folder / "dev-secrets.json"
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATA_KEY": secrets.token_urlsafe(32),
+    }
+    path.write_text(json.dumps(stored))
+    path.chmod(0o600)
+    return stored
+
+
+def validate_common(settings: Settings) -> None:
+    if not settings.DATABASE_URL:
+        raise ConfigError(f"{ENV_PREFIX}DATABASE_URL is required")
+    if settings.CEREMONY_TIMEOUT_SECONDS <= 0 or settings.CEREMONY_TIMEOUT_SECONDS > 600:
+        raise ConfigError(f"{ENV_PREFIX}CEREMONY_TIMEOUT_SECONDS must be between 1 and 600")
+    for name in ("SESSION_IDLE_SECONDS", "SESSION_ABSOLUTE_SECONDS", "STEP_UP_SECONDS"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be positive")
+    if settings.SESSION_IDLE_SECONDS > settings.SESSION_ABSOLUTE_SECONDS:
+        raise ConfigError(
+            f"{ENV_PREFIX}SESSION_IDLE_SECONDS must not exceed SESSION_ABSOLUTE_SECONDS"
+        )
+    if settings.SQLITE_SYNCHRONOUS not in {"FULL", "NORMAL", "EXTRA"}:
+        raise ConfigError(f"{ENV_PREFIX}SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
+    if not settings.ALGORITHMS or set(settings.ALGORITHMS) - set(DEFAULT_ALGORITHMS):
+        raise ConfigError(f"{ENV_PREFIX}ALGORITHMS must be a subset of -7, -8, -257")
+    if settings.DATA_KEY:
+        settings.data_key_bytes  # noqa: B018 - validates the encoding and length
+        settings.previous_data_keys  # noqa: B018
+    validate_rp(settings.RP_ID, settings.ORIGIN, require_https=settings.is_production)
+
+
+def validate_production(settings: Settings) -> None:
+    """Fail fast on anything that would make a production deployment unsafe."""
+    if len(settings.SECRET_KEY.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY is missing or shorter than {MIN_SECRET_BYTES} bytes; "
+            "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if not settings.DATA_KEY:
+        raise ConfigError(
+            f"{ENV_PREFIX}DATA_KEY is missing; generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    if settings.DATA_KEY == settings.SECRET_KEY:
+        raise ConfigError(f"{ENV_PREFIX}DATA_KEY must differ from SECRET_KEY")
+
+
+def validate_rp(rp_id: str, origin: str, *, require_https: bool) -> None:
+    """The RP ID must be the origin's host or a registrable suffix of it (WebAuthn L3 §5.1.3).
+
+    "Registrable suffix" is judged without the Public Suffix List: we refuse a bare
+    single-label RP ID other than ``localhost`` (e.g. ``com``), which is the common mistake.
+    """
+    parts = urlsplit(origin)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"{ENV_PREFIX}ORIGIN must be an absolute http(s) origin, got {origin!r}")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment:
+        raise ConfigError(f"{ENV_PREFIX}ORIGIN must be an origin (no path, query or fragment)")
+    if require_https and parts.scheme != "https":
+        raise ConfigError(f"{ENV_PREFIX}ORIGIN must use https in production")
+    if parts.scheme == "http" and parts.hostname != "localhost":
+        raise ConfigError(f"{ENV_PREFIX}ORIGIN may use http only on localhost")
+    host = parts.hostname
+    rp = rp_id.lower()
+    if not rp or rp != rp_id.strip() or rp.startswith(".") or rp.endswith("."):
+        raise ConfigError(f"{ENV_PREFIX}RP_ID {rp_id!r} is not a valid domain")
+    if rp != host and not host.endswith("." + rp):
+        raise ConfigError(
+            f"{ENV_PREFIX}RP_ID {rp_id!r} is neither the origin's host {host!r} "
+            "nor a registrable suffix of it"
+        )
+    if "." not in rp and rp != "localhost":
+        raise ConfigError(f"{ENV_PREFIX}RP_ID {rp_id!r} is a public suffix, not a site")
+
+
+def flask_config(settings: Settings) -> dict[str, Any]:
+    """The subset of Flask's own config keys derived from our settings."""
+    cookie_name = "__Host-authdemo" if settings.SECURE_COOKIES else "authdemo"
+    return {
+        "SECRET_KEY": settings.SECRET_KEY,
+        "MAX_CONTENT_LENGTH": settings.MAX_REQUEST_BYTES,
+        "SESSION_COOKIE_NAME": cookie_name,
+        "SESSION_COOKIE_SECURE": settings.SECURE_COOKIES,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "PERMANENT_SESSION_LIFETIME": settings.SESSION_ABSOLUTE_SECONDS,
+        "TESTING": settings.ENV == "testing",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "WTF_CSRF_SSL_STRICT": settings.SECURE_COOKIES,
+        "RATELIMIT_ENABLED": settings.RATELIMIT_ENABLED,
+        "RATELIMIT_STORAGE_URI": settings.RATELIMIT_STORAGE_URI,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STRATEGY": "moving-window",
+    }

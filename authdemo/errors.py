@@ -1,0 +1,178 @@
+"""Typed domain errors, mapped once to RFC 9457 problem+json (JSON) or a friendly page (HTML).
+
+Messages are generic on purpose: no error tells a caller whether an account exists
+(OWASP ASVS 5.0 V6.3.8; Authentication Cheat Sheet, "Authentication and Error Messages").
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE_BASE = "https://authdemo.example/problems/"
+
+
+class AuthDemoError(Exception):
+    """Base of every error a client can cause. Subclasses set status, slug and title."""
+
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "The request could not be processed."
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extensions = extensions
+
+
+class InvalidInput(AuthDemoError):
+    slug = "invalid-input"
+    title = "Some of the information sent was not valid."
+
+    def __init__(self, detail: str | None = None, *, field: str | None = None, **ext: Any):
+        super().__init__(detail, **ext)
+        self.field = field
+
+
+class CeremonyFailed(AuthDemoError):
+    """A passkey response was refused. One message for every reason (the reason is audited)."""
+
+    slug = "passkey-not-accepted"
+    title = "We couldn't verify that passkey. Please try again."
+
+    def __init__(self, reason: str, **extensions: Any) -> None:
+        super().__init__(None, **extensions)
+        #: Internal reason code, for the audit trail and tests; never sent to the client.
+        self.reason = reason
+
+
+class UsernameTaken(AuthDemoError):
+    status = 409
+    slug = "username-taken"
+    title = "That username is taken. Please choose another."
+
+
+class NotSignedIn(AuthDemoError):
+    status = 401
+    slug = "not-signed-in"
+    title = "Please sign in to continue."
+
+
+class Forbidden(AuthDemoError):
+    status = 403
+    slug = "forbidden"
+    title = "You can't do that from this session."
+
+
+class FeatureDisabled(AuthDemoError):
+    status = 403
+    slug = "feature-disabled"
+    title = "This way of signing in is switched off here."
+
+
+class ServiceUnavailable(AuthDemoError):
+    status = 503
+    slug = "service-unavailable"
+    title = "The service is briefly unavailable. Please try again in a moment."
+
+
+def wants_json() -> bool:
+    """JSON clients: the /api/ endpoints, or anyone who prefers JSON over HTML."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > 0
+
+
+def problem_response(
+    status: int, slug: str, title: str, detail: str, **extensions: Any
+) -> tuple[Response, int]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extensions,
+    }
+    response = jsonify(body)
+    response.mimetype = "application/problem+json"
+    return response, status
+
+
+def _respond(
+    status: int, slug: str, title: str, detail: str, **extensions: Any
+) -> tuple[Response | str, int]:
+    if wants_json():
+        return problem_response(status, slug, title, detail, **extensions)
+    page = render_template("error.html", status=status, title=title, detail=detail)
+    return page, status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(AuthDemoError)
+    def _domain_error(error: AuthDemoError) -> tuple[Response | str, int]:
+        extensions = dict(error.extensions)
+        if isinstance(error, InvalidInput) and error.field:
+            extensions["field"] = error.field
+        return _respond(error.status, error.slug, error.title, error.detail, **extensions)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError) -> tuple[Response | str, int]:
+        return _respond(
+            400,
+            "csrf-failed",
+            "This form has expired.",
+            "Please reload the page and try again.",
+        )
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(error: RateLimitExceeded) -> Response:
+        body, status = _respond(
+            429,
+            "too-many-requests",
+            "Too many attempts.",
+            "Please wait a little before trying again.",
+        )
+        response = app.make_response((body, status))
+        retry_after = getattr(error, "retry_after", None)
+        if not response.headers.get("Retry-After"):
+            response.headers["Retry-After"] = str(int(retry_after or 60))
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[Response | str, int]:
+        status = error.code or 500
+        title = {
+            400: "The request could not be processed.",
+            404: "We couldn't find that page.",
+            405: "That action isn't allowed here.",
+            413: "The request was too large.",
+            415: "That kind of content isn't accepted here.",
+        }.get(status, error.name)
+        slug = (error.name or "error").lower().replace(" ", "-")
+        return _respond(status, slug, title, title)
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error: OperationalError) -> tuple[Response | str, int]:
+        log.error("database unavailable: %s", type(error.orig).__name__)
+        title = ServiceUnavailable.title
+        return _respond(503, ServiceUnavailable.slug, title, title)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[Response | str, int]:
+        # A bug, not a client error: log the type (never the request body) and apologise.
+        log.exception("unhandled error: %s", type(error).__name__)
+        return _respond(
+            500,
+            "internal-error",
+            "Something went wrong on our side.",
+            "Nothing was changed. Please try again later.",
+        )

@@ -1,0 +1,50 @@
+"""Small request helpers shared by the JSON endpoints."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Response, request
+
+from authdemo.errors import AuthDemoError, InvalidInput
+
+
+class UnsupportedMediaType(AuthDemoError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Please send JSON (Content-Type: application/json)."
+
+
+def read_json_object() -> dict[str, Any]:
+    """The request body as a JSON object, or a clear 4xx (never a 500)."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    raw = request.get_data(cache=True)
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InvalidInput("The request body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("The request body must be a JSON object.")
+    return data
+
+
+def json_text(text: str, status: int = 200) -> Response:
+    """Send already-serialised JSON (e.g. py_webauthn's options_to_json output)."""
+    return Response(text, status=status, mimetype="application/json")
+
+
+def safe_next(target: object, default: str) -> str:
+    """Only local paths are allowed after sign-in (no open redirect; ASVS 5.0 V3.7)."""
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(ch) < 0x20 for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target

@@ -1,0 +1,10 @@
+"""Typed SQLAlchemy 2 models, one module per aggregate."""
+
+from authdemo.models.audit import AuditEvent
+from authdemo.models.base import Base
+from authdemo.models.ceremony import Ceremony, CeremonyKind
+from authdemo.models.passkey import Passkey
+from authdemo.models.session import UserSession
+from authdemo.models.user import User
+
+__all__ = ["AuditEvent", "Base", "Ceremony", "CeremonyKind", "Passkey", "User", "UserSession"]

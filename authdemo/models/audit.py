@@ -1,0 +1,25 @@
+"""Append-only audit trail. Pseudonymous: an opaque user id, never a username, IP or UA."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from authdemo.models.base import Base
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    #: Dotted event name, e.g. "sign_in.succeeded" (see authdemo.audit.Event).
+    event: Mapped[str] = mapped_column(String(48))
+    #: The account's opaque id while it exists; after erasure, "erased:" + a keyed HMAC.
+    #: No foreign key on purpose: the event must outlive the account (Art 5(2)).
+    user_ref: Mapped[str | None] = mapped_column(String(80), index=True)
+    #: Non-identifying detail: method, reason code, passkey row id. Never secrets or PII.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

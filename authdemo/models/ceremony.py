@@ -1,0 +1,50 @@
+"""Server-side state of one WebAuthn ceremony: single use, short-lived.
+
+Only a random ceremony id travels in the (signed) session cookie; the challenge stays
+here and is deleted as it is consumed (docs/decisions/0001-server-side-challenges.md).
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from authdemo.models.base import Base
+
+
+class CeremonyKind(enum.StrEnum):
+    SIGN_UP = "sign_up"  # registration that creates the account
+    ADD_PASSKEY = "add_passkey"  # registration for a signed-in person
+    SIGN_IN = "sign_in"  # usernameless authentication
+    STEP_UP = "step_up"  # re-authentication of the signed-in person
+
+
+def new_ceremony_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Ceremony(Base):
+    __tablename__ = "ceremonies"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_ceremony_id)
+    kind: Mapped[CeremonyKind] = mapped_column(
+        Enum(
+            CeremonyKind,
+            native_enum=False,
+            length=16,
+            validate_strings=True,
+            values_callable=lambda kinds: [k.value for k in kinds],
+        )
+    )
+    challenge: Mapped[bytes] = mapped_column(LargeBinary(64))
+    #: For ADD_PASSKEY / STEP_UP: who started it (a response must belong to this person).
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: For SIGN_UP: the account to create once the passkey verifies.
+    pending_username: Mapped[str | None] = mapped_column(String(32))
+    pending_display_name: Mapped[str | None] = mapped_column(String(64))
+    pending_user_handle: Mapped[bytes | None] = mapped_column(LargeBinary(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,105 @@
+"""Per-ceremony challenges kept server-side: single use, short-lived (WebAuthn L3 §13.4.3).
+
+A ceremony is consumed with one ``DELETE ... RETURNING`` *before* the response is
+verified, so two concurrent requests with the same ceremony id can never both see it,
+and a failed attempt cannot be retried with the same challenge.
+See docs/decisions/0001-server-side-challenges.md.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session
+
+from authdemo.errors import CeremonyFailed
+from authdemo.models import Ceremony, CeremonyKind
+from authdemo.models.ceremony import new_ceremony_id
+
+CHALLENGE_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCeremony:
+    kind: CeremonyKind
+    challenge: bytes
+    user_id: str | None
+    pending_username: str | None
+    pending_display_name: str | None
+    pending_user_handle: bytes | None
+
+
+def start(
+    session: Session,
+    *,
+    kind: CeremonyKind,
+    now: datetime,
+    lifetime: timedelta,
+    user_id: str | None = None,
+    pending_username: str | None = None,
+    pending_display_name: str | None = None,
+    pending_user_handle: bytes | None = None,
+) -> tuple[str, bytes]:
+    """Store a fresh challenge; return (ceremony id for the cookie, challenge for options)."""
+    ceremony_id = new_ceremony_id()
+    challenge = secrets.token_bytes(CHALLENGE_BYTES)
+    session.execute(
+        insert(Ceremony).values(
+            id=ceremony_id,
+            kind=kind,
+            challenge=challenge,
+            user_id=user_id,
+            pending_username=pending_username,
+            pending_display_name=pending_display_name,
+            pending_user_handle=pending_user_handle,
+            expires_at=now + lifetime,
+        )
+    )
+    return ceremony_id, challenge
+
+
+def consume(
+    session: Session, ceremony_id: object, *, kind: CeremonyKind, now: datetime
+) -> PendingCeremony:
+    """Delete the ceremony and return it; refuse unknown, used, expired or other-kind ones."""
+    if not isinstance(ceremony_id, str) or not ceremony_id:
+        raise CeremonyFailed("no_ceremony")
+    row = session.execute(
+        delete(Ceremony)
+        .where(Ceremony.id == ceremony_id)
+        .returning(
+            Ceremony.kind,
+            Ceremony.challenge,
+            Ceremony.user_id,
+            Ceremony.pending_username,
+            Ceremony.pending_display_name,
+            Ceremony.pending_user_handle,
+            Ceremony.expires_at,
+        )
+    ).one_or_none()
+    if row is None:
+        raise CeremonyFailed("challenge_unknown_or_used")
+    if row.expires_at <= now:
+        raise CeremonyFailed("challenge_expired")
+    if row.kind != kind:
+        raise CeremonyFailed("wrong_ceremony_kind")
+    return PendingCeremony(
+        kind=row.kind,
+        challenge=row.challenge,
+        user_id=row.user_id,
+        pending_username=row.pending_username,
+        pending_display_name=row.pending_display_name,
+        pending_user_handle=row.pending_user_handle,
+    )
+
+
+def discard(session: Session, ceremony_id: str) -> None:
+    session.execute(delete(Ceremony).where(Ceremony.id == ceremony_id))
+
+
+def purge_expired(session: Session, *, now: datetime) -> int:
+    result = session.execute(delete(Ceremony).where(Ceremony.expires_at <= now))
+    return int(getattr(result, "rowcount", 0))

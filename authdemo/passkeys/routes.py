@@ -1,0 +1,170 @@
+"""JSON endpoints of the passkey ceremonies. Thin: parse, call the service, commit, respond."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Blueprint, Response, jsonify, url_for
+from flask import session as cookie
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from authdemo import clock, current
+from authdemo.errors import AuthDemoError, CeremonyFailed, InvalidInput, UsernameTaken
+from authdemo.extensions import db, limiter
+from authdemo.http import json_text, read_json_object, safe_next
+from authdemo.passkeys import ceremonies, service
+from authdemo.passkeys.responses import b64url_encode
+from authdemo.sessions import auth
+from authdemo.sessions.auth import login_required
+
+bp = Blueprint("passkeys", __name__, url_prefix="/api/passkeys")
+
+CEREMONY_KEY = "ceremony"
+SIGNUP_KEY = "signup"
+
+
+def _ceremony_limit() -> str:
+    return current.settings().RATELIMIT_CEREMONY
+
+
+@contextmanager
+def keeping_refusals() -> Iterator[None]:
+    """On a refused attempt, commit what the service was allowed to write before refusing:
+    the consumed challenge (single use) and the audit event. Nothing else is written."""
+    try:
+        yield
+    except AuthDemoError:
+        db.session.commit()
+        raise
+
+
+@bp.post("/sign-up/options")
+@limiter.limit(_ceremony_limit)
+def sign_up_options() -> Response:
+    body = read_json_object()
+    pending = cookie.get(SIGNUP_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("username"), str):
+        raise InvalidInput("Please choose a username first.", field="username")
+    # Explicit opt-in (GDPR Art 7): the unticked box must have been ticked by the person.
+    if body.get("consent") is not True:
+        raise InvalidInput(
+            "Please tick the box to agree to passkey sign-in, or use the alternative.",
+            field="consent",
+        )
+    started = service.start_sign_up(
+        db.session,
+        rp=current.relying_party(),
+        username=pending["username"],
+        display_name=pending.get("display_name"),
+        now=clock.now(),
+    )
+    db.session.commit()
+    cookie[CEREMONY_KEY] = started.ceremony_id
+    return json_text(started.options_json)
+
+
+@bp.post("/sign-up/verify")
+@limiter.limit(_ceremony_limit)
+def sign_up_verify() -> Response:
+    body = read_json_object()
+    ceremony_id = cookie.pop(CEREMONY_KEY, None)
+    try:
+        with keeping_refusals():
+            outcome = service.finish_sign_up(
+                db.session,
+                rp=current.relying_party(),
+                ceremony_id=ceremony_id,
+                payload=body,
+                now=clock.now(),
+                policy=current.session_policy(),
+            )
+        db.session.commit()
+    except IntegrityError:
+        # Someone took the username in the meantime (a race the explicit check can lose
+        # on PostgreSQL). The rollback restored the ceremony; consume it again.
+        db.session.rollback()
+        if isinstance(ceremony_id, str):
+            ceremonies.discard(db.session, ceremony_id)
+            db.session.commit()
+        raise UsernameTaken() from None
+    cookie.pop(SIGNUP_KEY, None)
+    auth.establish(outcome.user_id, outcome.session_token)
+    return jsonify({"status": "ok", "redirect": url_for("main.account")})
+
+
+@bp.post("/sign-in/options")
+@limiter.limit(_ceremony_limit)
+def sign_in_options() -> Response:
+    read_json_object()
+    started = service.start_sign_in(db.session, rp=current.relying_party(), now=clock.now())
+    db.session.commit()
+    cookie[CEREMONY_KEY] = started.ceremony_id
+    return json_text(started.options_json)
+
+
+@bp.post("/sign-in/verify")
+@limiter.limit(_ceremony_limit)
+def sign_in_verify() -> Response:
+    body = read_json_object()
+    ceremony_id = cookie.pop(CEREMONY_KEY, None)
+    next_url = cookie.pop("next", None)
+    with keeping_refusals():
+        outcome = service.finish_sign_in(
+            db.session,
+            rp=current.relying_party(),
+            ceremony_id=ceremony_id,
+            payload=body,
+            now=clock.now(),
+            policy=current.session_policy(),
+        )
+    db.session.commit()
+    auth.establish(outcome.user_id, outcome.session_token)
+    return jsonify(
+        {
+            "status": "ok",
+            "redirect": safe_next(next_url, url_for("main.account")),
+            # For PublicKeyCredential.signalAllAcceptedCredentials (WebAuthn Signal API).
+            "signal": {
+                "rpId": current.settings().RP_ID,
+                "userId": b64url_encode(outcome.user_handle),
+                "allAcceptedCredentialIds": outcome.passkey_ids,
+            },
+        }
+    )
+
+
+@bp.post("/add/options")
+@login_required
+@limiter.limit(_ceremony_limit)
+def add_options() -> Response:
+    read_json_object()
+    started = service.start_add_passkey(
+        db.session, rp=current.relying_party(), user=current_user, now=clock.now()
+    )
+    db.session.commit()
+    cookie[CEREMONY_KEY] = started.ceremony_id
+    return json_text(started.options_json)
+
+
+@bp.post("/add/verify")
+@login_required
+@limiter.limit(_ceremony_limit)
+def add_verify() -> Response:
+    body = read_json_object()
+    try:
+        with keeping_refusals():
+            service.finish_add_passkey(
+                db.session,
+                rp=current.relying_party(),
+                ceremony_id=cookie.pop(CEREMONY_KEY, None),
+                payload=body,
+                user=current_user,
+                now=clock.now(),
+            )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise CeremonyFailed("credential_already_registered") from None
+    return jsonify({"status": "ok", "redirect": url_for("main.account")})

@@ -1,0 +1,482 @@
+"""Passkey ceremonies: the relying-party steps of WebAuthn Level 3 §7.1 and §7.2.
+
+py_webauthn performs the cryptographic steps. This module adds what it leaves to the
+relying party (see ../shared/REFERENCES.md): the challenge is single use and expires; the
+response's JSON is checked strictly first (``responses``); the credential must belong to
+the person named by ``userHandle`` (§7.2 step 6); ``crossOrigin``/``topOrigin`` are
+refused; the backup-eligibility flag may not change (§6.1.3); a sign count that does not
+increase is treated as a possibly cloned authenticator (§6.1.1); a credential id is
+registered once only (§7.1 step 26).
+
+Functions take the database session and ``now`` explicitly and never commit: the route
+commits, also after a refused attempt, so the consumed challenge and the audit event stay.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, insert, select, update
+from sqlalchemy.orm import Session
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers import decode_credential_public_key, decoded_public_key_to_cryptography
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
+from webauthn.helpers.structs import (
+    AttestationConveyancePreference,
+    AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
+    CredentialDeviceType,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from authdemo import audit
+from authdemo.audit import Event
+from authdemo.errors import CeremonyFailed, UsernameTaken
+from authdemo.models import CeremonyKind, Passkey, User
+from authdemo.models.user import new_user_handle
+from authdemo.passkeys import ceremonies
+from authdemo.passkeys.providers import provider_name
+from authdemo.passkeys.responses import (
+    ParsedAssertion,
+    b64url_encode,
+    parse_assertion,
+    parse_registration,
+)
+from authdemo.sessions import service as sessions
+from authdemo.sessions.service import SessionPolicy
+
+log = logging.getLogger(__name__)
+
+METHOD = "passkey"
+
+
+@dataclass(frozen=True, slots=True)
+class RelyingParty:
+    """What the server expects of every response (from config)."""
+
+    id: str
+    name: str
+    origin: str
+    algorithms: tuple[int, ...]
+    ceremony_lifetime: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    ceremony_id: str
+    options_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user_id: str
+    user_handle: bytes
+    session_token: str
+    #: The account's credential ids (base64url), for signalAllAcceptedCredentials.
+    passkey_ids: list[str]
+
+
+# --- registration (WebAuthn L3 §7.1) -------------------------------------------------
+
+
+def start_sign_up(
+    session: Session,
+    *,
+    rp: RelyingParty,
+    username: str,
+    display_name: str | None,
+    now: datetime,
+) -> Started:
+    """Options for creating the account's first passkey. The account does not exist yet."""
+    if username_taken(session, username):
+        raise UsernameTaken()
+    user_handle = new_user_handle()
+    ceremony_id, challenge = ceremonies.start(
+        session,
+        kind=CeremonyKind.SIGN_UP,
+        now=now,
+        lifetime=rp.ceremony_lifetime,
+        pending_username=username,
+        pending_display_name=display_name,
+        pending_user_handle=user_handle,
+    )
+    options = _registration_options(
+        rp,
+        challenge=challenge,
+        user_handle=user_handle,
+        username=username,
+        display_name=display_name or username,
+        exclude=[],
+    )
+    return Started(ceremony_id, options)
+
+
+def start_add_passkey(session: Session, *, rp: RelyingParty, user: User, now: datetime) -> Started:
+    """Options for another passkey of a signed-in person; excludes the ones they have."""
+    ceremony_id, challenge = ceremonies.start(
+        session,
+        kind=CeremonyKind.ADD_PASSKEY,
+        now=now,
+        lifetime=rp.ceremony_lifetime,
+        user_id=user.id,
+    )
+    existing = session.execute(
+        select(Passkey.credential_id, Passkey.transports).where(Passkey.user_id == user.id)
+    ).all()
+    options = _registration_options(
+        rp,
+        challenge=challenge,
+        user_handle=user.user_handle,
+        username=user.username,
+        display_name=user.label,
+        exclude=[(row.credential_id, row.transports) for row in existing],
+    )
+    return Started(ceremony_id, options)
+
+
+def finish_sign_up(
+    session: Session,
+    *,
+    rp: RelyingParty,
+    ceremony_id: object,
+    payload: object,
+    now: datetime,
+    policy: SessionPolicy,
+) -> SignedIn:
+    """Verify the new passkey, then create the account, the passkey and a session at once."""
+    pending = ceremonies.consume(session, ceremony_id, kind=CeremonyKind.SIGN_UP, now=now)
+    assert pending.pending_username is not None
+    assert pending.pending_user_handle is not None
+    passkey = _verify_registration(session, rp=rp, challenge=pending.challenge, payload=payload)
+    if username_taken(session, pending.pending_username):
+        raise UsernameTaken()
+    user = User(
+        username=pending.pending_username,
+        display_name=pending.pending_display_name,
+        user_handle=pending.pending_user_handle,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    _store_passkey(session, user_id=user.id, passkey=passkey, now=now)
+    audit.record(session, Event.SIGN_UP, now=now, user_id=user.id, method=METHOD)
+    token = sessions.start(session, user_id=user.id, method=METHOD, now=now, policy=policy)
+    audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user.id, method=METHOD)
+    return SignedIn(user.id, user.user_handle, token, [passkey.credential_id_b64])
+
+
+def finish_add_passkey(
+    session: Session,
+    *,
+    rp: RelyingParty,
+    ceremony_id: object,
+    payload: object,
+    user: User,
+    now: datetime,
+) -> int:
+    pending = ceremonies.consume(session, ceremony_id, kind=CeremonyKind.ADD_PASSKEY, now=now)
+    if pending.user_id != user.id:
+        raise CeremonyFailed("ceremony_of_another_user")
+    passkey = _verify_registration(session, rp=rp, challenge=pending.challenge, payload=payload)
+    passkey_id = _store_passkey(session, user_id=user.id, passkey=passkey, now=now)
+    audit.record(session, Event.PASSKEY_ADDED, now=now, user_id=user.id, passkey_id=passkey_id)
+    return passkey_id
+
+
+@dataclass(frozen=True, slots=True)
+class _VerifiedPasskey:
+    credential_id: bytes
+    credential_id_b64: str
+    public_key: bytes
+    algorithm: int
+    sign_count: int
+    transports: list[str]
+    aaguid: str
+    backup_eligible: bool
+    backup_state: bool
+
+
+def _verify_registration(
+    session: Session, *, rp: RelyingParty, challenge: bytes, payload: object
+) -> _VerifiedPasskey:
+    parsed = parse_registration(payload)
+    try:
+        verified = verify_registration_response(
+            credential=parsed.raw,
+            expected_challenge=challenge,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origin,
+            require_user_presence=True,
+            require_user_verification=True,
+            supported_pub_key_algs=[COSEAlgorithmIdentifier(a) for a in rp.algorithms],
+        )
+    except Exception as exc:
+        raise _verifier_failure(exc) from exc
+    if verified.credential_id != parsed.credential_id:
+        raise CeremonyFailed("credential_id_mismatch")
+    algorithm = _usable_public_key_algorithm(verified.credential_public_key, rp.algorithms)
+    # §7.1 step 26: a credential id already registered (to anyone) is refused.
+    if session.execute(
+        select(exists().where(Passkey.credential_id == verified.credential_id))
+    ).scalar():
+        raise CeremonyFailed("credential_already_registered")
+    return _VerifiedPasskey(
+        credential_id=verified.credential_id,
+        credential_id_b64=parsed.raw["id"],
+        public_key=verified.credential_public_key,
+        algorithm=algorithm,
+        sign_count=verified.sign_count,
+        transports=parsed.transports,
+        aaguid=verified.aaguid,
+        backup_eligible=verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE,
+        backup_state=verified.credential_backed_up,
+    )
+
+
+def _usable_public_key_algorithm(cose_key: bytes, allowed: tuple[int, ...]) -> int:
+    """Decode the COSE key to a real key object before storing it (§7.1 step 22-23)."""
+    try:
+        decoded = decode_credential_public_key(cose_key)
+        decoded_public_key_to_cryptography(decoded)
+    except Exception as exc:
+        raise CeremonyFailed("unusable_public_key") from exc
+    algorithm = int(decoded.alg)
+    if algorithm not in allowed:
+        raise CeremonyFailed("unsupported_algorithm")
+    return algorithm
+
+
+def _store_passkey(
+    session: Session, *, user_id: str, passkey: _VerifiedPasskey, now: datetime
+) -> int:
+    result = session.execute(
+        insert(Passkey)
+        .values(
+            user_id=user_id,
+            credential_id=passkey.credential_id,
+            public_key=passkey.public_key,
+            algorithm=passkey.algorithm,
+            sign_count=passkey.sign_count,
+            transports=passkey.transports,
+            aaguid=passkey.aaguid,
+            backup_eligible=passkey.backup_eligible,
+            backup_state=passkey.backup_state,
+            name=default_passkey_name(passkey.aaguid),
+            created_at=now,
+            last_used_at=None,
+        )
+        .returning(Passkey.id)
+    )
+    return int(result.scalar_one())
+
+
+def default_passkey_name(aaguid: str) -> str:
+    return provider_name(aaguid) or "Passkey"
+
+
+# --- authentication (WebAuthn L3 §7.2) -----------------------------------------------
+
+
+def start_sign_in(session: Session, *, rp: RelyingParty, now: datetime) -> Started:
+    """Usernameless options: empty allowCredentials, so nothing about any account leaks."""
+    ceremony_id, challenge = ceremonies.start(
+        session, kind=CeremonyKind.SIGN_IN, now=now, lifetime=rp.ceremony_lifetime
+    )
+    options = generate_authentication_options(
+        rp_id=rp.id,
+        challenge=challenge,
+        timeout=int(rp.ceremony_lifetime.total_seconds() * 1000),
+        allow_credentials=[],
+        user_verification=UserVerificationRequirement.REQUIRED,
+    )
+    return Started(ceremony_id, options_to_json(options))
+
+
+def finish_sign_in(
+    session: Session,
+    *,
+    rp: RelyingParty,
+    ceremony_id: object,
+    payload: object,
+    now: datetime,
+    policy: SessionPolicy,
+) -> SignedIn:
+    """Verify an assertion and start a session, in one write transaction.
+
+    Shape (docs/decisions/0007-one-transaction-sign-in.md): consume the challenge; one
+    joined select of passkey and user; verify; a conditional sign-count update; insert the
+    session and the audit event.
+    """
+    pending = ceremonies.consume(session, ceremony_id, kind=CeremonyKind.SIGN_IN, now=now)
+    parsed = parse_assertion(payload)
+    row = session.execute(
+        select(
+            Passkey.id,
+            Passkey.user_id,
+            Passkey.public_key,
+            Passkey.sign_count,
+            Passkey.backup_eligible,
+            User.user_handle,
+        )
+        .join(User, User.id == Passkey.user_id)
+        .where(Passkey.credential_id == parsed.credential_id)
+    ).one_or_none()
+    if row is None:
+        audit.record(
+            session, Event.SIGN_IN_FAILED, now=now, method=METHOD, reason="unknown_credential"
+        )
+        # The page may tell the browser to forget this passkey (WebAuthn Signal API).
+        raise CeremonyFailed(
+            "unknown_credential",
+            signal={"rpId": rp.id, "credentialId": parsed.raw["id"]},
+        )
+    try:
+        _check_user_handle(parsed, row.user_handle)
+        new_count, backup_state = _verify_assertion(
+            parsed,
+            rp=rp,
+            challenge=pending.challenge,
+            public_key=row.public_key,
+            stored_count=row.sign_count,
+            backup_eligible=row.backup_eligible,
+        )
+    except CeremonyFailed as failure:
+        if failure.reason == "sign_count_regressed":
+            audit.record(
+                session,
+                Event.POSSIBLE_CLONED_PASSKEY,
+                now=now,
+                user_id=row.user_id,
+                passkey_id=row.id,
+            )
+        audit.record(
+            session,
+            Event.SIGN_IN_FAILED,
+            now=now,
+            user_id=row.user_id,
+            method=METHOD,
+            reason=failure.reason,
+        )
+        raise
+    # The WHERE on the old count makes two simultaneous sign-ins with one response's
+    # counter impossible, and keeps the update correct without a row lock.
+    updated = session.execute(
+        update(Passkey)
+        .where(Passkey.id == row.id, Passkey.sign_count == row.sign_count)
+        .values(sign_count=new_count, backup_state=backup_state, last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(updated, "rowcount", 1) != 1:
+        raise CeremonyFailed("concurrent_use")
+    token = sessions.start(session, user_id=row.user_id, method=METHOD, now=now, policy=policy)
+    audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=row.user_id, method=METHOD)
+    accepted = session.execute(
+        select(Passkey.credential_id).where(Passkey.user_id == row.user_id)
+    ).scalars()
+    return SignedIn(row.user_id, row.user_handle, token, [b64url_encode(c) for c in accepted])
+
+
+def _check_user_handle(parsed: ParsedAssertion, stored: bytes) -> None:
+    """§7.2 step 6: the credential must belong to the user named by ``userHandle``.
+
+    py_webauthn does not check this; without it, a passkey of one account presented with
+    another account's handle would sign in as the wrong person.
+    """
+    if parsed.user_handle is None:
+        raise CeremonyFailed("user_handle_missing")
+    if not hmac.compare_digest(parsed.user_handle, stored):
+        raise CeremonyFailed("user_handle_mismatch")
+
+
+def _verify_assertion(
+    parsed: ParsedAssertion,
+    *,
+    rp: RelyingParty,
+    challenge: bytes,
+    public_key: bytes,
+    stored_count: int,
+    backup_eligible: bool,
+) -> tuple[int, bool]:
+    try:
+        verified = verify_authentication_response(
+            credential=parsed.raw,
+            expected_challenge=challenge,
+            expected_rp_id=rp.id,
+            expected_origin=rp.origin,
+            credential_public_key=public_key,
+            # The counter is checked below, after the signature, so that only a genuine
+            # signature can mark a passkey as possibly cloned (a forged response cannot).
+            credential_current_sign_count=0,
+            require_user_verification=True,
+        )
+    except Exception as exc:
+        raise _verifier_failure(exc) from exc
+    # §6.1.3: BE is fixed for the life of a credential; a change means a different one.
+    if (verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE) != backup_eligible:
+        raise CeremonyFailed("backup_eligibility_changed")
+    # §6.1.1 / §7.2 step 22: a non-zero counter must increase.
+    new_count = verified.new_sign_count
+    if (new_count or stored_count) and new_count <= stored_count:
+        raise CeremonyFailed("sign_count_regressed")
+    return new_count, verified.credential_backed_up
+
+
+def _verifier_failure(exc: Exception) -> CeremonyFailed:
+    """Map anything py_webauthn raises to one refusal.
+
+    Besides its documented ``InvalidRegistrationResponse``/``InvalidAuthenticationResponse``
+    it can raise ``InvalidCBORData``, ``InvalidBackupFlags``, ``UnsupportedPublicKeyType``,
+    ``KeyError``, ``ValueError``, ``TypeError`` and others on hostile input. Catching
+    ``Exception`` here, at the one call into the verifier, keeps every one of them a 4xx.
+    """
+    log.info("passkey response refused by verifier: %s", type(exc).__name__)
+    return CeremonyFailed("verification_failed")
+
+
+def _registration_options(
+    rp: RelyingParty,
+    *,
+    challenge: bytes,
+    user_handle: bytes,
+    username: str,
+    display_name: str,
+    exclude: list[tuple[bytes, list[str]]],
+) -> str:
+    options = generate_registration_options(
+        rp_id=rp.id,
+        rp_name=rp.name,
+        user_id=user_handle,
+        user_name=username,
+        user_display_name=display_name,
+        challenge=challenge,
+        timeout=int(rp.ceremony_lifetime.total_seconds() * 1000),
+        attestation=AttestationConveyancePreference.NONE,
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.REQUIRED,
+            user_verification=UserVerificationRequirement.REQUIRED,
+        ),
+        exclude_credentials=[
+            PublicKeyCredentialDescriptor(
+                id=credential_id,
+                transports=[AuthenticatorTransport(t) for t in transports],
+            )
+            for credential_id, transports in exclude
+        ],
+        supported_pub_key_algs=[COSEAlgorithmIdentifier(a) for a in rp.algorithms],
+    )
+    return options_to_json(options)
+
+
+def username_taken(session: Session, username: str) -> bool:
+    return bool(session.execute(select(exists().where(User.username == username))).scalar())

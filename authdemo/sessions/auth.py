@@ -1,0 +1,107 @@
+"""Flask-Login glue: the cookie carries a session token, the database decides if it is live.
+
+Flask-Login keeps the user id in Flask's signed cookie as usual; ``load_user`` accepts it
+only if the cookie's server-side session token is also live and belongs to that user.
+Revoking the record (sign out everywhere, erasure, expiry) therefore ends the session at
+once, whatever cookie the browser still holds.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+from flask import g, redirect, request, url_for
+from flask import session as cookie
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+
+from authdemo import audit, clock, current
+from authdemo.audit import Event
+from authdemo.errors import NotSignedIn, wants_json
+from authdemo.extensions import db, login_manager
+from authdemo.models import User
+from authdemo.sessions import service
+from authdemo.sessions.service import ActiveSession
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+TOKEN_KEY = "sid"  # noqa: S105 - a cookie key name, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class _LoginId:
+    """The minimum Flask-Login needs to remember who signed in (no database load)."""
+
+    id: str
+    is_active: bool = True
+
+    def get_id(self) -> str:
+        return self.id
+
+
+def load_user(user_id: str) -> User | None:
+    token = cookie.get(TOKEN_KEY)
+    if not isinstance(token, str):
+        return None
+    active = service.resolve(db.session, token, now=clock.now(), policy=current.session_policy())
+    if active is None or active.user_id != user_id:
+        cookie.clear()
+        return None
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    if db.session.dirty or db.session.new or db.session.in_transaction():
+        db.session.commit()  # persists the sliding idle expiry
+    g.auth_session = active
+    return user
+
+
+def current_session() -> ActiveSession | None:
+    value: ActiveSession | None = g.get("auth_session")
+    return value
+
+
+def establish(user_id: str, token: str) -> None:
+    """Bind a freshly created session token to this browser (new token: no fixation)."""
+    cookie.clear()
+    cookie[TOKEN_KEY] = token
+    cookie.permanent = True
+    login_user(_LoginId(user_id))
+
+
+def end_current_session() -> None:
+    """Sign out: delete the server-side record, then forget the cookie."""
+    active = current_session()
+    if active is not None:
+        service.revoke(db.session, session_id=active.id, user_id=active.user_id)
+        audit.record(db.session, Event.SIGNED_OUT, now=clock.now(), user_id=active.user_id)
+        db.session.commit()
+    logout_user()
+    cookie.clear()
+
+
+def _unauthorized() -> ResponseReturnValue:
+    """HTML pages redirect to sign-in; JSON clients get a 401 problem+json."""
+    if wants_json():
+        raise NotSignedIn()
+    return redirect(url_for("sessions.signin", next=request.full_path.rstrip("?")))
+
+
+def login_required(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
+    """Flask-Login's ``login_required`` with types (and one place to add session rules)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
+        if not current_user.is_authenticated:
+            return _unauthorized()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+login_manager.user_loader(load_user)
+login_manager.unauthorized_handler(_unauthorized)

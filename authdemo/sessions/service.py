@@ -1,0 +1,126 @@
+"""Server-side sign-in sessions (OWASP Session Management Cheat Sheet).
+
+The browser holds a 256-bit random token inside Flask's signed cookie; the database holds
+only its SHA-256. Each session has an idle and an absolute expiry, and can be revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from authdemo.models import UserSession
+
+TOKEN_BYTES = 32
+#: Refresh last_seen at most this often, so browsing is not a write per request.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    idle: timedelta
+    absolute: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSession:
+    id: int
+    user_id: str
+    method: str
+    authenticated_at: datetime
+    restricted: bool
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def start(
+    session: Session,
+    *,
+    user_id: str,
+    method: str,
+    now: datetime,
+    policy: SessionPolicy,
+    restricted: bool = False,
+) -> str:
+    """Create a session record and return the raw token for the cookie (never stored)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.execute(
+        insert(UserSession).values(
+            user_id=user_id,
+            token_hash=hash_token(token),
+            method=method,
+            created_at=now,
+            last_seen_at=now,
+            authenticated_at=now,
+            idle_expires_at=now + policy.idle,
+            absolute_expires_at=now + policy.absolute,
+            restricted=restricted,
+        )
+    )
+    return token
+
+
+def resolve(
+    session: Session, token: str, *, now: datetime, policy: SessionPolicy
+) -> ActiveSession | None:
+    """Return the live session for ``token``, sliding its idle expiry; None if dead."""
+    row = session.execute(
+        select(
+            UserSession.id,
+            UserSession.user_id,
+            UserSession.method,
+            UserSession.authenticated_at,
+            UserSession.restricted,
+            UserSession.last_seen_at,
+        ).where(
+            UserSession.token_hash == hash_token(token),
+            UserSession.idle_expires_at > now,
+            UserSession.absolute_expires_at > now,
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    if now - row.last_seen_at >= TOUCH_INTERVAL:
+        session.execute(
+            update(UserSession)
+            .where(UserSession.id == row.id)
+            .values(last_seen_at=now, idle_expires_at=now + policy.idle)
+        )
+    return ActiveSession(row.id, row.user_id, row.method, row.authenticated_at, row.restricted)
+
+
+def revoke(session: Session, *, session_id: int, user_id: str) -> bool:
+    """End one session of this user. Returns False if it was not theirs or already gone."""
+    result = session.execute(
+        delete(UserSession).where(UserSession.id == session_id, UserSession.user_id == user_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def revoke_all(session: Session, *, user_id: str, except_id: int | None = None) -> int:
+    stmt = delete(UserSession).where(UserSession.user_id == user_id)
+    if except_id is not None:
+        stmt = stmt.where(UserSession.id != except_id)
+    return int(getattr(session.execute(stmt), "rowcount", 0))
+
+
+def mark_reauthenticated(session: Session, *, session_id: int, now: datetime) -> None:
+    session.execute(
+        update(UserSession).where(UserSession.id == session_id).values(authenticated_at=now)
+    )
+
+
+def purge_expired(session: Session, *, now: datetime) -> int:
+    result = session.execute(
+        delete(UserSession).where(
+            (UserSession.absolute_expires_at <= now) | (UserSession.idle_expires_at <= now)
+        )
+    )
+    return int(getattr(result, "rowcount", 0))

@@ -1,0 +1,112 @@
+// Passkey ceremonies in the browser. Uses the browser's own JSON helpers
+// (PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON /
+// credential.toJSON()) where they exist, with a small fallback for older browsers.
+
+const b64urlToBuffer = (value) => {
+  const base64 = value.replace(/-/g, "+").replace(/_/g, "/");
+  const padded = base64 + "=".repeat((4 - (base64.length % 4)) % 4);
+  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0)).buffer;
+};
+
+const bufferToB64url = (buffer) =>
+  btoa(String.fromCharCode(...new Uint8Array(buffer)))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+
+const withIds = (list = []) => list.map((c) => ({ ...c, id: b64urlToBuffer(c.id) }));
+
+function parseCreationOptions(json) {
+  if (typeof PublicKeyCredential.parseCreationOptionsFromJSON === "function") {
+    return PublicKeyCredential.parseCreationOptionsFromJSON(json);
+  }
+  return {
+    ...json,
+    challenge: b64urlToBuffer(json.challenge),
+    user: { ...json.user, id: b64urlToBuffer(json.user.id) },
+    excludeCredentials: withIds(json.excludeCredentials),
+  };
+}
+
+function parseRequestOptions(json) {
+  if (typeof PublicKeyCredential.parseRequestOptionsFromJSON === "function") {
+    return PublicKeyCredential.parseRequestOptionsFromJSON(json);
+  }
+  return {
+    ...json,
+    challenge: b64urlToBuffer(json.challenge),
+    allowCredentials: withIds(json.allowCredentials),
+  };
+}
+
+/** The RegistrationResponseJSON / AuthenticationResponseJSON of WebAuthn L3 §5.1. */
+function credentialToJSON(credential) {
+  if (typeof credential.toJSON === "function") {
+    return credential.toJSON();
+  }
+  const r = credential.response;
+  const response = { clientDataJSON: bufferToB64url(r.clientDataJSON) };
+  if (r.attestationObject) {
+    response.attestationObject = bufferToB64url(r.attestationObject);
+    response.transports = typeof r.getTransports === "function" ? r.getTransports() : [];
+  } else {
+    response.authenticatorData = bufferToB64url(r.authenticatorData);
+    response.signature = bufferToB64url(r.signature);
+    if (r.userHandle) response.userHandle = bufferToB64url(r.userHandle);
+  }
+  return {
+    id: credential.id,
+    rawId: bufferToB64url(credential.rawId),
+    type: credential.type,
+    response,
+    clientExtensionResults: credential.getClientExtensionResults(),
+    authenticatorAttachment: credential.authenticatorAttachment ?? null,
+  };
+}
+
+export const passkeysSupported = () =>
+  typeof window.PublicKeyCredential === "function" && !!navigator.credentials;
+
+export async function createPasskey(optionsJSON, { signal } = {}) {
+  const publicKey = parseCreationOptions(optionsJSON);
+  const credential = await navigator.credentials.create({ publicKey, signal });
+  return credentialToJSON(credential);
+}
+
+export async function getPasskey(optionsJSON, { signal, mediation } = {}) {
+  const publicKey = parseRequestOptions(optionsJSON);
+  const request = { publicKey, signal };
+  if (mediation) request.mediation = mediation;
+  const credential = await navigator.credentials.get(request);
+  return credentialToJSON(credential);
+}
+
+/**
+ * A plain-language message for a failed ceremony. Browsers deliberately report
+ * "cancelled", "timed out" and "no passkey on this device" all as NotAllowedError
+ * (so sites cannot probe for passkeys); we tell them apart only by elapsed time.
+ */
+export function explainCeremonyError(error, { startedAt, timeoutMs } = {}) {
+  const elapsed = startedAt ? Date.now() - startedAt : 0;
+  switch (error && error.name) {
+    case "NotAllowedError":
+      if (timeoutMs && elapsed >= timeoutMs - 1000) {
+        return "That took too long and timed out. Please try again.";
+      }
+      return "The passkey request was cancelled, or no passkey for this site was found on this device. You can try again.";
+    case "AbortError":
+      return "The passkey request was stopped. You can try again.";
+    case "InvalidStateError":
+      return "This device already has a passkey for your account. You can use that one.";
+    case "SecurityError":
+      return "Passkeys can't be used on this address. Please open the site at its usual address.";
+    case "NotSupportedError":
+      return "This browser or device can't create that kind of passkey.";
+    case "ProblemError":
+      return error.message;
+    default:
+      return error && error.problem
+        ? error.message
+        : "Something went wrong with the passkey. Please try again.";
+  }
+}

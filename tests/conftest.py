@@ -1,0 +1,135 @@
+"""Shared fixtures: an app on a fresh migrated SQLite database, a clock you can move,
+and a browser-like client that speaks JSON with a CSRF token."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from authdemo import create_app, database
+from authdemo.clock import FrozenClock
+from tests.support.authenticator import SoftwareAuthenticator
+
+ORIGIN = "http://localhost:5000"
+_CSRF = re.compile(r'"csrfToken": "([^"]+)"')
+_SESSION_CHANGING = {
+    "/api/passkeys/sign-up/verify",
+    "/api/passkeys/sign-in/verify",
+    "/signout",
+}
+
+
+def make_app(tmp_path: Path, clock: FrozenClock | None = None, **overrides: Any) -> Flask:
+    config: dict[str, Any] = {
+        "ENV": "testing",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "DATA_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
+        "ORIGIN": ORIGIN,
+        "RP_ID": "localhost",
+        # Functional tests make many requests from one address; limits get their own tests.
+        "RATELIMIT_CEREMONY": "10000 per minute",
+        "RATELIMIT_SIGNUP": "10000 per minute",
+        "SQLITE_SYNCHRONOUS": "NORMAL",
+    }
+    config.update(overrides)
+    app = create_app(config, clock=clock)
+    database.upgrade(app)
+    return app
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: FrozenClock) -> Flask:
+    return make_app(tmp_path, clock)
+
+
+class Browser:
+    """A test client that behaves like our front end: CSRF header, JSON bodies."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self._csrf: str | None = None
+
+    @property
+    def csrf(self) -> str:
+        if self._csrf is None:
+            # Signed in, /signin redirects to the account page, which has a token too.
+            page = self.client.get("/signin", follow_redirects=True).get_data(as_text=True)
+            match = _CSRF.search(page)
+            assert match, "no CSRF token on the sign-in page"
+            self._csrf = match.group(1)
+        return self._csrf
+
+    def post_json(self, url: str, body: Any = None, **kwargs: Any) -> TestResponse:
+        headers = {"X-CSRFToken": self.csrf, **kwargs.pop("headers", {})}
+        response = self.client.post(
+            url, json={} if body is None else body, headers=headers, **kwargs
+        )
+        return self._after(response)
+
+    def post_form(self, url: str, data: dict[str, str], **kwargs: Any) -> TestResponse:
+        response = self.client.post(url, data={"csrf_token": self.csrf, **data}, **kwargs)
+        return self._after(response)
+
+    def _after(self, response: TestResponse) -> TestResponse:
+        # Signing in or out starts a new cookie session, and with it a new CSRF token,
+        # exactly as the real pages get one when they load after the redirect.
+        if response.status_code < 400 and response.request.path in _SESSION_CHANGING:
+            self._csrf = None
+        return response
+
+    # --- complete flows, for tests that need a signed-up person -----------------------
+
+    def choose_username(self, username: str, display_name: str = "") -> TestResponse:
+        return self.post_form("/signup", {"username": username, "display_name": display_name})
+
+    def sign_up_with_passkey(
+        self, authenticator: SoftwareAuthenticator, username: str = "alice"
+    ) -> TestResponse:
+        assert self.choose_username(username).status_code == 302
+        options = self.post_json("/api/passkeys/sign-up/options", {"consent": True})
+        assert options.status_code == 200, options.get_json()
+        credential = authenticator.create(options.get_json())
+        return self.post_json("/api/passkeys/sign-up/verify", credential)
+
+    def sign_in_options(self) -> dict[str, Any]:
+        response = self.post_json("/api/passkeys/sign-in/options")
+        assert response.status_code == 200, response.get_json()
+        options: dict[str, Any] = response.get_json()
+        return options
+
+    def sign_in_with_passkey(
+        self, authenticator: SoftwareAuthenticator, **overrides: Any
+    ) -> TestResponse:
+        credential = authenticator.get(self.sign_in_options(), **overrides)
+        return self.post_json("/api/passkeys/sign-in/verify", credential)
+
+    def sign_out(self) -> TestResponse:
+        return self.post_form("/signout", {})
+
+
+@pytest.fixture
+def browser(app: Flask) -> Browser:
+    return Browser(app.test_client())
+
+
+@pytest.fixture
+def new_browser(app: Flask) -> Any:
+    """Another, independent browser on the same app (a second person or device)."""
+    return lambda: Browser(app.test_client())
+
+
+@pytest.fixture
+def authenticator() -> SoftwareAuthenticator:
+    return SoftwareAuthenticator(rp_id="localhost", origin=ORIGIN)

@@ -93,7 +93,12 @@ class Settings:
 
 def _decode_key(value: str, name: str) -> bytes:
     import base64
+    import re
 
+    # urlsafe_b64decode silently skips characters outside its alphabet, so a garbled or
+    # standard-base64 key would be accepted; check the alphabet first.
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", value):
+        raise ConfigError(f"{ENV_PREFIX}{name} must be base64url")
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (ValueError, TypeError) as exc:
@@ -229,6 +234,20 @@ def validate_rp(rp_id: str, origin: str, *, require_https: bool) -> None:
         raise ConfigError(f"{ENV_PREFIX}ORIGIN must be an absolute http(s) origin, got {origin!r}")
     if parts.path not in {"", "/"} or parts.query or parts.fragment:
         raise ConfigError(f"{ENV_PREFIX}ORIGIN must be an origin (no path, query or fragment)")
+    # clientDataJSON.origin is compared byte for byte (WebAuthn L3 §7.1 step 9, §7.2 step
+    # 13), so the setting must be the browser's serialisation of the origin (HTML "ASCII
+    # serialization of an origin"): lower case, no trailing slash, no default port.
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}ORIGIN has an invalid port") from exc
+    canonical = f"{parts.scheme}://{parts.hostname}"
+    if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
+        canonical += f":{port}"
+    if origin != canonical:
+        raise ConfigError(
+            f"{ENV_PREFIX}ORIGIN must be written as browsers send it: {canonical!r}, not {origin!r}"
+        )
     if require_https and parts.scheme != "https":
         raise ConfigError(f"{ENV_PREFIX}ORIGIN must use https in production")
     if parts.scheme == "http" and parts.hostname != "localhost":

@@ -60,12 +60,27 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from authdemo.account.routes import bp as account_bp
     from authdemo.accounts.routes import bp as accounts_bp
+    from authdemo.consent.routes import bp as consent_bp
+    from authdemo.fallback.routes import bp as fallback_bp
     from authdemo.main.routes import bp as main_bp
     from authdemo.passkeys.routes import bp as passkeys_bp
+    from authdemo.privacy.routes import bp as privacy_bp
     from authdemo.sessions.routes import bp as sessions_bp
+    from authdemo.stepup.routes import bp as stepup_bp
 
-    for bp in (main_bp, accounts_bp, sessions_bp, passkeys_bp):
+    for bp in (
+        main_bp,
+        accounts_bp,
+        sessions_bp,
+        passkeys_bp,
+        fallback_bp,
+        stepup_bp,
+        consent_bp,
+        account_bp,
+        privacy_bp,
+    ):
         app.register_blueprint(bp)
 
 
@@ -77,5 +92,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from authdemo.cli import register_commands as register
+    from authdemo.privacy.cli import register_commands as register_privacy
 
     register(app)
+    register_privacy(app)

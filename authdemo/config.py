@@ -58,12 +58,45 @@ class Settings:
     SESSION_ABSOLUTE_SECONDS: int = 12 * 60 * 60
     STEP_UP_SECONDS: int = 5 * 60
 
+    # --- password + one-time code (NIST SP 800-63B-4 §3.1.1, OWASP Password Storage) ---
+    PASSWORD_MIN_LENGTH: int = 8  # multi-factor use; 15 if a password were used alone
+    PASSWORD_MAX_LENGTH: int = 256  # NIST: accept at least 64
+    ARGON2_MEMORY_KIB: int = 19456  # OWASP minimum for argon2id: m=19 MiB, t=2, p=1
+    ARGON2_TIME_COST: int = 2
+    ARGON2_PARALLELISM: int = 1
+    TOTP_VALID_WINDOW: int = 1  # accept the previous and next 30-second step too
+    RECOVERY_CODE_COUNT: int = 10
+    ENROLMENT_TIMEOUT_SECONDS: int = 15 * 60
+
+    # --- consent (GDPR Art 7, EDPB Guidelines 05/2020) and rollout ---
+    #: Kill switches: enrolment of new passkeys / sign-in with passkeys.
+    PASSKEY_ENROLMENT_ENABLED: bool = True
+    PASSKEY_SIGNIN_ENABLED: bool = True
+    #: The deployment's jurisdiction (e.g. "EU", "US-IL") and where passkeys are offered
+    #: (comma-separated; empty = everywhere this deployment runs).
+    JURISDICTION: str = ""
+    PASSKEY_JURISDICTIONS: str = ""
+    #: Optional header set by a trusted proxy with the visitor's country (no IP geolocation).
+    COUNTRY_HEADER: str = ""
+    #: Someone who declined passkeys is not asked again for this many days.
+    CONSENT_REASK_DAYS: int = 90
+    #: 0 = off. Otherwise people declare they are at least this old at sign-up.
+    MINIMUM_AGE: int = 0
+
+    # --- retention (GDPR Art 5(1)(e)) ---
     AUDIT_RETENTION_DAYS: int = 90
+    #: Consent records are kept to demonstrate consent (Art 7(1)) for this long after the
+    #: event, also after erasure (pseudonymised).
+    CONSENT_RETENTION_DAYS: int = 3 * 365
 
     RATELIMIT_STORAGE_URI: str = "memory://"
     RATELIMIT_ENABLED: bool = True
     RATELIMIT_CEREMONY: str = "30 per minute; 300 per hour"
     RATELIMIT_SIGNUP: str = "10 per minute; 100 per hour"
+    #: Password, code and recovery-code entry, per client address and per account (hashed).
+    RATELIMIT_PASSWORD_IP: str = "20 per minute; 100 per hour; 500 per day"  # noqa: S105
+    RATELIMIT_PASSWORD_ACCOUNT: str = "5 per minute; 20 per hour; 100 per day"  # noqa: S105
+    RATELIMIT_EXPORT: str = "5 per hour"
 
     #: Serve the session cookie as ``__Host-authdemo`` with ``Secure``. On by default in
     #: production; a plain name on http://localhost in development.
@@ -190,13 +223,28 @@ def validate_common(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}DATABASE_URL is required")
     if settings.CEREMONY_TIMEOUT_SECONDS <= 0 or settings.CEREMONY_TIMEOUT_SECONDS > 600:
         raise ConfigError(f"{ENV_PREFIX}CEREMONY_TIMEOUT_SECONDS must be between 1 and 600")
-    for name in ("SESSION_IDLE_SECONDS", "SESSION_ABSOLUTE_SECONDS", "STEP_UP_SECONDS"):
+    for name in (
+        "SESSION_IDLE_SECONDS",
+        "SESSION_ABSOLUTE_SECONDS",
+        "STEP_UP_SECONDS",
+        "ENROLMENT_TIMEOUT_SECONDS",
+        "AUDIT_RETENTION_DAYS",
+        "CONSENT_RETENTION_DAYS",
+        "RECOVERY_CODE_COUNT",
+    ):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{ENV_PREFIX}{name} must be positive")
     if settings.SESSION_IDLE_SECONDS > settings.SESSION_ABSOLUTE_SECONDS:
         raise ConfigError(
             f"{ENV_PREFIX}SESSION_IDLE_SECONDS must not exceed SESSION_ABSOLUTE_SECONDS"
         )
+    if settings.PASSWORD_MIN_LENGTH < 8 or settings.PASSWORD_MAX_LENGTH < 64:
+        raise ConfigError(
+            f"{ENV_PREFIX}PASSWORD_MIN_LENGTH must be at least 8 and "
+            "PASSWORD_MAX_LENGTH at least 64 (NIST SP 800-63B-4)"
+        )
+    if settings.ARGON2_MEMORY_KIB < 19456 and settings.ENV != "testing":
+        raise ConfigError(f"{ENV_PREFIX}ARGON2_MEMORY_KIB must be at least 19456 (OWASP)")
     if settings.SQLITE_SYNCHRONOUS not in {"FULL", "NORMAL", "EXTRA"}:
         raise ConfigError(f"{ENV_PREFIX}SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
     if not settings.ALGORITHMS or set(settings.ALGORITHMS) - set(DEFAULT_ALGORITHMS):

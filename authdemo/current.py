@@ -7,7 +7,10 @@ from datetime import timedelta
 from flask import current_app
 
 from authdemo.config import Settings
+from authdemo.fallback.passwords import Hasher, PasswordPolicy
+from authdemo.fallback.service import Fallback
 from authdemo.passkeys.service import RelyingParty
+from authdemo.secrets_at_rest import KeyedHash, SecretBox
 from authdemo.sessions.service import SessionPolicy
 
 
@@ -33,3 +36,40 @@ def session_policy() -> SessionPolicy:
         idle=timedelta(seconds=s.SESSION_IDLE_SECONDS),
         absolute=timedelta(seconds=s.SESSION_ABSOLUTE_SECONDS),
     )
+
+
+def _master_keys() -> tuple[bytes, ...]:
+    s = settings()
+    return (s.data_key_bytes, *s.previous_data_keys)
+
+
+def secret_box(purpose: str) -> SecretBox:
+    """Authenticated encryption for secrets at rest (e.g. purpose "totp-secret")."""
+    return SecretBox.from_master_keys(_master_keys(), purpose)
+
+
+def keyed_hash(purpose: str) -> KeyedHash:
+    """HMAC-SHA256 for one purpose ("recovery-code", "pseudonym", "limiter-key")."""
+    return KeyedHash.from_master_keys(_master_keys(), purpose)
+
+
+def fallback() -> Fallback:
+    """Password + code collaborators, built once per app (the hasher precomputes a hash)."""
+    cached: Fallback | None = current_app.extensions.get("authdemo.fallback")
+    if cached is None:
+        s = settings()
+        cached = Fallback(
+            policy=PasswordPolicy(s.PASSWORD_MIN_LENGTH, s.PASSWORD_MAX_LENGTH),
+            hasher=Hasher(
+                memory_kib=s.ARGON2_MEMORY_KIB,
+                time_cost=s.ARGON2_TIME_COST,
+                parallelism=s.ARGON2_PARALLELISM,
+            ),
+            totp_box=secret_box("totp-secret"),
+            recovery_hash=keyed_hash("recovery-code"),
+            recovery_count=s.RECOVERY_CODE_COUNT,
+            totp_window=s.TOTP_VALID_WINDOW,
+            enrolment_lifetime=timedelta(seconds=s.ENROLMENT_TIMEOUT_SECONDS),
+        )
+        current_app.extensions["authdemo.fallback"] = cached
+    return cached

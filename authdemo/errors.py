@@ -72,6 +72,18 @@ class Forbidden(AuthDemoError):
     title = "You can't do that from this session."
 
 
+class RestrictedSession(AuthDemoError):
+    status = 403
+    slug = "restricted-session"
+    title = "You signed in with a recovery code. Please set up a new way to sign in first."
+
+
+class StepUpRequired(AuthDemoError):
+    status = 401
+    slug = "step-up-required"
+    title = "Please confirm it's you to continue."
+
+
 class FeatureDisabled(AuthDemoError):
     status = 403
     slug = "feature-disabled"

@@ -14,18 +14,52 @@ from authdemo.models import AuditEvent
 
 class Event(enum.StrEnum):
     SIGN_UP = "account.created"
+    ACCOUNT_DELETED = "account.deleted"
+    PROFILE_CHANGED = "account.profile_changed"
     SIGN_IN_SUCCEEDED = "sign_in.succeeded"
     SIGN_IN_FAILED = "sign_in.failed"
+    STEP_UP_SUCCEEDED = "step_up.succeeded"
+    STEP_UP_FAILED = "step_up.failed"
     POSSIBLE_CLONED_PASSKEY = "passkey.possible_clone"
     PASSKEY_ADDED = "passkey.added"
+    PASSKEY_RENAMED = "passkey.renamed"
     PASSKEY_REMOVED = "passkey.removed"
+    PASSWORD_SET = "password.set"
+    PASSWORD_CHANGED = "password.changed"
+    TOTP_ENROLLED = "totp.enrolled"
+    SECOND_FACTOR_REMOVED = "password_totp.removed"
+    RECOVERY_CODES_GENERATED = "recovery_codes.generated"
+    RECOVERY_CODE_USED = "recovery_code.used"
     SIGNED_OUT = "session.signed_out"
     SESSION_REVOKED = "session.revoked"
+    CONSENT_GRANTED = "consent.granted"
+    CONSENT_DECLINED = "consent.declined"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
+    KILL_SWITCH_STATE = "config.passkey_switches"
+    DATA_EXPORTED = "privacy.exported"
+    OPERATOR_EXPORT = "operator.dsar_export"
+    OPERATOR_ERASURE = "operator.dsar_erasure"
 
 
 #: Keys allowed in ``details``. Anything else is a programming error: this stops a
 #: username, code or key from slipping into the trail by accident.
-ALLOWED_DETAIL_KEYS = frozenset({"method", "reason", "passkey_id", "session_id", "count"})
+ALLOWED_DETAIL_KEYS = frozenset(
+    {
+        "method",
+        "reason",
+        "passkey_id",
+        "session_id",
+        "count",
+        "remaining",
+        "field",
+        "purpose",
+        "notice_version",
+        "enrolment",
+        "signin",
+        "via",
+        "verified_by",
+    }
+)
 
 
 def record(

@@ -3,8 +3,23 @@
 from authdemo.models.audit import AuditEvent
 from authdemo.models.base import Base
 from authdemo.models.ceremony import Ceremony, CeremonyKind
+from authdemo.models.consent import ConsentEvent
+from authdemo.models.factors import Enrolment, PasswordCredential, RecoveryCode, TotpCredential
 from authdemo.models.passkey import Passkey
 from authdemo.models.session import UserSession
 from authdemo.models.user import User
 
-__all__ = ["AuditEvent", "Base", "Ceremony", "CeremonyKind", "Passkey", "User", "UserSession"]
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Ceremony",
+    "CeremonyKind",
+    "ConsentEvent",
+    "Enrolment",
+    "Passkey",
+    "PasswordCredential",
+    "RecoveryCode",
+    "TotpCredential",
+    "User",
+    "UserSession",
+]

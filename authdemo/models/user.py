@@ -40,6 +40,8 @@ class User(Base):
         LargeBinary(USER_HANDLE_BYTES), unique=True, default=new_user_handle
     )
     created_at: Mapped[datetime]
+    #: Security notices (new passkey, new sign-in...) newer than this are shown once.
+    notices_seen_at: Mapped[datetime | None]
 
     passkeys: Mapped[list[Passkey]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

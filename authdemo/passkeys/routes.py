@@ -5,19 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Blueprint, Response, jsonify, url_for
+from flask import Blueprint, Response, flash, jsonify, url_for
 from flask import session as cookie
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from authdemo import clock, current
-from authdemo.errors import AuthDemoError, CeremonyFailed, InvalidInput, UsernameTaken
+from authdemo.errors import (
+    AuthDemoError,
+    CeremonyFailed,
+    InvalidInput,
+    StepUpRequired,
+    UsernameTaken,
+)
 from authdemo.extensions import db, limiter
 from authdemo.http import json_text, read_json_object, safe_next
 from authdemo.passkeys import ceremonies, service
 from authdemo.passkeys.responses import b64url_encode
 from authdemo.sessions import auth
-from authdemo.sessions.auth import login_required
+from authdemo.sessions.auth import allow_restricted, login_required, may_add_way_in
 
 bp = Blueprint("passkeys", __name__, url_prefix="/api/passkeys")
 
@@ -137,9 +143,16 @@ def sign_in_verify() -> Response:
 
 @bp.post("/add/options")
 @login_required
+@allow_restricted
 @limiter.limit(_ceremony_limit)
 def add_options() -> Response:
-    read_json_object()
+    body = read_json_object()
+    if not may_add_way_in():
+        raise StepUpRequired(stepUpUrl=url_for("stepup.reauth", next=url_for("main.account")))
+    if body.get("consent") is not True:
+        raise InvalidInput(
+            "Please tick the box to agree to passkey sign-in first.", field="consent"
+        )
     started = service.start_add_passkey(
         db.session, rp=current.relying_party(), user=current_user, now=clock.now()
     )
@@ -150,6 +163,7 @@ def add_options() -> Response:
 
 @bp.post("/add/verify")
 @login_required
+@allow_restricted
 @limiter.limit(_ceremony_limit)
 def add_verify() -> Response:
     body = read_json_object()
@@ -167,4 +181,10 @@ def add_verify() -> Response:
     except IntegrityError:
         db.session.rollback()
         raise CeremonyFailed("credential_already_registered") from None
+    active = auth.current_session()
+    if active is not None and active.restricted:
+        # Recovery complete: the restricted session ends; sign in with the new passkey.
+        auth.end_current_session()
+        flash("Your new passkey is ready. Please sign in with it.")
+        return jsonify({"status": "ok", "redirect": url_for("sessions.signin")})
     return jsonify({"status": "ok", "redirect": url_for("main.account")})

@@ -319,6 +319,86 @@ def finish_sign_in(
     session and the audit event.
     """
     pending = ceremonies.consume(session, ceremony_id, kind=CeremonyKind.SIGN_IN, now=now)
+    user_id, user_handle = _authenticate(
+        session,
+        rp=rp,
+        challenge=pending.challenge,
+        payload=payload,
+        now=now,
+        failure_event=Event.SIGN_IN_FAILED,
+    )
+    token = sessions.start(session, user_id=user_id, method=METHOD, now=now, policy=policy)
+    audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user_id, method=METHOD)
+    accepted = session.execute(
+        select(Passkey.credential_id).where(Passkey.user_id == user_id)
+    ).scalars()
+    return SignedIn(user_id, user_handle, token, [b64url_encode(c) for c in accepted])
+
+
+def start_step_up(session: Session, *, rp: RelyingParty, user_id: str, now: datetime) -> Started:
+    """Re-authentication options listing only this person's passkeys."""
+    ceremony_id, challenge = ceremonies.start(
+        session,
+        kind=CeremonyKind.STEP_UP,
+        now=now,
+        lifetime=rp.ceremony_lifetime,
+        user_id=user_id,
+    )
+    mine = session.execute(
+        select(Passkey.credential_id, Passkey.transports).where(Passkey.user_id == user_id)
+    ).all()
+    options = generate_authentication_options(
+        rp_id=rp.id,
+        challenge=challenge,
+        timeout=int(rp.ceremony_lifetime.total_seconds() * 1000),
+        allow_credentials=[
+            PublicKeyCredentialDescriptor(
+                id=row.credential_id,
+                transports=[AuthenticatorTransport(t) for t in row.transports],
+            )
+            for row in mine
+        ],
+        user_verification=UserVerificationRequirement.REQUIRED,
+    )
+    return Started(ceremony_id, options_to_json(options))
+
+
+def finish_step_up(
+    session: Session,
+    *,
+    rp: RelyingParty,
+    ceremony_id: object,
+    payload: object,
+    user_id: str,
+    now: datetime,
+) -> None:
+    """Step-up succeeds only with a passkey of the signed-in person (never another's)."""
+    pending = ceremonies.consume(session, ceremony_id, kind=CeremonyKind.STEP_UP, now=now)
+    if pending.user_id != user_id:
+        raise CeremonyFailed("ceremony_of_another_user")
+    _authenticate(
+        session,
+        rp=rp,
+        challenge=pending.challenge,
+        payload=payload,
+        now=now,
+        failure_event=Event.STEP_UP_FAILED,
+        expected_user_id=user_id,
+    )
+    audit.record(session, Event.STEP_UP_SUCCEEDED, now=now, user_id=user_id, method=METHOD)
+
+
+def _authenticate(
+    session: Session,
+    *,
+    rp: RelyingParty,
+    challenge: bytes,
+    payload: object,
+    now: datetime,
+    failure_event: Event,
+    expected_user_id: str | None = None,
+) -> tuple[str, bytes]:
+    """WebAuthn L3 §7.2 after the challenge is consumed; returns (user id, user handle)."""
     parsed = parse_assertion(payload)
     row = session.execute(
         select(
@@ -334,19 +414,35 @@ def finish_sign_in(
     ).one_or_none()
     if row is None:
         audit.record(
-            session, Event.SIGN_IN_FAILED, now=now, method=METHOD, reason="unknown_credential"
+            session,
+            failure_event,
+            now=now,
+            user_id=expected_user_id,
+            method=METHOD,
+            reason="unknown_credential",
         )
         # The page may tell the browser to forget this passkey (WebAuthn Signal API).
         raise CeremonyFailed(
             "unknown_credential",
             signal={"rpId": rp.id, "credentialId": parsed.raw["id"]},
         )
+    if expected_user_id is not None and row.user_id != expected_user_id:
+        # §7.2 step 5: the credential must be one of those of the user being identified.
+        audit.record(
+            session,
+            failure_event,
+            now=now,
+            user_id=expected_user_id,
+            method=METHOD,
+            reason="credential_of_another_user",
+        )
+        raise CeremonyFailed("credential_of_another_user")
     try:
         _check_user_handle(parsed, row.user_handle)
         new_count, backup_state = _verify_assertion(
             parsed,
             rp=rp,
-            challenge=pending.challenge,
+            challenge=challenge,
             public_key=row.public_key,
             stored_count=row.sign_count,
             backup_eligible=row.backup_eligible,
@@ -362,7 +458,7 @@ def finish_sign_in(
             )
         audit.record(
             session,
-            Event.SIGN_IN_FAILED,
+            failure_event,
             now=now,
             user_id=row.user_id,
             method=METHOD,
@@ -379,12 +475,7 @@ def finish_sign_in(
     )
     if getattr(updated, "rowcount", 1) != 1:
         raise CeremonyFailed("concurrent_use")
-    token = sessions.start(session, user_id=row.user_id, method=METHOD, now=now, policy=policy)
-    audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=row.user_id, method=METHOD)
-    accepted = session.execute(
-        select(Passkey.credential_id).where(Passkey.user_id == row.user_id)
-    ).scalars()
-    return SignedIn(row.user_id, row.user_handle, token, [b64url_encode(c) for c in accepted])
+    return row.user_id, row.user_handle
 
 
 def _check_user_handle(parsed: ParsedAssertion, stored: bytes) -> None:

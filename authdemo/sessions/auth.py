@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import ParamSpec, TypeVar
 
 from flask import g, redirect, request, url_for
@@ -20,7 +21,7 @@ from flask_login import current_user, login_user, logout_user
 
 from authdemo import audit, clock, current
 from authdemo.audit import Event
-from authdemo.errors import NotSignedIn, wants_json
+from authdemo.errors import NotSignedIn, RestrictedSession, StepUpRequired, wants_json
 from authdemo.extensions import db, login_manager
 from authdemo.models import User
 from authdemo.sessions import service
@@ -73,6 +74,10 @@ def establish(user_id: str, token: str) -> None:
     login_user(_LoginId(user_id))
 
 
+def rotate_after_step_up(new_token: str) -> None:
+    cookie[TOKEN_KEY] = new_token
+
+
 def end_current_session() -> None:
     """Sign out: delete the server-side record, then forget the cookie."""
     active = current_session()
@@ -92,15 +97,62 @@ def _unauthorized() -> ResponseReturnValue:
 
 
 def login_required(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
-    """Flask-Login's ``login_required`` with types (and one place to add session rules)."""
+    """Signed in with a full session. A restricted (recovery-code) session may only use
+    views marked ``allow_restricted``: it is sent to set up a new way in instead."""
 
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
         if not current_user.is_authenticated:
             return _unauthorized()
+        active = current_session()
+        if active is not None and active.restricted and not getattr(view, _RESTRICTED_OK, False):
+            if wants_json():
+                raise RestrictedSession()
+            return redirect(url_for("fallback.recover"))
         return view(*args, **kwargs)
 
     return wrapper
+
+
+_RESTRICTED_OK = "_authdemo_allow_restricted"
+
+
+def allow_restricted(view: Callable[P, R]) -> Callable[P, R]:
+    """Mark a view usable from a restricted session (set up a new way in, sign out).
+    Apply *below* ``login_required``."""
+    setattr(view, _RESTRICTED_OK, True)
+    return view
+
+
+def require_recent_auth(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
+    """Step-up: the person must have proved it is them within STEP_UP_SECONDS, with a
+    passkey or password + code of this same account. A restricted session never counts.
+    Apply *below* ``login_required``."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
+        if not has_recent_auth():
+            target = url_for("stepup.reauth", next=request.full_path.rstrip("?"))
+            if wants_json() or request.method != "GET":
+                raise StepUpRequired(stepUpUrl=target)
+            return redirect(target)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def may_add_way_in() -> bool:
+    """A restricted (recovery) session may set up a new way in; a full one needs step-up."""
+    active = current_session()
+    return active is not None and (active.restricted or has_recent_auth())
+
+
+def has_recent_auth() -> bool:
+    active = current_session()
+    if active is None or active.restricted:
+        return False
+    window = timedelta(seconds=current.settings().STEP_UP_SECONDS)
+    return clock.now() - active.authenticated_at < window
 
 
 login_manager.user_loader(load_user)

@@ -111,10 +111,16 @@ def revoke_all(session: Session, *, user_id: str, except_id: int | None = None) 
     return int(getattr(session.execute(stmt), "rowcount", 0))
 
 
-def mark_reauthenticated(session: Session, *, session_id: int, now: datetime) -> None:
+def reauthenticated(session: Session, *, session_id: int, now: datetime) -> str:
+    """After step-up: record the time and rotate the token (no fixation across privilege
+    change, OWASP Session Management). Returns the new raw token for the cookie."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
     session.execute(
-        update(UserSession).where(UserSession.id == session_id).values(authenticated_at=now)
+        update(UserSession)
+        .where(UserSession.id == session_id)
+        .values(token_hash=hash_token(token), authenticated_at=now)
     )
+    return token
 
 
 def purge_expired(session: Session, *, now: datetime) -> int:

@@ -1,0 +1,1 @@
+"""The signed-in person's account: passkeys, sessions, profile, security notices."""

@@ -1,0 +1,1 @@
+"""Consent to passkey sign-in: notices, the ledger, opt-in, withdrawal, kill switches."""

@@ -1,0 +1,1 @@
+"""Password + one-time code, recovery codes: the non-biometric way in."""

@@ -1,0 +1,327 @@
+"""Password + one-time code pages: sign-up, sign-in, recovery, and managing them.
+
+Thin routes: read the form, call ``service``, commit, render. The throttled sign-in
+routes count only failures, per address and per (hashed) account.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import session as cookie
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from authdemo import clock, current
+from authdemo.accounts.usernames import normalise_username
+from authdemo.errors import InvalidInput, UsernameTaken
+from authdemo.extensions import db, limiter
+from authdemo.fallback import service, throttle, totp
+from authdemo.fallback.service import SignInRefused
+from authdemo.http import safe_next
+from authdemo.passkeys.routes import SIGNUP_KEY
+from authdemo.sessions import auth
+from authdemo.sessions.auth import (
+    allow_restricted,
+    current_session,
+    login_required,
+    may_add_way_in,
+    require_recent_auth,
+)
+
+bp = Blueprint("fallback", __name__)
+
+ENROLMENT_KEY = "enrolment"
+Page = str | Response | tuple[str, int]
+
+
+def _username_or_none(raw: object) -> str | None:
+    """Sign-in treats a malformed username like an unknown one (same answer)."""
+    try:
+        return normalise_username(raw)
+    except InvalidInput:
+        return None
+
+
+def _setup_page(template: str, status: int = 200, **context: object) -> tuple[str, int]:
+    fb = current.fallback()
+    return (
+        render_template(
+            template,
+            min_length=fb.policy.min_length,
+            max_length=fb.policy.max_length,
+            **context,
+        ),
+        status,
+    )
+
+
+def _code_page(
+    template: str, secret: str, account_name: str, status: int = 200, **context: object
+) -> tuple[str, int]:
+    uri = totp.provisioning_uri(secret, username=account_name, issuer=current.settings().RP_NAME)
+    return (
+        render_template(
+            template,
+            qr_data_uri=totp.qr_svg_data_uri(uri),
+            secret_grouped=totp.grouped(secret),
+            **context,
+        ),
+        status,
+    )
+
+
+# --- sign-up -------------------------------------------------------------------------
+
+
+@bp.route("/signup/password", methods=["GET", "POST"])
+def signup_password() -> Page:
+    pending = cookie.get(SIGNUP_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("username"), str):
+        return redirect(url_for("accounts.signup"))
+    if request.method == "GET":
+        return _setup_page("fallback/signup_password.html", username=pending["username"])
+    try:
+        enrolment = service.start_signup(
+            db.session,
+            current.fallback(),
+            username=pending["username"],
+            display_name=pending.get("display_name"),
+            password=request.form.get("password"),
+            now=clock.now(),
+        )
+    except (InvalidInput, UsernameTaken) as error:
+        return _setup_page(
+            "fallback/signup_password.html",
+            error.status,
+            username=pending["username"],
+            error=error,
+        )
+    db.session.commit()
+    cookie[ENROLMENT_KEY] = enrolment.enrolment_id
+    return redirect(url_for("fallback.signup_code"))
+
+
+@bp.route("/signup/password/code", methods=["GET", "POST"])
+def signup_code() -> Page:
+    pending = cookie.get(SIGNUP_KEY)
+    enrolment_id = cookie.get(ENROLMENT_KEY)
+    if not isinstance(pending, dict) or not isinstance(enrolment_id, str):
+        return redirect(url_for("accounts.signup"))
+    username = str(pending.get("username"))
+    fb = current.fallback()
+    secret = service.pending_secret(db.session, fb, enrolment_id=enrolment_id, now=clock.now())
+    if request.method == "GET":
+        return _code_page("fallback/signup_code.html", secret, username, username=username)
+    try:
+        done = service.finish_signup(
+            db.session,
+            fb,
+            enrolment_id=enrolment_id,
+            code=request.form.get("code"),
+            now=clock.now(),
+            policy=current.session_policy(),
+        )
+    except InvalidInput as error:
+        return _code_page(
+            "fallback/signup_code.html", secret, username, 400, username=username, error=error
+        )
+    db.session.commit()
+    assert done.session_token is not None
+    auth.establish(done.user_id, done.session_token)
+    return render_template("fallback/recovery_codes.html", codes=done.recovery_codes, new=True)
+
+
+# --- sign-in -------------------------------------------------------------------------
+
+
+@bp.post("/signin/password")
+@limiter.limit(throttle.ip_limits, deduct_when=throttle.failed)
+@limiter.limit(throttle.account_limits, key_func=throttle.account_key, deduct_when=throttle.failed)
+def signin_password() -> Page:
+    next_url = cookie.get("next")
+    try:
+        user_id, token = service.sign_in(
+            db.session,
+            current.fallback(),
+            username=_username_or_none(request.form.get("username")),
+            password=request.form.get("password"),
+            code=request.form.get("code"),
+            now=clock.now(),
+            policy=current.session_policy(),
+        )
+    except SignInRefused as error:
+        db.session.commit()  # keeps the audit event of the failed attempt
+        return render_template("signin.html", password_error=error), error.status
+    db.session.commit()
+    auth.establish(user_id, token)
+    return redirect(safe_next(next_url, url_for("main.account")))
+
+
+@bp.route("/signin/recovery", methods=["GET", "POST"])
+@limiter.limit(throttle.ip_limits, methods=["POST"], deduct_when=throttle.failed)
+@limiter.limit(
+    throttle.account_limits,
+    key_func=throttle.account_key,
+    methods=["POST"],
+    deduct_when=throttle.failed,
+)
+def signin_recovery() -> Page:
+    if request.method == "GET":
+        return render_template("fallback/signin_recovery.html")
+    try:
+        user_id, token, left = service.sign_in_with_recovery_code(
+            db.session,
+            current.fallback(),
+            username=_username_or_none(request.form.get("username")),
+            code=request.form.get("recovery_code"),
+            now=clock.now(),
+            policy=current.session_policy(),
+        )
+    except SignInRefused as error:
+        db.session.commit()
+        return render_template("fallback/signin_recovery.html", error=error), error.status
+    db.session.commit()
+    auth.establish(user_id, token)
+    flash(f"You used a recovery code. You have {left} left.")
+    return redirect(url_for("fallback.recover"))
+
+
+@bp.get("/signin/lost-passkey")
+def lost_passkey() -> str:
+    return render_template("fallback/lost_passkey.html")
+
+
+# --- restricted session: set up a new way in -----------------------------------------
+
+
+@bp.get("/account/recover")
+@login_required
+@allow_restricted
+def recover() -> Page:
+    active = current_session()
+    if active is None or not active.restricted:
+        return redirect(url_for("main.account"))
+    return render_template(
+        "fallback/recover.html",
+        codes_left=service.recovery_codes_left(db.session, current_user.id),
+    )
+
+
+# --- managing password + code ----------------------------------------------------------
+
+
+@bp.get("/account/password-code")
+@login_required
+def manage() -> str:
+    user_id = current_user.id
+    return render_template(
+        "fallback/manage.html",
+        has_password=service.has_password_and_code(db.session, user_id),
+        has_passkey=service.has_passkey(db.session, user_id),
+        codes_left=service.recovery_codes_left(db.session, user_id),
+        min_length=current.fallback().policy.min_length,
+    )
+
+
+@bp.route("/account/password-code/setup", methods=["GET", "POST"])
+@login_required
+@allow_restricted
+def setup() -> Page:
+    if not may_add_way_in():
+        return redirect(url_for("stepup.reauth", next=request.path))
+    if request.method == "GET":
+        return _setup_page("fallback/setup_password.html", username=current_user.username)
+    try:
+        enrolment = service.start_setup(
+            db.session,
+            current.fallback(),
+            user=current_user,
+            password=request.form.get("password"),
+            now=clock.now(),
+        )
+    except InvalidInput as error:
+        return _setup_page(
+            "fallback/setup_password.html", 400, username=current_user.username, error=error
+        )
+    db.session.commit()
+    cookie[ENROLMENT_KEY] = enrolment.enrolment_id
+    return redirect(url_for("fallback.setup_code"))
+
+
+@bp.route("/account/password-code/confirm", methods=["GET", "POST"])
+@login_required
+@allow_restricted
+def setup_code() -> Page:
+    if not may_add_way_in():
+        return redirect(url_for("stepup.reauth", next=url_for("fallback.setup")))
+    fb = current.fallback()
+    enrolment_id = cookie.get(ENROLMENT_KEY)
+    secret = service.pending_secret(db.session, fb, enrolment_id=enrolment_id, now=clock.now())
+    username = current_user.username
+    if request.method == "GET":
+        return _code_page("fallback/setup_code.html", secret, username)
+    try:
+        codes = service.finish_setup(
+            db.session,
+            fb,
+            user=current_user,
+            enrolment_id=enrolment_id,
+            code=request.form.get("code"),
+            now=clock.now(),
+        )
+    except InvalidInput as error:
+        return _code_page("fallback/setup_code.html", secret, username, 400, error=error)
+    cookie.pop(ENROLMENT_KEY, None)
+    active = current_session()
+    if active is not None and active.restricted:
+        # The recovery is complete: the restricted session ends; sign in with the new way.
+        db.session.commit()
+        auth.end_current_session()
+        return render_template("fallback/recovery_codes.html", codes=codes, signed_out=True)
+    db.session.commit()
+    return render_template("fallback/recovery_codes.html", codes=codes)
+
+
+@bp.post("/account/password")
+@login_required
+@require_recent_auth
+def change_password() -> Page:
+    try:
+        service.change_password(
+            db.session,
+            current.fallback(),
+            user=current_user,
+            new_password=request.form.get("new_password"),
+            now=clock.now(),
+        )
+    except InvalidInput as error:
+        flash(error.detail)
+        return redirect(url_for("fallback.manage"))
+    db.session.commit()
+    flash("Your password is changed.")
+    return redirect(url_for("fallback.manage"))
+
+
+@bp.post("/account/password-code/remove")
+@login_required
+@require_recent_auth
+def remove() -> Page:
+    try:
+        service.remove_password_and_code(db.session, user=current_user, now=clock.now())
+    except service.LastWayIn as error:
+        flash(error.detail)
+        return redirect(url_for("fallback.manage"))
+    db.session.commit()
+    flash("Password and one-time code sign-in is removed.")
+    return redirect(url_for("fallback.manage"))
+
+
+@bp.post("/account/recovery-codes")
+@login_required
+@require_recent_auth
+def regenerate_codes() -> Page:
+    codes = service.regenerate_recovery_codes(
+        db.session, current.fallback(), user=current_user, now=clock.now()
+    )
+    db.session.commit()
+    return render_template("fallback/recovery_codes.html", codes=codes)

@@ -1,0 +1,503 @@
+"""Password + one-time code: sign-up, sign-in, recovery codes and changes.
+
+Every function takes the database session, ``now`` and its collaborators explicitly and
+never commits. Sign-in answers "wrong" the same way whether the username is unknown, the
+password is wrong or the code is wrong (and does the same argon2 work in each case), so
+the answer never reveals whether an account exists (ASVS 5.0 V6.3.8).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy.orm import Session
+
+from authdemo import audit
+from authdemo.audit import Event
+from authdemo.errors import AuthDemoError, InvalidInput, UsernameTaken
+from authdemo.fallback import recovery, totp
+from authdemo.fallback.passwords import (
+    Hasher,
+    PasswordPolicy,
+    check_new_password,
+    normalise_password,
+)
+from authdemo.models import (
+    Enrolment,
+    Passkey,
+    PasswordCredential,
+    TotpCredential,
+    User,
+)
+from authdemo.models.user import new_user_handle
+from authdemo.passkeys.service import username_taken
+from authdemo.secrets_at_rest import DecryptionError, KeyedHash, SecretBox
+from authdemo.sessions import service as sessions
+from authdemo.sessions.service import SessionPolicy
+
+METHOD = "password_totp"
+RECOVERY_METHOD = "recovery_code"
+SIGNUP = "password_signup"
+SETUP = "totp_setup"
+
+
+class SignInRefused(AuthDemoError):
+    """One answer for unknown user, wrong password and wrong code."""
+
+    status = 401
+    slug = "sign-in-failed"
+    title = "The username, password or code is not right. Please try again."
+
+
+class EnrolmentExpired(AuthDemoError):
+    slug = "enrolment-expired"
+    title = "This set-up took too long or was already finished. Please start again."
+
+
+class WrongCode(InvalidInput):
+    slug = "wrong-code"
+    title = "That code is not right. Check the time on your phone and try the newest code."
+
+
+class LastWayIn(AuthDemoError):
+    status = 409
+    slug = "last-way-in"
+    title = "This is your only way to sign in. Set up a passkey first, then remove it."
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """Collaborators: password rules and hasher, secret box for TOTP, keyed hash for codes."""
+
+    policy: PasswordPolicy
+    hasher: Hasher
+    totp_box: SecretBox
+    recovery_hash: KeyedHash
+    recovery_count: int
+    totp_window: int
+    enrolment_lifetime: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEnrolment:
+    enrolment_id: str
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    user_id: str
+    session_token: str | None
+    recovery_codes: list[str]
+
+
+def _context(kind: str, owner: str) -> bytes:
+    """Associated data binding a TOTP ciphertext to one owner (user or enrolment)."""
+    return f"totp:{kind}:{owner}".encode()
+
+
+# --- sign-up with password + code (no passkey, no consent needed) -------------------
+
+
+def start_signup(
+    session: Session,
+    fb: Fallback,
+    *,
+    username: str,
+    display_name: str | None,
+    password: object,
+    now: datetime,
+) -> PendingEnrolment:
+    """Check the password and keep it (hashed) with a fresh TOTP secret until confirmed."""
+    if username_taken(session, username):
+        raise UsernameTaken()
+    checked = check_new_password(password, username=username, policy=fb.policy)
+    enrolment_id = secrets.token_urlsafe(32)
+    secret = totp.new_secret()
+    session.execute(
+        insert(Enrolment).values(
+            id=enrolment_id,
+            kind=SIGNUP,
+            username=username,
+            display_name=display_name,
+            password_hash=fb.hasher.hash(checked),
+            totp_secret_ciphertext=fb.totp_box.encrypt(
+                secret.encode(), context=_context("enrolment", enrolment_id)
+            ),
+            expires_at=now + fb.enrolment_lifetime,
+        )
+    )
+    return PendingEnrolment(enrolment_id, secret)
+
+
+def pending_secret(session: Session, fb: Fallback, *, enrolment_id: object, now: datetime) -> str:
+    """The TOTP secret of an unfinished enrolment (to show the QR code again)."""
+    row = _live_enrolment(session, enrolment_id, now=now)
+    return _decrypt_enrolment_secret(fb, row)
+
+
+def finish_signup(
+    session: Session,
+    fb: Fallback,
+    *,
+    enrolment_id: object,
+    code: object,
+    now: datetime,
+    policy: SessionPolicy,
+) -> Completed:
+    """A correct code proves the app is set up: only now does the account exist."""
+    row = _live_enrolment(session, enrolment_id, now=now, kind=SIGNUP)
+    secret = _decrypt_enrolment_secret(fb, row)
+    step = _step_for(secret, code, fb=fb, now=now)
+    assert row.username is not None
+    assert row.password_hash is not None
+    if username_taken(session, row.username):
+        raise UsernameTaken()
+    user = User(
+        username=row.username,
+        display_name=row.display_name,
+        user_handle=new_user_handle(),
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    session.execute(
+        insert(PasswordCredential).values(
+            user_id=user.id, hash=row.password_hash, created_at=now, changed_at=now
+        )
+    )
+    _store_totp(session, fb, user_id=user.id, secret=secret, step=step, now=now)
+    session.execute(delete(Enrolment).where(Enrolment.id == row.id))
+    codes = _new_recovery_codes(session, fb, user_id=user.id, now=now)
+    audit.record(session, Event.SIGN_UP, now=now, user_id=user.id, method=METHOD)
+    token = sessions.start(session, user_id=user.id, method=METHOD, now=now, policy=policy)
+    audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user.id, method=METHOD)
+    return Completed(user.id, token, codes)
+
+
+# --- adding password + code to an existing account ----------------------------------
+
+
+def start_setup(
+    session: Session, fb: Fallback, *, user: User, password: object, now: datetime
+) -> PendingEnrolment:
+    checked = check_new_password(password, username=user.username, policy=fb.policy)
+    session.execute(delete(Enrolment).where(Enrolment.user_id == user.id, Enrolment.kind == SETUP))
+    enrolment_id = secrets.token_urlsafe(32)
+    secret = totp.new_secret()
+    session.execute(
+        insert(Enrolment).values(
+            id=enrolment_id,
+            kind=SETUP,
+            user_id=user.id,
+            password_hash=fb.hasher.hash(checked),
+            totp_secret_ciphertext=fb.totp_box.encrypt(
+                secret.encode(), context=_context("enrolment", enrolment_id)
+            ),
+            expires_at=now + fb.enrolment_lifetime,
+        )
+    )
+    return PendingEnrolment(enrolment_id, secret)
+
+
+def finish_setup(
+    session: Session,
+    fb: Fallback,
+    *,
+    user: User,
+    enrolment_id: object,
+    code: object,
+    now: datetime,
+) -> list[str]:
+    """Activate password + code after a correct code; returns new recovery codes."""
+    row = _live_enrolment(session, enrolment_id, now=now, kind=SETUP)
+    if row.user_id != user.id:
+        raise EnrolmentExpired()
+    secret = _decrypt_enrolment_secret(fb, row)
+    step = _step_for(secret, code, fb=fb, now=now)
+    assert row.password_hash is not None
+    session.execute(delete(PasswordCredential).where(PasswordCredential.user_id == user.id))
+    session.execute(delete(TotpCredential).where(TotpCredential.user_id == user.id))
+    session.execute(
+        insert(PasswordCredential).values(
+            user_id=user.id, hash=row.password_hash, created_at=now, changed_at=now
+        )
+    )
+    _store_totp(session, fb, user_id=user.id, secret=secret, step=step, now=now)
+    session.execute(delete(Enrolment).where(Enrolment.id == row.id))
+    audit.record(session, Event.PASSWORD_SET, now=now, user_id=user.id)
+    audit.record(session, Event.TOTP_ENROLLED, now=now, user_id=user.id)
+    return _new_recovery_codes(session, fb, user_id=user.id, now=now)
+
+
+# --- sign-in -------------------------------------------------------------------------
+
+
+def sign_in(
+    session: Session,
+    fb: Fallback,
+    *,
+    username: str | None,
+    password: object,
+    code: object,
+    now: datetime,
+    policy: SessionPolicy,
+) -> tuple[str, str]:
+    """Password and one-time code together; returns (user id, session token)."""
+    user_id = verify_password_and_code(
+        session, fb, username=username, password=password, code=code, now=now
+    )
+    token = sessions.start(session, user_id=user_id, method=METHOD, now=now, policy=policy)
+    audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user_id, method=METHOD)
+    return user_id, token
+
+
+def verify_password_and_code(
+    session: Session,
+    fb: Fallback,
+    *,
+    username: str | None,
+    password: object,
+    code: object,
+    now: datetime,
+    expected_user_id: str | None = None,
+) -> str:
+    """Check both factors; raise SignInRefused (one answer for every failure)."""
+    try:
+        candidate = normalise_password(password, policy=fb.policy)
+    except InvalidInput:
+        candidate = ""
+    row = None
+    if username is not None:
+        row = session.execute(
+            select(User.id, PasswordCredential.hash, TotpCredential.secret_ciphertext)
+            .join(PasswordCredential, PasswordCredential.user_id == User.id)
+            .join(TotpCredential, TotpCredential.user_id == User.id)
+            .where(User.username == username)
+        ).one_or_none()
+    if row is None:
+        fb.hasher.verify_dummy(candidate)  # same work as a real check
+        raise SignInRefused()
+    if expected_user_id is not None and row.id != expected_user_id:
+        fb.hasher.verify_dummy(candidate)
+        raise SignInRefused()
+    if not candidate or not fb.hasher.verify(row.hash, candidate):
+        audit.record(
+            session, Event.SIGN_IN_FAILED, now=now, user_id=row.id, method=METHOD, reason="password"
+        )
+        raise SignInRefused()
+    secret = _decrypt_user_secret(fb, row.id, row.secret_ciphertext)
+    normalised = totp.normalise_code(code)
+    step = (
+        totp.matching_step(secret, normalised, now=now, window=fb.totp_window)
+        if normalised
+        else None
+    )
+    if step is None or not totp.claim_step(session, user_id=row.id, step=step):
+        audit.record(
+            session,
+            Event.SIGN_IN_FAILED,
+            now=now,
+            user_id=row.id,
+            method=METHOD,
+            reason="code" if step is None else "code_reused",
+        )
+        raise SignInRefused()
+    if fb.hasher.needs_rehash(row.hash):
+        # Parameters changed since this hash was made: upgrade it now that we have the
+        # password (OWASP Password Storage Cheat Sheet, "Upgrading the work factor").
+        session.execute(
+            update(PasswordCredential)
+            .where(PasswordCredential.user_id == row.id)
+            .values(hash=fb.hasher.hash(candidate))
+        )
+    return str(row.id)
+
+
+def step_up(
+    session: Session, fb: Fallback, *, user: User, password: object, code: object, now: datetime
+) -> None:
+    """Re-authentication with this account's own password and code."""
+    verify_password_and_code(
+        session,
+        fb,
+        username=user.username,
+        password=password,
+        code=code,
+        now=now,
+        expected_user_id=user.id,
+    )
+    audit.record(session, Event.STEP_UP_SUCCEEDED, now=now, user_id=user.id, method=METHOD)
+
+
+def sign_in_with_recovery_code(
+    session: Session,
+    fb: Fallback,
+    *,
+    username: str | None,
+    code: object,
+    now: datetime,
+    policy: SessionPolicy,
+) -> tuple[str, str, int]:
+    """A recovery code gives a *restricted* session: set up a new way in, nothing else."""
+    user_id = None
+    if username is not None:
+        user_id = session.execute(select(User.id).where(User.username == username)).scalar()
+    if user_id is None or not recovery.consume(
+        session, user_id=user_id, entered=code, hasher=fb.recovery_hash
+    ):
+        if user_id is not None:
+            audit.record(
+                session,
+                Event.SIGN_IN_FAILED,
+                now=now,
+                user_id=user_id,
+                method=RECOVERY_METHOD,
+                reason="recovery_code",
+            )
+        raise SignInRefused()
+    left = recovery.remaining(session, user_id=user_id)
+    audit.record(session, Event.RECOVERY_CODE_USED, now=now, user_id=user_id, remaining=left)
+    token = sessions.start(
+        session,
+        user_id=user_id,
+        method=RECOVERY_METHOD,
+        now=now,
+        policy=policy,
+        restricted=True,
+    )
+    return user_id, token, left
+
+
+# --- changes (the routes require step-up before calling these) ----------------------
+
+
+def change_password(
+    session: Session, fb: Fallback, *, user: User, new_password: object, now: datetime
+) -> None:
+    checked = check_new_password(new_password, username=user.username, policy=fb.policy)
+    result = session.execute(
+        update(PasswordCredential)
+        .where(PasswordCredential.user_id == user.id)
+        .values(hash=fb.hasher.hash(checked), changed_at=now)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise InvalidInput("You don't have a password to change.", field="password")
+    audit.record(session, Event.PASSWORD_CHANGED, now=now, user_id=user.id)
+
+
+def remove_password_and_code(session: Session, *, user: User, now: datetime) -> None:
+    """Removing the app removes password sign-in with it, and only if a passkey remains."""
+    if not has_passkey(session, user.id):
+        raise LastWayIn()
+    session.execute(delete(TotpCredential).where(TotpCredential.user_id == user.id))
+    session.execute(delete(PasswordCredential).where(PasswordCredential.user_id == user.id))
+    audit.record(session, Event.SECOND_FACTOR_REMOVED, now=now, user_id=user.id)
+
+
+def regenerate_recovery_codes(
+    session: Session, fb: Fallback, *, user: User, now: datetime
+) -> list[str]:
+    return _new_recovery_codes(session, fb, user_id=user.id, now=now)
+
+
+# --- queries -------------------------------------------------------------------------
+
+
+def has_password_and_code(session: Session, user_id: str) -> bool:
+    return bool(session.execute(select(exists().where(TotpCredential.user_id == user_id))).scalar())
+
+
+def has_passkey(session: Session, user_id: str) -> bool:
+    return bool(session.execute(select(exists().where(Passkey.user_id == user_id))).scalar())
+
+
+def recovery_codes_left(session: Session, user_id: str) -> int:
+    return recovery.remaining(session, user_id=user_id)
+
+
+def purge_expired_enrolments(session: Session, *, now: datetime) -> int:
+    result = session.execute(delete(Enrolment).where(Enrolment.expires_at <= now))
+    return int(getattr(result, "rowcount", 0))
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _live_enrolment(
+    session: Session, enrolment_id: object, *, now: datetime, kind: str | None = None
+) -> Enrolment:
+    if not isinstance(enrolment_id, str):
+        raise EnrolmentExpired()
+    row = session.get(Enrolment, enrolment_id)
+    if row is None or row.expires_at <= now or (kind is not None and row.kind != kind):
+        raise EnrolmentExpired()
+    return row
+
+
+def _decrypt_enrolment_secret(fb: Fallback, row: Enrolment) -> str:
+    assert row.totp_secret_ciphertext is not None
+    try:
+        return fb.totp_box.decrypt(
+            row.totp_secret_ciphertext, context=_context("enrolment", row.id)
+        ).decode()
+    except DecryptionError as exc:
+        raise EnrolmentExpired() from exc
+
+
+def _decrypt_user_secret(fb: Fallback, user_id: str, blob: bytes) -> str:
+    return fb.totp_box.decrypt(blob, context=_context("user", user_id)).decode()
+
+
+def _step_for(secret: str, code: object, *, fb: Fallback, now: datetime) -> int:
+    normalised = totp.normalise_code(code)
+    if normalised is None:
+        raise InvalidInput("Please enter the 6-digit code from your app.", field="code")
+    step = totp.matching_step(secret, normalised, now=now, window=fb.totp_window)
+    if step is None:
+        raise WrongCode(field="code")
+    return step
+
+
+def _store_totp(
+    session: Session, fb: Fallback, *, user_id: str, secret: str, step: int, now: datetime
+) -> None:
+    session.execute(
+        insert(TotpCredential).values(
+            user_id=user_id,
+            secret_ciphertext=fb.totp_box.encrypt(
+                secret.encode(), context=_context("user", user_id)
+            ),
+            last_used_step=step,  # the enrolment code itself cannot be replayed
+            created_at=now,
+        )
+    )
+
+
+def _new_recovery_codes(
+    session: Session, fb: Fallback, *, user_id: str, now: datetime
+) -> list[str]:
+    codes = recovery.replace_codes(
+        session, user_id=user_id, now=now, hasher=fb.recovery_hash, count=fb.recovery_count
+    )
+    audit.record(
+        session, Event.RECOVERY_CODES_GENERATED, now=now, user_id=user_id, count=len(codes)
+    )
+    return codes
+
+
+def reencrypt_totp_secrets(session: Session, fb: Fallback) -> int:
+    """Key rotation: re-encrypt every TOTP secret not under the current key."""
+    changed = 0
+    for row in session.execute(select(TotpCredential)).scalars():
+        if fb.totp_box.needs_rotation(row.secret_ciphertext):
+            secret = _decrypt_user_secret(fb, row.user_id, row.secret_ciphertext)
+            row.secret_ciphertext = fb.totp_box.encrypt(
+                secret.encode(), context=_context("user", row.user_id)
+            )
+            changed += 1
+    session.flush()
+    return changed

@@ -1,0 +1,30 @@
+"""The consent ledger: append-only, one row per decision (GDPR Art 7(1): be able to
+demonstrate consent). Rows are never updated except to pseudonymise ``user_ref`` on
+account erasure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from authdemo.models.base import Base
+
+
+class ConsentEvent(Base):
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    #: The account's opaque id; after erasure "erased:" + a keyed HMAC (as in audit_events).
+    user_ref: Mapped[str] = mapped_column(String(80), index=True)
+    #: The purpose consented to; one purpose today: "passkey_signin".
+    purpose: Mapped[str] = mapped_column(String(32))
+    #: "granted", "declined" or "withdrawn".
+    action: Mapped[str] = mapped_column(String(16))
+    notice_version: Mapped[str] = mapped_column(String(16))
+    #: SHA-256 (hex) of the exact notice text shown when the decision was made.
+    notice_sha256: Mapped[str] = mapped_column(String(64))
+    #: How: the page and the control used, e.g. "signup:passkey-consent-checkbox".
+    method: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,1 @@
+"""Data-subject rights: the privacy dashboard, export, erasure, retention, operator CLI."""

@@ -1,0 +1,1 @@
+"""Step-up re-authentication before sensitive changes."""

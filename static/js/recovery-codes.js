@@ -1,0 +1,29 @@
+// Copy or download the recovery codes shown once after they are made.
+import { pageData } from "./api.js";
+import { showStatus } from "./ui.js";
+
+const { recoveryCodes = [] } = pageData();
+const status = document.getElementById("codes-status");
+const text = `Recovery codes for ${location.host}\nEach code works once.\n\n${recoveryCodes.join("\n")}\n`;
+
+document.getElementById("copy-codes")?.addEventListener("click", async () => {
+  try {
+    await navigator.clipboard.writeText(text);
+    showStatus(status, "Copied. Paste them somewhere safe, such as your password manager.", "success");
+  } catch {
+    showStatus(status, "Your browser didn't allow copying. Please select the codes and copy them.", "error");
+  }
+});
+
+document.getElementById("download-codes")?.addEventListener("click", () => {
+  const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+  const link = Object.assign(document.createElement("a"), {
+    href: url,
+    download: `recovery-codes-${location.hostname}.txt`,
+  });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  URL.revokeObjectURL(url);
+  showStatus(status, "Downloaded. Keep the file somewhere safe.", "success");
+});

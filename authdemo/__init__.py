@@ -92,7 +92,9 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from authdemo.cli import register_commands as register
+    from authdemo.fallback.cli import register_commands as register_keys
     from authdemo.privacy.cli import register_commands as register_privacy
 
     register(app)
+    register_keys(app)
     register_privacy(app)

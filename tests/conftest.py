@@ -4,9 +4,11 @@ and a browser-like client that speaks JSON with a CSRF token."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -18,10 +20,19 @@ from tests.support.authenticator import SoftwareAuthenticator
 
 ORIGIN = "http://localhost:5000"
 _CSRF = re.compile(r'"csrfToken": "([^"]+)"')
+_TOTP_KEY = re.compile(r'id="totp-key">([A-Z2-7 ]+)<')
+_RECOVERY_CODE = re.compile(r"<code>([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})</code>")
+STRONG_PASSWORD = "correct horse battery staple"
 _SESSION_CHANGING = {
     "/api/passkeys/sign-up/verify",
     "/api/passkeys/sign-in/verify",
     "/signout",
+    "/signin/recovery",
+    "/signup/password/code",
+    "/account/password-code/confirm",
+    "/api/passkeys/add/verify",
+    "/reauth/password",
+    "/api/reauth/verify",
 }
 
 
@@ -117,6 +128,49 @@ class Browser:
 
     def sign_out(self) -> TestResponse:
         return self.post_form("/signout", {})
+
+    def sign_up_with_password(
+        self, clock: FrozenClock, username: str = "bob", password: str = STRONG_PASSWORD
+    ) -> PasswordAccount:
+        """The password + one-time code sign-up, as a person does it; returns their secrets."""
+        assert self.choose_username(username).status_code == 302
+        response = self.post_form("/signup/password", {"password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        page = self.client.get("/signup/password/code").get_data(as_text=True)
+        match = _TOTP_KEY.search(page)
+        assert match, "no TOTP key on the enrolment page"
+        key = match.group(1).replace(" ", "")
+        response = self.post_form("/signup/password/code", {"code": totp_code(key, clock)})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        self._csrf = None
+        codes = _RECOVERY_CODE.findall(response.get_data(as_text=True))
+        return PasswordAccount(username, password, key, codes)
+
+    def sign_in_with_password(
+        self, account: PasswordAccount, clock: FrozenClock, **changes: str
+    ) -> TestResponse:
+        form = {
+            "username": account.username,
+            "password": account.password,
+            "code": totp_code(account.totp_key, clock),
+            **changes,
+        }
+        response = self.post_form("/signin/password", form)
+        if response.status_code == 302:
+            self._csrf = None
+        return response
+
+
+@dataclass
+class PasswordAccount:
+    username: str
+    password: str
+    totp_key: str
+    recovery_codes: list[str]
+
+
+def totp_code(key: str, clock: FrozenClock) -> str:
+    return pyotp.TOTP(key).at(clock.now())
 
 
 @pytest.fixture

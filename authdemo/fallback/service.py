@@ -8,6 +8,7 @@ the answer never reveals whether an account exists (ASVS 5.0 V6.3.8).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from authdemo import audit
 from authdemo.audit import Event
-from authdemo.errors import AuthDemoError, InvalidInput, UsernameTaken
+from authdemo.errors import AuthDemoError, InvalidInput, ServiceUnavailable, UsernameTaken
 from authdemo.fallback import recovery, totp
 from authdemo.fallback.passwords import (
     Hasher,
@@ -37,6 +38,8 @@ from authdemo.passkeys.service import username_taken
 from authdemo.secrets_at_rest import DecryptionError, KeyedHash, SecretBox
 from authdemo.sessions import service as sessions
 from authdemo.sessions.service import SessionPolicy
+
+log = logging.getLogger(__name__)
 
 METHOD = "password_totp"
 RECOVERY_METHOD = "recovery_code"
@@ -449,7 +452,12 @@ def _decrypt_enrolment_secret(fb: Fallback, row: Enrolment) -> str:
 
 
 def _decrypt_user_secret(fb: Fallback, user_id: str, blob: bytes) -> str:
-    return fb.totp_box.decrypt(blob, context=_context("user", user_id)).decode()
+    try:
+        return fb.totp_box.decrypt(blob, context=_context("user", user_id)).decode()
+    except DecryptionError as exc:
+        # An operator problem (a data key was dropped too early), not the person's.
+        log.error("a TOTP secret cannot be decrypted: check DATA_KEY and DATA_KEY_PREVIOUS")
+        raise ServiceUnavailable() from exc
 
 
 def _step_for(secret: str, code: object, *, fb: Fallback, now: datetime) -> int:

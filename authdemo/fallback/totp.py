@@ -22,7 +22,7 @@ from authdemo.models import TotpCredential
 SECRET_BYTES = 20  # 160 bits, as RFC 4226 §4 recommends
 DIGITS = 6
 INTERVAL = 30
-_CODE = re.compile(r"\d{6}")
+_CODE = re.compile(r"[0-9]{6}")  # ASCII digits only (\d would match other scripts)
 
 
 def new_secret() -> str:

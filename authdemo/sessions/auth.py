@@ -23,6 +23,7 @@ from authdemo import audit, clock, current
 from authdemo.audit import Event
 from authdemo.errors import NotSignedIn, RestrictedSession, StepUpRequired, wants_json
 from authdemo.extensions import db, login_manager
+from authdemo.http import safe_next
 from authdemo.models import User
 from authdemo.sessions import service
 from authdemo.sessions.service import ActiveSession
@@ -132,8 +133,12 @@ def require_recent_auth(view: Callable[P, R]) -> Callable[P, R | ResponseReturnV
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
         if not has_recent_auth():
-            target = url_for("stepup.reauth", next=request.full_path.rstrip("?"))
-            if wants_json() or request.method != "GET":
+            if request.method == "GET":
+                back = request.full_path.rstrip("?")
+            else:  # a form post: come back to the page it was on (a hidden "next" field)
+                back = safe_next(request.form.get("next"), url_for("main.account"))
+            target = url_for("stepup.reauth", next=back)
+            if wants_json():
                 raise StepUpRequired(stepUpUrl=target)
             return redirect(target)
         return view(*args, **kwargs)

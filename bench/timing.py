@@ -1,0 +1,103 @@
+"""Bounded measurement loops and their summaries.
+
+Every loop here stops at whichever comes first, a number of iterations or a number of
+seconds, so ``make bench`` finishes in bounded time on a slow or busy machine. Only the
+region a benchmark marks as timed is measured; preparing inputs (signing an assertion,
+restoring a cookie) happens outside it.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """At most ``iterations`` timed runs and at most ``seconds`` of wall-clock time."""
+
+    iterations: int
+    seconds: float
+    warmup: int = 20
+
+    def scaled(self, factor: float) -> Budget:
+        return Budget(
+            iterations=max(1, int(self.iterations * factor)),
+            seconds=self.seconds * factor,
+            warmup=max(1, int(self.warmup * factor)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Latencies of one case. Throughput is serial: one client, one request at a time."""
+
+    count: int
+    total_seconds: float
+    median_ms: float
+    p95_ms: float
+    min_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.total_seconds if self.total_seconds else math.nan
+
+    @classmethod
+    def of(cls, latencies: list[float]) -> Summary:
+        if not latencies:
+            raise ValueError("no measurements")
+        ordered = sorted(latencies)
+        return cls(
+            count=len(ordered),
+            total_seconds=sum(ordered),
+            median_ms=statistics.median(ordered) * 1e3,
+            p95_ms=percentile(ordered, 95) * 1e3,
+            min_ms=ordered[0] * 1e3,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "timed_seconds": round(self.total_seconds, 4),
+            "per_second": round(self.per_second, 1),
+            "median_ms": round(self.median_ms, 4),
+            "p95_ms": round(self.p95_ms, 4),
+            "min_ms": round(self.min_ms, 4),
+        }
+
+
+def percentile(ordered: list[float], pct: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """The summary of whole runs, and of each timed part of a run (e.g. each request)."""
+
+    total: Summary
+    parts: list[Summary]
+
+
+def run_bounded(step: Callable[[], Sequence[float]], budget: Budget) -> Measurement:
+    """Call ``step`` within ``budget``; it returns the seconds of each of its timed parts.
+
+    ``budget.warmup`` unrecorded calls come first (bounded by the same time budget) so
+    caches, compiled SQL and lazily imported modules are in place before anything counts.
+    """
+    deadline = time.perf_counter() + budget.seconds
+    for _ in range(budget.warmup):
+        step()
+        if time.perf_counter() >= deadline:
+            break
+    deadline = time.perf_counter() + budget.seconds
+    runs: list[Sequence[float]] = []
+    while len(runs) < budget.iterations and time.perf_counter() < deadline:
+        runs.append(step())
+    parts = [Summary.of([run[i] for run in runs]) for i in range(len(runs[0]))]
+    return Measurement(total=Summary.of([sum(run) for run in runs]), parts=parts)

@@ -9,6 +9,7 @@ export function pageData() {
 export class ProblemError extends Error {
   constructor(problem, status) {
     super(problem.detail || problem.title || "The request failed.");
+    this.name = "ProblemError";
     this.problem = problem;
     this.status = status;
   }

@@ -9,7 +9,6 @@ const { endpoints } = pageData();
 
 if (!passkeysSupported()) {
   showStatus(status, "This browser can't use passkeys. Please use another way to sign in.", "error");
-  button.disabled = true;
 }
 
 button.addEventListener("click", async () => {
@@ -30,3 +29,7 @@ button.addEventListener("click", async () => {
     busy(button, false);
   }
 });
+
+// The handler is attached: enable the button. Rendered disabled, it cannot be clicked
+// before this module has run, which would do nothing.
+button.disabled = !passkeysSupported();

@@ -11,7 +11,6 @@ const { endpoints } = pageData();
 
 if (!passkeysSupported()) {
   showStatus(status, "This browser can't use passkeys. Please use a password and a one-time code instead.", "error");
-  button.disabled = true;
 }
 
 form.addEventListener("submit", async (event) => {
@@ -37,7 +36,11 @@ form.addEventListener("submit", async (event) => {
     showStatus(status, "Your passkey is ready. Signing you in…", "success");
     window.location.assign(result.redirect);
   } catch (error) {
-    showStatus(status, explainCeremonyError(error, { startedAt, timeoutMs }), "error");
+    showStatus(status, explainCeremonyError(error, { startedAt, timeoutMs, creating: true }), "error");
     busy(button, false);
   }
 });
+
+// The handler is attached: enable the button. Rendered disabled, it cannot be clicked
+// before this module has run, which would submit the form natively (a plain GET).
+button.disabled = !passkeysSupported();

@@ -86,12 +86,16 @@ export async function getPasskey(optionsJSON, { signal, mediation } = {}) {
  * "cancelled", "timed out" and "no passkey on this device" all as NotAllowedError
  * (so sites cannot probe for passkeys); we tell them apart only by elapsed time.
  */
-export function explainCeremonyError(error, { startedAt, timeoutMs } = {}) {
+export function explainCeremonyError(error, { startedAt, timeoutMs, creating = false } = {}) {
   const elapsed = startedAt ? Date.now() - startedAt : 0;
   switch (error && error.name) {
     case "NotAllowedError":
       if (timeoutMs && elapsed >= timeoutMs - 1000) {
         return "That took too long and timed out. Please try again.";
+      }
+      if (creating) {
+        // Creating a passkey: cancelled or the device's check failed; nothing to "find".
+        return "No passkey was created: the request was cancelled, or your device could not check that it's you. You can try again.";
       }
       return "The passkey request was cancelled, or no passkey for this site was found on this device. You can try again.";
     case "AbortError":

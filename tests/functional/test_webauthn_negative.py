@@ -1,0 +1,1320 @@
+"""The negative WebAuthn suite: every relying-party check refuses what it must (issue 9 item 1).
+
+One test per verification step of WebAuthn Level 3 §7.1 (registration) and §7.2
+(authentication), plus the checks the relying party adds around py_webauthn (issue 3
+item 6). Each test drives the real HTTP endpoints with the suite's software authenticator,
+breaking exactly one thing through one of its overrides, and proves three things:
+
+* the response is a 4xx RFC 9457 ``application/problem+json`` with a generic message
+  (the same words whatever the reason, so nothing hints whether an account exists);
+* **no account data changed**: every table but ``ceremonies`` and ``audit_events`` is
+  identical before and after, no ceremony was created, at most the one presented was
+  consumed, and the only audit rows added are the ones about this attempt;
+* the refusal came from the check under test: the internal reason code (and for the
+  cryptographic steps, py_webauthn's own message) is recorded by a spy on the error type,
+  so a test cannot pass because some unrelated check happened to refuse first.
+
+The helpers at the top (``Watch``, ``assert_refused``, the cookie helpers) are shared by
+the other functional test modules of the passkey ceremonies.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cbor2
+import pytest
+from flask import Flask
+from sqlalchemy import inspect, select, text
+from werkzeug.test import TestResponse
+
+from authdemo.clock import FrozenClock
+from authdemo.errors import CeremonyFailed
+from authdemo.extensions import Database, db
+from authdemo.models import User
+from authdemo.passkeys import service as passkey_service
+from tests.conftest import ORIGIN, Browser, make_app
+from tests.support.authenticator import (
+    EDDSA,
+    ES256,
+    SoftwareAuthenticator,
+    StoredCredential,
+    b64url,
+    b64url_decode,
+    generate_private_key,
+)
+
+SIGN_UP_OPTIONS = "/api/passkeys/sign-up/options"
+SIGN_UP_VERIFY = "/api/passkeys/sign-up/verify"
+SIGN_IN_OPTIONS = "/api/passkeys/sign-in/options"
+SIGN_IN_VERIFY = "/api/passkeys/sign-in/verify"
+ADD_OPTIONS = "/api/passkeys/add/options"
+ADD_VERIFY = "/api/passkeys/add/verify"
+
+COOKIE = "authdemo"
+PROBLEM = "application/problem+json"
+PASSKEY_NOT_ACCEPTED = CeremonyFailed.title
+#: Tables whose rows a refused attempt may touch: the consumed challenge, the audit trail.
+ATTEMPT_TABLES = {"ceremonies", "audit_events"}
+
+
+# =========================================================================================
+# Shared helpers
+# =========================================================================================
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    tables: dict[str, list[tuple[Any, ...]]]
+    ceremony_ids: frozenset[str]
+    audit: list[tuple[Any, ...]]
+
+
+def snapshot(app: Flask) -> Snapshot:
+    """Every row of every table, read on a connection of its own (what is committed)."""
+    engine = Database.engine_for(app)
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as connection:
+        for name in inspect(connection).get_table_names():
+            rows = connection.execute(text(f'SELECT * FROM "{name}"')).all()
+            tables[name] = sorted((tuple(row) for row in rows), key=repr)
+        ceremony_ids = frozenset(connection.execute(text("SELECT id FROM ceremonies")).scalars())
+        audit = [
+            tuple(row)
+            for row in connection.execute(
+                text("SELECT id, event, user_ref, details FROM audit_events ORDER BY id")
+            )
+        ]
+    for name in ATTEMPT_TABLES:
+        tables.pop(name, None)
+    return Snapshot(tables, ceremony_ids, audit)
+
+
+@dataclass
+class Attempt:
+    """What one refused request did, filled in when its ``with`` block ends."""
+
+    #: CeremonyFailed reason codes raised during the request, in order.
+    reasons: list[str] = field(default_factory=list)
+    #: "ExceptionType: message <- cause..." of what py_webauthn raised, if it was reached.
+    verifier_errors: list[str] = field(default_factory=list)
+    #: Audit rows added: (event, user_ref, reason).
+    audit: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+    @property
+    def verifier_error(self) -> str:
+        assert len(self.verifier_errors) == 1, self.verifier_errors
+        return self.verifier_errors[0]
+
+
+class Watch:
+    """Spies on refusals and proves a refused request changed no account data."""
+
+    def __init__(self, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.app = app
+        self._reasons: list[str] = []
+        self._verifier: list[str] = []
+        original_init = CeremonyFailed.__init__
+        original_failure = passkey_service._verifier_failure
+
+        def spy_init(error: CeremonyFailed, reason: str, **extensions: Any) -> None:
+            self._reasons.append(reason)
+            original_init(error, reason, **extensions)
+
+        def spy_failure(exc: Exception) -> CeremonyFailed:
+            # py_webauthn wraps parse errors ("... was malformed. See __cause__"): keep both.
+            chain: list[str] = []
+            cause: BaseException | None = exc
+            while cause is not None:
+                chain.append(f"{type(cause).__name__}: {cause}")
+                cause = cause.__cause__
+            self._verifier.append(" <- ".join(chain))
+            return original_failure(exc)
+
+        monkeypatch.setattr(CeremonyFailed, "__init__", spy_init)
+        monkeypatch.setattr(passkey_service, "_verifier_failure", spy_failure)
+
+    @contextmanager
+    def attempt(self) -> Iterator[Attempt]:
+        before = snapshot(self.app)
+        reasons_at, verifier_at = len(self._reasons), len(self._verifier)
+        attempt = Attempt()
+        yield attempt
+        after = snapshot(self.app)
+        for name in sorted(set(before.tables) | set(after.tables)):
+            assert after.tables.get(name) == before.tables.get(name), f"table {name} changed"
+        assert after.ceremony_ids <= before.ceremony_ids, "a ceremony was created"
+        assert len(before.ceremony_ids - after.ceremony_ids) <= 1, "several ceremonies used"
+        assert after.audit[: len(before.audit)] == before.audit, "audit trail rewritten"
+        attempt.reasons = self._reasons[reasons_at:]
+        attempt.verifier_errors = self._verifier[verifier_at:]
+        attempt.audit = [
+            (event, user_ref, _reason(details))
+            for _id, event, user_ref, details in after.audit[len(before.audit) :]
+        ]
+
+
+def _reason(details: object) -> str | None:
+    value = json.loads(details) if isinstance(details, str) else details
+    return value.get("reason") if isinstance(value, dict) else None
+
+
+@pytest.fixture
+def watch(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Watch:
+    return Watch(app, monkeypatch)
+
+
+def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
+    """A 4xx RFC 9457 problem document with exactly the standard members."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    body: dict[str, Any] = response.get_json(force=True)
+    assert body["status"] == status
+    assert body["type"].startswith("https://")
+    assert isinstance(body["title"], str)
+    assert isinstance(body["detail"], str)
+    return body
+
+
+def assert_refused(response: TestResponse, *, signal: bool = False) -> dict[str, Any]:
+    """The one generic refusal of a passkey response: same words whatever the reason."""
+    body = assert_problem(response, 400)
+    assert body["title"] == PASSKEY_NOT_ACCEPTED
+    assert body["detail"] == PASSKEY_NOT_ACCEPTED
+    expected = {"type", "title", "status", "detail"} | ({"signal"} if signal else set())
+    # "field" may name the malformed JSON member (checked before any account is looked up).
+    assert set(body) - {"field"} == expected, "a refusal must say no more than this"
+    return body
+
+
+def cookie_value(browser: Browser) -> str:
+    cookie = browser.client.get_cookie(COOKIE)
+    assert cookie is not None, "no session cookie"
+    return cookie.value
+
+
+def cookie_session(app: Flask, browser: Browser) -> dict[str, Any]:
+    """Decode the browser's signed Flask session cookie (as the server would)."""
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    data: dict[str, Any] = serializer.loads(cookie_value(browser))
+    return data
+
+
+def browser_with_cookie(app: Flask, value: str) -> Browser:
+    """A second browser holding a copy of a cookie (as an attacker who captured it would)."""
+    browser = Browser(app.test_client())
+    browser.client.set_cookie(COOKIE, value)
+    return browser
+
+
+def is_signed_in(browser: Browser) -> bool:
+    return browser.client.get("/account").status_code == 200
+
+
+@dataclass
+class Account:
+    username: str
+    user_id: str
+    user_handle: bytes
+    authenticator: SoftwareAuthenticator
+
+    @property
+    def credential(self) -> StoredCredential:
+        return self.authenticator.credentials[-1]
+
+
+def sign_up(
+    app: Flask, browser: Browser, authenticator: SoftwareAuthenticator, username: str
+) -> Account:
+    """Sign up with a passkey, then sign out: an existing account and an anonymous browser."""
+    response = browser.sign_up_with_passkey(authenticator, username)
+    assert response.status_code == 200, response.get_json()
+    assert browser.sign_out().status_code == 302
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        return Account(username, user.id, user.user_handle, authenticator)
+
+
+@pytest.fixture
+def alice(app: Flask, browser: Browser, authenticator: SoftwareAuthenticator) -> Account:
+    return sign_up(app, browser, authenticator, "alice")
+
+
+@pytest.fixture
+def bob(app: Flask, new_browser: Callable[[], Browser]) -> Account:
+    return sign_up(app, new_browser(), SoftwareAuthenticator(rp_id="localhost"), "bob")
+
+
+def registration_options(browser: Browser, username: str = "newbie") -> dict[str, Any]:
+    assert browser.choose_username(username).status_code == 302
+    response = browser.post_json(SIGN_UP_OPTIONS, {"consent": True})
+    assert response.status_code == 200, response.get_json()
+    options: dict[str, Any] = response.get_json()
+    return options
+
+
+def stranger_credential(algorithm: int = ES256) -> StoredCredential:
+    """A passkey this site has never seen."""
+    return StoredCredential(
+        credential_id=secrets.token_bytes(32),
+        private_key=generate_private_key(algorithm),
+        algorithm=algorithm,
+        rp_id="localhost",
+        user_handle=secrets.token_bytes(64),
+        sign_count=0,
+    )
+
+
+def with_response_field(credential: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
+    return {**credential, "response": {**credential["response"], name: value}}
+
+
+# Non-canonical or foreign encodings of base64url. py_webauthn's own decoder accepts
+# most of them (it pads and ignores stray characters); ours must not.
+def _bad_base64url(valid: str) -> dict[str, str]:
+    # Unpadded base64url of n bytes ends in a character with unused low bits unless
+    # 3 divides n; setting one of those bits gives the same bytes, non-canonically.
+    if len(valid) % 4 == 0:
+        valid = valid[:-1]  # 3 fewer bits: now the last character has 2 unused ones
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    non_canonical = valid[:-1] + alphabet[alphabet.index(valid[-1]) | 0b01]
+    return {
+        "padded": valid + "=",
+        "standard-alphabet": valid.replace("-", "+").replace("_", "/") + "+/",
+        "whitespace": valid[:10] + " " + valid[10:],
+        "newline": valid[:10] + "\n" + valid[10:],
+        "non-canonical-bits": non_canonical,
+        # No base64 text has a length of 4n + 1.
+        "impossible-length": valid + "A" * ((1 - len(valid)) % 4 or 4),
+        "not-a-string": 12345,  # type: ignore[dict-item]
+    }
+
+
+BAD_BASE64URL_CASES = list(_bad_base64url("A" * 42 + "Q"))
+
+
+# =========================================================================================
+# Registration (WebAuthn L3 §7.1), through the sign-up endpoints
+# =========================================================================================
+
+
+def post_sign_up(
+    watch: Watch, browser: Browser, credential: Any, **kwargs: Any
+) -> tuple[TestResponse, Attempt]:
+    with watch.attempt() as attempt:
+        response = browser.post_json(SIGN_UP_VERIFY, credential, **kwargs)
+    assert not is_signed_in(browser)
+    return response, attempt
+
+
+def test_registration_with_wrong_credential_type_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    credential = authenticator.create(registration_options(browser), type="password")
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["wrong_credential_type"]
+    assert attempt.audit == []
+
+
+def test_registration_with_client_data_type_get_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    # §7.1 step 7: C.type must be "webauthn.create".
+    options = registration_options(browser)
+    credential = authenticator.create(options, client_data_type="webauthn.get")
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["verification_failed"]
+    assert "type" in attempt.verifier_error
+
+
+def test_registration_with_challenge_mismatch_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    # §7.1 step 8.
+    options = registration_options(browser)
+    credential = authenticator.create(options, challenge=secrets.token_bytes(32))
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert "challenge" in attempt.verifier_error.lower()
+
+
+def test_registration_with_reused_challenge_is_refused(
+    app: Flask, watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    # Someone who captured the cookie and the response replays both after the sign-up.
+    credential = authenticator.create(registration_options(browser))
+    captured_cookie = cookie_value(browser)
+    assert browser.post_json(SIGN_UP_VERIFY, credential).status_code == 200
+    replayer = browser_with_cookie(app, captured_cookie)
+    response, attempt = post_sign_up(watch, replayer, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["challenge_unknown_or_used"]
+
+
+def test_registration_with_expired_challenge_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator, clock: FrozenClock
+) -> None:
+    credential = authenticator.create(registration_options(browser))
+    clock.advance(seconds=301)
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["challenge_expired"]
+
+
+def test_registration_with_challenge_of_another_session_is_refused(
+    watch: Watch,
+    browser: Browser,
+    new_browser: Callable[[], Browser],
+    authenticator: SoftwareAuthenticator,
+) -> None:
+    credential = authenticator.create(registration_options(browser, "victim"))
+    attacker = new_browser()
+    registration_options(attacker, "attacker")
+    response, attempt = post_sign_up(watch, attacker, credential)
+    assert_refused(response)
+    assert "challenge" in attempt.verifier_error.lower()
+
+
+def test_registration_without_any_ceremony_is_refused(
+    watch: Watch,
+    browser: Browser,
+    new_browser: Callable[[], Browser],
+    authenticator: SoftwareAuthenticator,
+) -> None:
+    credential = authenticator.create(registration_options(browser))
+    response, attempt = post_sign_up(watch, new_browser(), credential)
+    assert_refused(response)
+    assert attempt.reasons == ["no_ceremony"]
+
+
+def test_registration_from_another_origin_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    # §7.1 step 9.
+    options = registration_options(browser)
+    credential = authenticator.create(options, origin="https://evil.example")
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert "origin" in attempt.verifier_error.lower()
+
+
+def test_registration_with_cross_origin_true_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    # §7.1 step 10: this site is never registered from inside another site's frame.
+    credential = authenticator.create(registration_options(browser), cross_origin=True)
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["cross_origin"]
+
+
+def test_registration_with_top_origin_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    options = registration_options(browser)
+    credential = authenticator.create(options, top_origin="https://evil.example")
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["top_origin_present"]
+
+
+def test_registration_with_rp_id_hash_of_another_site_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    # §7.1 step 13.
+    credential = authenticator.create(registration_options(browser), rp_id="evil.example")
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert "rp id" in attempt.verifier_error.lower()
+
+
+def test_registration_without_user_presence_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    # §7.1 step 14.
+    credential = authenticator.create(registration_options(browser), user_present=False)
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert "present" in attempt.verifier_error.lower()
+
+
+def test_registration_with_backup_state_but_not_eligible_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    # §6.1.3 / §7.1 step 16: BS without BE is an invalid combination.
+    credential = authenticator.create(
+        registration_options(browser), backup_eligible=False, backup_state=True
+    )
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["verification_failed"]
+
+
+def test_registration_with_unsupported_algorithm_is_refused(
+    tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # §7.1 step 20: the key's algorithm must be one of pubKeyCredParams.
+    app = make_app(tmp_path, clock, ALGORITHMS="-7")
+    watch = Watch(app, monkeypatch)
+    browser = Browser(app.test_client())
+    options = registration_options(browser)
+    assert [p["alg"] for p in options["pubKeyCredParams"]] == [ES256]
+    credential = SoftwareAuthenticator().create(options, algorithm=EDDSA)
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert "alg" in attempt.verifier_error.lower()
+
+
+def test_registration_with_credential_id_over_1023_bytes_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    # §7.1 step 25.
+    options = registration_options(browser)
+    credential = authenticator.create(options, credential_id=secrets.token_bytes(1024))
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["credential_id_too_long"]
+
+
+def test_registration_with_credential_id_of_1023_bytes_is_accepted(
+    browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    options = registration_options(browser)
+    credential = authenticator.create(options, credential_id=secrets.token_bytes(1023))
+    assert browser.post_json(SIGN_UP_VERIFY, credential).status_code == 200
+
+
+def test_registration_with_huge_credential_id_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    options = registration_options(browser)
+    credential = authenticator.create(options, credential_id=secrets.token_bytes(5000))
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["field_too_long"]
+
+
+def test_registration_of_credential_id_registered_to_another_account_is_refused(
+    watch: Watch, alice: Account, new_browser: Callable[[], Browser]
+) -> None:
+    # §7.1 step 26: someone else's credential id is never taken over.
+    browser = new_browser()
+    options = registration_options(browser, "mallory")
+    mallory = SoftwareAuthenticator()
+    credential = mallory.create(options, credential_id=alice.credential.credential_id)
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["credential_already_registered"]
+
+
+def test_registration_of_credential_id_already_on_this_account_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    assert browser.sign_in_with_passkey(alice.authenticator).status_code == 200
+    options = browser.post_json(ADD_OPTIONS, {"consent": True}).get_json()
+    # A second device that (wrongly) reuses the first passkey's id, with another key.
+    credential = SoftwareAuthenticator().create(
+        options, credential_id=alice.credential.credential_id
+    )
+    with watch.attempt() as attempt:
+        response = browser.post_json(ADD_VERIFY, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["credential_already_registered"]
+
+
+def test_add_passkey_with_credential_id_of_another_account_is_refused(
+    watch: Watch, alice: Account, bob: Account, browser: Browser
+) -> None:
+    assert browser.sign_in_with_passkey(alice.authenticator).status_code == 200
+    options = browser.post_json(ADD_OPTIONS, {"consent": True}).get_json()
+    credential = SoftwareAuthenticator().create(options, credential_id=bob.credential.credential_id)
+    with watch.attempt() as attempt:
+        response = browser.post_json(ADD_VERIFY, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["credential_already_registered"]
+
+
+def test_registration_with_malformed_cbor_attestation_object_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    options = registration_options(browser)
+    credential = authenticator.create(options, attestation_object=b"\xa3\x63fmt\xff\x00garbage")
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["verification_failed"]
+
+
+@pytest.mark.parametrize(
+    "attestation_object",
+    [
+        cbor2.dumps(["not", "a", "map"]),
+        cbor2.dumps({"fmt": "none", "attStmt": {}}),  # no authData
+        cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": "text, not bytes"}),
+        cbor2.dumps({"fmt": "unknown-format", "attStmt": {}, "authData": b"\x00" * 37}),
+        b"",
+    ],
+    ids=["array", "no-authData", "authData-text", "unknown-fmt", "empty"],
+)
+def test_registration_with_ill_formed_attestation_object_is_refused(
+    watch: Watch,
+    browser: Browser,
+    authenticator: SoftwareAuthenticator,
+    attestation_object: bytes,
+) -> None:
+    options = registration_options(browser)
+    credential = authenticator.create(options, attestation_object=attestation_object)
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons[-1] in {"verification_failed", "bad_base64url"}
+
+
+@pytest.mark.parametrize("length", [0, 36, 37, 60, 120])
+def test_registration_with_truncated_authenticator_data_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator, length: int
+) -> None:
+    options = registration_options(browser)
+    credential = authenticator.create(options, truncate_authenticator_data=length)
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["verification_failed"]
+
+
+def test_registration_with_trailing_bytes_after_authenticator_data_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    options = registration_options(browser)
+    credential = authenticator.create(options, authenticator_data_suffix=b"\x00")
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert "leftover" in attempt.verifier_error.lower()
+
+
+def test_registration_whose_id_differs_from_the_attested_credential_id_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    options = registration_options(browser)
+    other_id = b64url(secrets.token_bytes(32))
+    credential = authenticator.create(options, extra_fields={"id": other_id, "rawId": other_id})
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons[-1] in {"verification_failed", "credential_id_mismatch"}
+
+
+def test_registration_whose_raw_id_differs_from_id_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    options = registration_options(browser)
+    credential = authenticator.create(
+        options, extra_fields={"rawId": b64url(secrets.token_bytes(32))}
+    )
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["id_mismatch"]
+
+
+@pytest.mark.parametrize("case", BAD_BASE64URL_CASES)
+@pytest.mark.parametrize("where", ["id", "clientDataJSON", "attestationObject"])
+def test_registration_with_bad_base64url_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator, where: str, case: str
+) -> None:
+    credential = authenticator.create(registration_options(browser))
+    if where == "id":
+        bad = _bad_base64url(credential["id"])[case]
+        credential = {**credential, "id": bad, "rawId": bad}
+    else:
+        bad = _bad_base64url(credential["response"][where])[case]
+        credential = with_response_field(credential, where, bad)
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons[-1] in {"bad_base64url", "empty_credential_id"}
+
+
+@pytest.mark.parametrize("where", ["id", "clientDataJSON", "attestationObject"])
+def test_registration_with_empty_binary_field_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator, where: str
+) -> None:
+    credential = authenticator.create(registration_options(browser))
+    if where == "id":
+        credential = {**credential, "id": "", "rawId": ""}
+    else:
+        credential = with_response_field(credential, where, "")
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "id",
+        "rawId",
+        "type",
+        "response",
+        "clientExtensionResults",
+        "response.clientDataJSON",
+        "response.attestationObject",
+    ],
+)
+def test_registration_with_missing_field_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator, path: str
+) -> None:
+    credential = authenticator.create(registration_options(browser), drop_fields=[path])
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["missing_field"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "where"),
+    [({"isTrusted": True}, "top"), ({"attestationStatement": "x"}, "response")],
+)
+def test_registration_with_unexpected_field_is_refused(
+    watch: Watch,
+    browser: Browser,
+    authenticator: SoftwareAuthenticator,
+    extra: dict[str, Any],
+    where: str,
+) -> None:
+    credential = authenticator.create(registration_options(browser))
+    if where == "top":
+        credential = {**credential, **extra}
+    else:
+        credential = {**credential, "response": {**credential["response"], **extra}}
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["unexpected_field"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("type", None),
+        ("type", ["public-key"]),
+        ("response", "not an object"),
+        ("response", None),
+        ("clientExtensionResults", []),
+        ("authenticatorAttachment", "usb"),
+        ("transports", "internal"),
+        ("transports", [1, 2]),
+        ("publicKeyAlgorithm", "-7"),
+        ("publicKeyAlgorithm", True),
+        ("clientDataJSON", 7),
+        ("attestationObject", {"fmt": "none"}),
+    ],
+)
+def test_registration_with_wrong_typed_field_is_refused(
+    watch: Watch,
+    browser: Browser,
+    authenticator: SoftwareAuthenticator,
+    name: str,
+    value: Any,
+) -> None:
+    credential = authenticator.create(registration_options(browser))
+    if name in credential:
+        credential = {**credential, name: value}
+    else:
+        credential = with_response_field(credential, name, value)
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons
+
+
+@pytest.mark.parametrize(
+    "client_data",
+    [
+        b"not json",
+        b"[]",
+        b'"webauthn.create"',
+        b"\xff\xfe",
+        b'{"type":"webauthn.create","origin":"http://localhost:5000"}',  # no challenge
+        b'{"type":"webauthn.create","challenge":1,"origin":"http://localhost:5000"}',
+    ],
+    ids=["text", "array", "string", "not-utf8", "no-challenge", "challenge-number"],
+)
+def test_registration_with_malformed_client_data_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator, client_data: bytes
+) -> None:
+    credential = authenticator.create(registration_options(browser))
+    credential = with_response_field(credential, "clientDataJSON", b64url(client_data))
+    response, attempt = post_sign_up(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons[-1] in {"client_data_not_json", "client_data_missing_field"}
+
+
+def test_registration_body_over_the_size_cap_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    credential = authenticator.create(registration_options(browser))
+    credential["clientExtensionResults"] = {"padding": "x" * (64 * 1024)}
+    response, _attempt = post_sign_up(watch, browser, credential)
+    body = assert_problem(response, 413)
+    assert set(body) == {"type", "title", "status", "detail"}
+
+
+def test_sign_up_verify_with_a_sign_in_ceremony_is_refused(
+    watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    # The ceremony in the cookie was started for signing in, not for creating an account.
+    options = registration_options(browser)
+    browser.sign_in_options()
+    response, attempt = post_sign_up(watch, browser, authenticator.create(options))
+    assert_refused(response)
+    assert attempt.reasons == ["wrong_ceremony_kind"]
+
+
+# =========================================================================================
+# Authentication (WebAuthn L3 §7.2), through the sign-in endpoints
+# =========================================================================================
+
+
+def post_sign_in(
+    watch: Watch, browser: Browser, credential: Any, **kwargs: Any
+) -> tuple[TestResponse, Attempt]:
+    with watch.attempt() as attempt:
+        response = browser.post_json(SIGN_IN_VERIFY, credential, **kwargs)
+    assert not is_signed_in(browser)
+    return response, attempt
+
+
+def failed(account: Account, reason: str) -> list[tuple[str, str | None, str | None]]:
+    """The audit rows of a refused sign-in with a known passkey."""
+    return [("sign_in.failed", account.user_id, reason)]
+
+
+def test_assertion_with_wrong_credential_type_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # §7.2 step 1 / §5.1: the credential's type must be "public-key".
+    credential = alice.authenticator.get(browser.sign_in_options(), type="password")
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["wrong_credential_type"]
+
+
+def test_assertion_with_client_data_type_create_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # §7.2 step 12: C.type must be "webauthn.get".
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(options, client_data_type="webauthn.create")
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert "type" in attempt.verifier_error
+    assert attempt.audit == failed(alice, "verification_failed")
+
+
+def test_assertion_with_challenge_mismatch_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # §7.2 step 13.
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(options, challenge=secrets.token_bytes(32))
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert "challenge" in attempt.verifier_error.lower()
+    assert attempt.audit == failed(alice, "verification_failed")
+
+
+def test_assertion_with_reused_challenge_is_refused(
+    app: Flask, watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # The same response and the same cookie, replayed after a successful sign-in.
+    credential = alice.authenticator.get(browser.sign_in_options())
+    captured_cookie = cookie_value(browser)
+    assert browser.post_json(SIGN_IN_VERIFY, credential).status_code == 200
+    replayer = browser_with_cookie(app, captured_cookie)
+    response, attempt = post_sign_in(watch, replayer, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["challenge_unknown_or_used"]
+    assert attempt.audit == []
+
+
+def test_assertion_replayed_after_a_refusal_is_refused(
+    app: Flask, watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # A refused attempt uses the challenge up too: no second try with the same one.
+    options = browser.sign_in_options()
+    captured_cookie = cookie_value(browser)
+    refused = browser.post_json(SIGN_IN_VERIFY, alice.authenticator.get(options, bad_signature=1))
+    assert refused.status_code == 400
+    replayer = browser_with_cookie(app, captured_cookie)
+    response, attempt = post_sign_in(watch, replayer, alice.authenticator.get(options))
+    assert_refused(response)
+    assert attempt.reasons == ["challenge_unknown_or_used"]
+
+
+def test_assertion_sent_twice_by_the_same_browser_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    credential = alice.authenticator.get(browser.sign_in_options())
+    assert browser.post_json(SIGN_IN_VERIFY, credential).status_code == 200
+    browser.sign_out()
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["no_ceremony"]
+
+
+def test_assertion_with_expired_challenge_is_refused(
+    watch: Watch, alice: Account, browser: Browser, clock: FrozenClock
+) -> None:
+    credential = alice.authenticator.get(browser.sign_in_options())
+    clock.advance(seconds=301)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["challenge_expired"]
+
+
+def test_assertion_with_challenge_of_another_session_is_refused(
+    watch: Watch, alice: Account, browser: Browser, new_browser: Callable[[], Browser]
+) -> None:
+    # Browser A started the ceremony; browser B (with its own ceremony) sends the answer.
+    credential = alice.authenticator.get(browser.sign_in_options())
+    other = new_browser()
+    other.sign_in_options()
+    response, attempt = post_sign_in(watch, other, credential)
+    assert_refused(response)
+    assert "challenge" in attempt.verifier_error.lower()
+    assert attempt.audit == failed(alice, "verification_failed")
+
+
+def test_assertion_from_a_browser_without_ceremony_is_refused(
+    watch: Watch, alice: Account, browser: Browser, new_browser: Callable[[], Browser]
+) -> None:
+    credential = alice.authenticator.get(browser.sign_in_options())
+    response, attempt = post_sign_in(watch, new_browser(), credential)
+    assert_refused(response)
+    assert attempt.reasons == ["no_ceremony"]
+
+
+def test_assertion_with_a_sign_up_ceremony_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    options = browser.sign_in_options()
+    registration_options(browser)  # now the cookie holds a sign-up ceremony
+    response, attempt = post_sign_in(watch, browser, alice.authenticator.get(options))
+    assert_refused(response)
+    assert attempt.reasons == ["wrong_ceremony_kind"]
+
+
+def test_assertion_from_another_origin_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # §7.2 step 14.
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(options, origin="https://evil.example")
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert "origin" in attempt.verifier_error.lower()
+    assert attempt.audit == failed(alice, "verification_failed")
+
+
+def test_assertion_from_a_sibling_port_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(options, origin="http://localhost:5001")
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert "origin" in attempt.verifier_error.lower()
+
+
+def test_assertion_with_cross_origin_true_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # §7.2 step 15: signing in from inside another site's frame is not allowed here.
+    credential = alice.authenticator.get(browser.sign_in_options(), cross_origin=True)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["cross_origin"]
+
+
+def test_assertion_with_top_origin_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(options, top_origin="https://evil.example")
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["top_origin_present"]
+
+
+def test_assertion_with_top_origin_equal_to_origin_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # No frame of any kind, not even our own: topOrigin is only sent from iframes.
+    credential = alice.authenticator.get(browser.sign_in_options(), top_origin=ORIGIN)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["top_origin_present"]
+
+
+@pytest.mark.parametrize("value", ["false", 0, None], ids=["string", "zero", "null"])
+def test_assertion_with_non_boolean_cross_origin_is_refused(
+    watch: Watch, alice: Account, browser: Browser, value: Any
+) -> None:
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(options, cross_origin=False)
+    # Rebuild clientDataJSON with a non-boolean crossOrigin (and sign nothing: it is
+    # refused before any signature is checked).
+    client_data = json.loads(b64url_decode(credential["response"]["clientDataJSON"]))
+    client_data["crossOrigin"] = value
+    encoded = b64url(json.dumps(client_data).encode())
+    response, attempt = post_sign_in(
+        watch, browser, with_response_field(credential, "clientDataJSON", encoded)
+    )
+    assert_refused(response)
+    assert attempt.reasons == ["client_data_wrong_type"]
+
+
+def test_assertion_with_rp_id_hash_of_another_site_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # §7.2 step 15 (rpIdHash).
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(options, rp_id="evil.example")
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert "rp id" in attempt.verifier_error.lower()
+    assert attempt.audit == failed(alice, "verification_failed")
+
+
+def test_assertion_without_user_presence_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # §7.2 step 16.
+    credential = alice.authenticator.get(browser.sign_in_options(), user_present=False)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert "present" in attempt.verifier_error.lower()
+    assert attempt.audit == failed(alice, "verification_failed")
+
+
+def test_assertion_without_user_verification_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # §7.2 step 17: userVerification is "required". A browser would refuse this before
+    # sending it; the server must refuse it too.
+    credential = alice.authenticator.get(browser.sign_in_options(), user_verified=False)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert "verif" in attempt.verifier_error.lower()
+    assert attempt.audit == failed(alice, "verification_failed")
+
+
+def test_assertion_with_bad_signature_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # §7.2 step 21.
+    credential = alice.authenticator.get(browser.sign_in_options(), bad_signature=True)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert "signature" in attempt.verifier_error.lower()
+    assert attempt.audit == failed(alice, "verification_failed")
+
+
+def test_assertion_signed_by_another_key_is_refused(
+    watch: Watch, alice: Account, bob: Account, browser: Browser
+) -> None:
+    # Alice's credential id and handle, Bob's private key.
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(options, sign_with=bob.credential)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert "signature" in attempt.verifier_error.lower()
+    assert attempt.audit == failed(alice, "verification_failed")
+
+
+def test_assertion_signed_with_another_algorithm_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    credential = alice.authenticator.get(browser.sign_in_options(), algorithm=EDDSA)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.audit == failed(alice, "verification_failed")
+
+
+def test_assertion_with_unknown_credential_is_refused_with_a_signal(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # §7.2 step 6: the credential must be registered. The response lets the page call
+    # PublicKeyCredential.signalUnknownCredential so the browser can forget it.
+    stranger = stranger_credential()
+    credential = alice.authenticator.get(browser.sign_in_options(), credential=stranger)
+    response, attempt = post_sign_in(watch, browser, credential)
+    body = assert_refused(response, signal=True)
+    assert body["signal"] == {"rpId": "localhost", "credentialId": b64url(stranger.credential_id)}
+    assert attempt.reasons == ["unknown_credential"]
+    assert attempt.audit == [("sign_in.failed", None, "unknown_credential")]
+
+
+def test_credential_of_one_account_with_another_accounts_user_handle_is_refused(
+    watch: Watch, alice: Account, bob: Account, browser: Browser
+) -> None:
+    # §7.2 step 6: py_webauthn does not check this. Without it Bob's genuine passkey,
+    # labelled with Alice's user handle, could sign in as... whichever the server chose.
+    options = browser.sign_in_options()
+    credential = bob.authenticator.get(options, user_handle=alice.user_handle)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["user_handle_mismatch"]
+    assert attempt.audit == failed(bob, "user_handle_mismatch")
+
+
+def test_assertion_without_user_handle_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # §7.2 step 6: with an empty allowCredentials the credential is discoverable and the
+    # authenticator must return the user handle.
+    credential = alice.authenticator.get(browser.sign_in_options(), user_handle=None)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["user_handle_missing"]
+    assert attempt.audit == failed(alice, "user_handle_missing")
+
+
+def test_assertion_with_null_user_handle_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    credential = alice.authenticator.get(browser.sign_in_options())
+    credential = with_response_field(credential, "userHandle", None)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["user_handle_missing"]
+
+
+@pytest.mark.parametrize("reported", [1, 0], ids=["equal", "lower"])
+def test_sign_count_regression_is_refused_and_audited_as_possible_clone(
+    watch: Watch, alice: Account, browser: Browser, reported: int
+) -> None:
+    # §6.1.1 / §7.2 step 22: a stored non-zero counter must increase.
+    assert browser.sign_in_with_passkey(alice.authenticator).status_code == 200  # count 1
+    browser.sign_out()
+    credential = alice.authenticator.get(browser.sign_in_options(), sign_count=reported)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["sign_count_regressed"]
+    assert attempt.audit == [
+        ("passkey.possible_clone", alice.user_id, None),
+        ("sign_in.failed", alice.user_id, "sign_count_regressed"),
+    ]
+
+
+def test_forged_assertion_with_regressed_count_is_not_audited_as_clone(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    # Only a genuine signature may mark a passkey as possibly cloned.
+    assert browser.sign_in_with_passkey(alice.authenticator).status_code == 200
+    browser.sign_out()
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(options, sign_count=1, bad_signature=True)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.audit == failed(alice, "verification_failed")
+
+
+@pytest.mark.parametrize("registered_as_synced", [False, True])
+def test_backup_eligibility_change_is_refused(
+    app: Flask,
+    watch: Watch,
+    browser: Browser,
+    registered_as_synced: bool,
+) -> None:
+    # §6.1.3: BE is fixed for the life of a credential.
+    authenticator = SoftwareAuthenticator(
+        backup_eligible=registered_as_synced, backup_state=registered_as_synced
+    )
+    account = sign_up(app, browser, authenticator, "carol")
+    credential = authenticator.get(
+        browser.sign_in_options(),
+        backup_eligible=not registered_as_synced,
+        backup_state=False,
+    )
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["backup_eligibility_changed"]
+    assert attempt.audit == failed(account, "backup_eligibility_changed")
+
+
+@pytest.mark.parametrize("length", [0, 32, 36, 37 - 1])
+def test_assertion_with_truncated_authenticator_data_is_refused(
+    watch: Watch, alice: Account, browser: Browser, length: int
+) -> None:
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(options, truncate_authenticator_data=length)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons[-1] in {"verification_failed", "bad_base64url"}
+
+
+def test_assertion_with_trailing_bytes_after_authenticator_data_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(options, authenticator_data_suffix=b"\x00\x01")
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert "leftover" in attempt.verifier_error.lower()
+
+
+def test_assertion_with_credential_id_over_1023_bytes_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(options, credential_id=secrets.token_bytes(1024))
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["credential_id_too_long"]
+
+
+def test_assertion_whose_raw_id_differs_from_id_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    options = browser.sign_in_options()
+    credential = alice.authenticator.get(
+        options, extra_fields={"rawId": b64url(secrets.token_bytes(32))}
+    )
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["id_mismatch"]
+
+
+@pytest.mark.parametrize("case", BAD_BASE64URL_CASES)
+@pytest.mark.parametrize(
+    "where", ["id", "clientDataJSON", "authenticatorData", "signature", "userHandle"]
+)
+def test_assertion_with_bad_base64url_is_refused(
+    watch: Watch, alice: Account, browser: Browser, where: str, case: str
+) -> None:
+    credential = alice.authenticator.get(browser.sign_in_options())
+    if where == "id":
+        bad = _bad_base64url(credential["id"])[case]
+        credential = {**credential, "id": bad, "rawId": bad}
+    else:
+        bad = _bad_base64url(credential["response"][where])[case]
+        credential = with_response_field(credential, where, bad)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons[-1] in {"bad_base64url", "empty_credential_id", "field_too_long"}
+
+
+@pytest.mark.parametrize(
+    "where", ["id", "clientDataJSON", "authenticatorData", "signature", "userHandle"]
+)
+def test_assertion_with_empty_binary_field_is_refused(
+    watch: Watch, alice: Account, browser: Browser, where: str
+) -> None:
+    credential = alice.authenticator.get(browser.sign_in_options())
+    if where == "id":
+        credential = {**credential, "id": "", "rawId": ""}
+    else:
+        credential = with_response_field(credential, where, "")
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "id",
+        "rawId",
+        "type",
+        "response",
+        "clientExtensionResults",
+        "response.clientDataJSON",
+        "response.authenticatorData",
+        "response.signature",
+    ],
+)
+def test_assertion_with_missing_field_is_refused(
+    watch: Watch, alice: Account, browser: Browser, path: str
+) -> None:
+    credential = alice.authenticator.get(browser.sign_in_options(), drop_fields=[path])
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["missing_field"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "where"),
+    [
+        ({"isTrusted": True}, "top"),
+        ({"__proto__": {}}, "top"),
+        ({"publicKey": "x"}, "response"),
+        ({"transports": ["internal"]}, "response"),
+    ],
+)
+def test_assertion_with_unexpected_field_is_refused(
+    watch: Watch, alice: Account, browser: Browser, extra: dict[str, Any], where: str
+) -> None:
+    credential = alice.authenticator.get(browser.sign_in_options())
+    if where == "top":
+        credential = {**credential, **extra}
+    else:
+        credential = {**credential, "response": {**credential["response"], **extra}}
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons == ["unexpected_field"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("id", 12345),
+        ("id", None),
+        ("type", None),
+        ("response", []),
+        ("clientExtensionResults", "none"),
+        ("authenticatorAttachment", 1),
+        ("signature", 1),
+        ("signature", None),
+        ("authenticatorData", ["AAAA"]),
+        ("userHandle", 42),
+    ],
+)
+def test_assertion_with_wrong_typed_field_is_refused(
+    watch: Watch, alice: Account, browser: Browser, name: str, value: Any
+) -> None:
+    credential = alice.authenticator.get(browser.sign_in_options())
+    if name in credential:
+        credential = {**credential, name: value}
+        if name == "id":
+            credential["rawId"] = value
+    else:
+        credential = with_response_field(credential, name, value)
+    response, attempt = post_sign_in(watch, browser, credential)
+    assert_refused(response)
+    assert attempt.reasons
+
+
+def test_assertion_body_over_the_size_cap_is_refused(
+    watch: Watch, alice: Account, browser: Browser
+) -> None:
+    credential = alice.authenticator.get(browser.sign_in_options())
+    credential["clientExtensionResults"] = {"padding": "x" * (64 * 1024)}
+    response, attempt = post_sign_in(watch, browser, credential)
+    body = assert_problem(response, 413)
+    assert set(body) == {"type", "title", "status", "detail"}
+    assert attempt.reasons == []
+
+
+def test_unknown_credential_and_wrong_signature_look_the_same(
+    alice: Account, browser: Browser
+) -> None:
+    # Nothing in the refusal says whether the passkey belongs to an account (ASVS V6.3.8).
+    stranger = alice.authenticator.get(browser.sign_in_options(), credential=stranger_credential())
+    unknown = browser.post_json(SIGN_IN_VERIFY, stranger)
+    forged = browser.post_json(
+        SIGN_IN_VERIFY, alice.authenticator.get(browser.sign_in_options(), bad_signature=True)
+    )
+    assert unknown.status_code == forged.status_code
+    a, b = unknown.get_json(), forged.get_json()
+    assert (a["type"], a["title"], a["detail"]) == (b["type"], b["title"], b["detail"])

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests.conftest import make_app
@@ -26,6 +33,11 @@ from tests.e2e.harness import LiveServer, VirtualAuthenticators
 
 HERE = Path(__file__).parent
 CHROMIUM = Path("/usr/bin/chromium")
+
+#: How long an action or ``expect`` may wait. Generous, because the machines running
+#: the suite are shared; a passing test never waits this long.
+TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 #: Without the background-networking flags Chromium keeps trying to reach the internet.
 #: The resolver rule makes ``localhost`` mean IPv4 loopback, where the server listens.
@@ -125,7 +137,7 @@ def browser(
 def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
     """A fresh profile per test: no cookies or storage carried over."""
     context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     try:
         yield context
     finally:

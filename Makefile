@@ -50,12 +50,19 @@ format: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench
 
+## serve: production-style server (gunicorn, 2 workers x 4 threads) on 127.0.0.1:8000.
+## Configure with AUTHDEMO_* variables (see README); production needs AUTHDEMO_ENV=production.
+serve: $(VENV)/.main
+	$(BIN)/flask db upgrade
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py "authdemo:create_app()"
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 ## lock: re-resolve the lock files (needs network access to PyPI)
 lock:
 	$(PIP) install uv
-	$(BIN)/uv pip compile pyproject.toml -q --python-version 3.11 --generate-hashes -o requirements/main.lock
+	$(BIN)/uv pip compile pyproject.toml -q --python-version 3.11 --generate-hashes \
+	  --extra postgres --extra redis -o requirements/main.lock
 	$(BIN)/uv pip compile pyproject.toml -q --python-version 3.11 --generate-hashes \
 	  --extra test --extra dev --extra postgres --extra redis -o requirements/dev.lock

@@ -48,6 +48,9 @@ class Settings:
     RP_ID: str = "localhost"
     RP_NAME: str = "authdemo"
     ORIGIN: str = "http://localhost:5000"
+    #: Other origins allowed to use this RP ID (WebAuthn L3 §5.11, Related Origin
+    #: Requests), comma-separated; served at /.well-known/webauthn.
+    RELATED_ORIGINS: str = ""
     ALGORITHMS: tuple[int, ...] = DEFAULT_ALGORITHMS
     CEREMONY_TIMEOUT_SECONDS: int = 300
     MAX_REQUEST_BYTES: int = 64 * 1024
@@ -89,7 +92,17 @@ class Settings:
     #: event, also after erasure (pseudonymised).
     CONSENT_RETENTION_DAYS: int = 3 * 365
 
+    #: Redis for state shared by several instances (e.g. redis://127.0.0.1:6379/0).
+    REDIS_URL: str = ""
+    #: "database" (default) or "redis": where WebAuthn ceremony challenges live.
+    CEREMONY_STORE: str = "database"
+    #: Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
+    PROXY_HOPS: int = 0
+    #: Bearer token for /metrics; empty means /metrics answers loopback clients only.
+    METRICS_TOKEN: str = ""
+
     RATELIMIT_STORAGE_URI: str = "memory://"
+    RATELIMIT_KEY_PREFIX: str = "authdemo"
     RATELIMIT_ENABLED: bool = True
     RATELIMIT_CEREMONY: str = "30 per minute; 300 per hour"
     RATELIMIT_SIGNUP: str = "10 per minute; 100 per hour"
@@ -107,6 +120,10 @@ class Settings:
         return self.ENV == "production"
 
     @property
+    def related_origins(self) -> list[str]:
+        return [o.strip() for o in self.RELATED_ORIGINS.split(",") if o.strip()]
+
+    @property
     def data_key_bytes(self) -> bytes:
         return _decode_key(self.DATA_KEY, "DATA_KEY")
 
@@ -120,7 +137,15 @@ class Settings:
 
     def public_view(self) -> dict[str, Any]:
         """The settings without secrets: safe to show in the privacy manifest."""
-        hidden = {"SECRET_KEY", "DATA_KEY", "DATA_KEY_PREVIOUS", "DATABASE_URL"}
+        hidden = {
+            "SECRET_KEY",
+            "DATA_KEY",
+            "DATA_KEY_PREVIOUS",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "METRICS_TOKEN",
+            "RATELIMIT_STORAGE_URI",
+        }
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
 
 
@@ -253,6 +278,14 @@ def validate_common(settings: Settings) -> None:
         settings.data_key_bytes  # noqa: B018 - validates the encoding and length
         settings.previous_data_keys  # noqa: B018
     validate_rp(settings.RP_ID, settings.ORIGIN, require_https=settings.is_production)
+    for related in settings.related_origins:
+        validate_origin(related, require_https=settings.is_production, name="RELATED_ORIGINS")
+    if settings.CEREMONY_STORE not in {"database", "redis"}:
+        raise ConfigError(f"{ENV_PREFIX}CEREMONY_STORE must be database or redis")
+    if settings.CEREMONY_STORE == "redis" and not settings.REDIS_URL:
+        raise ConfigError(f"{ENV_PREFIX}CEREMONY_STORE=redis needs {ENV_PREFIX}REDIS_URL")
+    if settings.PROXY_HOPS < 0 or settings.PROXY_HOPS > 5:
+        raise ConfigError(f"{ENV_PREFIX}PROXY_HOPS must be between 0 and 5")
 
 
 def validate_production(settings: Settings) -> None:
@@ -271,36 +304,42 @@ def validate_production(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}DATA_KEY must differ from SECRET_KEY")
 
 
-def validate_rp(rp_id: str, origin: str, *, require_https: bool) -> None:
-    """The RP ID must be the origin's host or a registrable suffix of it (WebAuthn L3 §5.1.3).
-
-    "Registrable suffix" is judged without the Public Suffix List: we refuse a bare
-    single-label RP ID other than ``localhost`` (e.g. ``com``), which is the common mistake.
-    """
+def validate_origin(origin: str, *, require_https: bool, name: str = "ORIGIN") -> str:
+    """Check one origin setting; return its host."""
     parts = urlsplit(origin)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigError(f"{ENV_PREFIX}ORIGIN must be an absolute http(s) origin, got {origin!r}")
+        raise ConfigError(f"{ENV_PREFIX}{name} must be an absolute http(s) origin, got {origin!r}")
     if parts.path not in {"", "/"} or parts.query or parts.fragment:
-        raise ConfigError(f"{ENV_PREFIX}ORIGIN must be an origin (no path, query or fragment)")
+        raise ConfigError(f"{ENV_PREFIX}{name} must be an origin (no path, query or fragment)")
     # clientDataJSON.origin is compared byte for byte (WebAuthn L3 §7.1 step 9, §7.2 step
     # 13), so the setting must be the browser's serialisation of the origin (HTML "ASCII
     # serialization of an origin"): lower case, no trailing slash, no default port.
     try:
         port = parts.port
     except ValueError as exc:
-        raise ConfigError(f"{ENV_PREFIX}ORIGIN has an invalid port") from exc
+        raise ConfigError(f"{ENV_PREFIX}{name} has an invalid port") from exc
     canonical = f"{parts.scheme}://{parts.hostname}"
     if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
         canonical += f":{port}"
     if origin != canonical:
         raise ConfigError(
-            f"{ENV_PREFIX}ORIGIN must be written as browsers send it: {canonical!r}, not {origin!r}"
+            f"{ENV_PREFIX}{name} must be written as browsers send it: {canonical!r}, not {origin!r}"
         )
     if require_https and parts.scheme != "https":
-        raise ConfigError(f"{ENV_PREFIX}ORIGIN must use https in production")
+        raise ConfigError(f"{ENV_PREFIX}{name} must use https in production")
     if parts.scheme == "http" and parts.hostname != "localhost":
-        raise ConfigError(f"{ENV_PREFIX}ORIGIN may use http only on localhost")
-    host = parts.hostname
+        raise ConfigError(f"{ENV_PREFIX}{name} may use http only on localhost")
+    assert parts.hostname is not None
+    return parts.hostname
+
+
+def validate_rp(rp_id: str, origin: str, *, require_https: bool) -> None:
+    """The RP ID must be the origin's host or a registrable suffix of it (WebAuthn L3 §5.1.3).
+
+    "Registrable suffix" is judged without the Public Suffix List: we refuse a bare
+    single-label RP ID other than ``localhost`` (e.g. ``com``), which is the common mistake.
+    """
+    host = validate_origin(origin, require_https=require_https)
     rp = rp_id.lower()
     if not rp or rp != rp_id.strip() or rp.startswith(".") or rp.endswith("."):
         raise ConfigError(f"{ENV_PREFIX}RP_ID {rp_id!r} is not a valid domain")
@@ -331,6 +370,7 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         "WTF_CSRF_SSL_STRICT": settings.SECURE_COOKIES,
         "RATELIMIT_ENABLED": settings.RATELIMIT_ENABLED,
         "RATELIMIT_STORAGE_URI": settings.RATELIMIT_STORAGE_URI,
+        "RATELIMIT_KEY_PREFIX": settings.RATELIMIT_KEY_PREFIX,
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_STRATEGY": "moving-window",
     }

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
 from authdemo.config import Settings
 from authdemo.fallback.passwords import Hasher, PasswordPolicy
 from authdemo.fallback.service import Fallback
+from authdemo.passkeys import ceremonies
 from authdemo.passkeys.service import RelyingParty
 from authdemo.secrets_at_rest import KeyedHash, SecretBox
+
+if TYPE_CHECKING:
+    from redis import Redis
 from authdemo.sessions.service import SessionPolicy
 
 
@@ -21,13 +26,40 @@ def settings() -> Settings:
 
 def relying_party() -> RelyingParty:
     s = settings()
+    origins = [s.ORIGIN, *s.related_origins]
     return RelyingParty(
         id=s.RP_ID,
         name=s.RP_NAME,
-        origin=s.ORIGIN,
+        origin=origins if len(origins) > 1 else s.ORIGIN,
         algorithms=s.ALGORITHMS,
         ceremony_lifetime=timedelta(seconds=s.CEREMONY_TIMEOUT_SECONDS),
+        store=ceremony_store(),
     )
+
+
+def redis_client() -> Redis | None:
+    """One Redis client (connection pool) per app, or None when Redis is not configured."""
+    s = settings()
+    if not s.REDIS_URL:
+        return None
+    client: Redis | None = current_app.extensions.get("authdemo.redis")
+    if client is None:
+        from redis import Redis
+
+        client = Redis.from_url(s.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        current_app.extensions["authdemo.redis"] = client
+    return client
+
+
+def ceremony_store() -> ceremonies.CeremonyStore:
+    if settings().CEREMONY_STORE == "redis":
+        client = redis_client()
+        assert client is not None  # config validation requires REDIS_URL
+        return ceremonies.RedisStore(client)
+    return _DATABASE_STORE
+
+
+_DATABASE_STORE = ceremonies.DatabaseStore()
 
 
 def session_policy() -> SessionPolicy:

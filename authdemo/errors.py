@@ -147,6 +147,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(error: RateLimitExceeded) -> Response:
+        from authdemo.operations.metrics import observe_throttled
+
+        observe_throttled()
         body, status = _respond(
             429,
             "too-many-requests",
@@ -177,6 +180,23 @@ def register_error_handlers(app: Flask) -> None:
         log.error("database unavailable: %s", type(error.orig).__name__)
         title = ServiceUnavailable.title
         return _respond(503, ServiceUnavailable.slug, title, title)
+
+    def _backing_service_down(error: Exception) -> tuple[Response | str, int]:
+        # Fail closed: if the rate-limit store (Redis) is unreachable, refuse rather than
+        # let attempts through unlimited.
+        log.error("backing service unavailable: %s", type(error).__name__)
+        title = ServiceUnavailable.title
+        return _respond(503, ServiceUnavailable.slug, title, title)
+
+    from limits.errors import StorageError
+
+    app.register_error_handler(StorageError, _backing_service_down)
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # Redis is an optional production extra
+        pass
+    else:
+        app.register_error_handler(RedisError, _backing_service_down)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Response | str, int]:

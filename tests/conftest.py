@@ -3,19 +3,25 @@ and a browser-like client that speaks JSON with a CSRF token."""
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pyotp
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from authdemo import create_app, database
 from authdemo.clock import FrozenClock
+from authdemo.extensions import Database
 from tests.support.authenticator import SoftwareAuthenticator
 
 ORIGIN = "http://localhost:5000"
@@ -36,10 +42,33 @@ _SESSION_CHANGING = {
 }
 
 
+#: Set (e.g. by .ci/run) to run the suite against PostgreSQL and Redis instead of SQLite
+#: and in-memory state: each test's database becomes its own PostgreSQL schema.
+PG_URL = os.environ.get("AUTHDEMO_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("AUTHDEMO_TEST_REDIS_URL", "")
+_schemas: dict[Path, str] = {}
+_apps: list[Flask] = []
+
+
+def _database_url(tmp_path: Path) -> str:
+    if not PG_URL:
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    schema = _schemas.get(tmp_path)
+    if schema is None:
+        schema = _schemas[tmp_path] = f"t_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(_libpq_url(PG_URL), autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+def _libpq_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
 def make_app(tmp_path: Path, clock: FrozenClock | None = None, **overrides: Any) -> Flask:
     config: dict[str, Any] = {
         "ENV": "testing",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "DATABASE_URL": _database_url(tmp_path),
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "DATA_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
         "ORIGIN": ORIGIN,
@@ -49,10 +78,46 @@ def make_app(tmp_path: Path, clock: FrozenClock | None = None, **overrides: Any)
         "RATELIMIT_SIGNUP": "10000 per minute",
         "SQLITE_SYNCHRONOUS": "NORMAL",
     }
+    if REDIS_URL:
+        config.update(REDIS_URL=REDIS_URL, CEREMONY_STORE="redis", RATELIMIT_STORAGE_URI=REDIS_URL)
+        # Each app starts with empty limits, as with memory storage. Use a Redis database
+        # of its own for tests (e.g. redis://127.0.0.1:6379/15): this empties it.
+        redis.Redis.from_url(REDIS_URL).flushdb()
     config.update(overrides)
     app = create_app(config, clock=clock)
     database.upgrade(app)
+    _apps.append(app)
     return app
+
+
+def uses_sqlite(app: Flask) -> bool:
+    return Database.engine_for(app).dialect.name == "sqlite"
+
+
+@pytest.fixture(autouse=True)
+def _close_databases() -> Iterator[None]:
+    """Close every engine a test made (PostgreSQL allows only so many connections)."""
+    yield
+    while _apps:
+        Database.engine_for(_apps.pop()).dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_schemas() -> Iterator[None]:
+    yield
+    if PG_URL and _schemas:
+        with psycopg.connect(_libpq_url(PG_URL), autocommit=True) as conn:
+            for schema in _schemas.values():
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not PG_URL:
+        return
+    skip = pytest.mark.skip(reason="reads SQLite files; this run uses PostgreSQL")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
 
 
 @pytest.fixture
@@ -109,10 +174,18 @@ class Browser:
         self, authenticator: SoftwareAuthenticator, username: str = "alice"
     ) -> TestResponse:
         assert self.choose_username(username).status_code == 302
-        options = self.post_json("/api/passkeys/sign-up/options", {"consent": True})
+        options = self.post_json("/api/passkeys/sign-up/options", self.consent())
         assert options.status_code == 200, options.get_json()
         credential = authenticator.create(options.get_json())
         return self.post_json("/api/passkeys/sign-up/verify", credential)
+
+    def consent(self) -> dict[str, Any]:
+        """What the opt-in page sends once the box is ticked: the notice it showed."""
+        from authdemo.consent.web import current_notice
+
+        with self.client.application.app_context():
+            notice = current_notice()
+        return {"consent": True, "notice_version": notice.version, "notice_sha256": notice.sha256}
 
     def sign_in_options(self) -> dict[str, Any]:
         response = self.post_json("/api/passkeys/sign-in/options")

@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from authdemo.models import AuditEvent
+from authdemo.operations import metrics
 
 
 class Event(enum.StrEnum):
@@ -79,3 +80,4 @@ def record(
             occurred_at=now, event=str(event), user_ref=user_id, details=details
         )
     )
+    metrics.observe_event(str(event), details.get("method"))

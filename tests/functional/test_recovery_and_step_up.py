@@ -210,7 +210,7 @@ def test_step_up_is_not_satisfied_by_another_accounts_passkey(
     response = victim.post_json("/api/reauth/verify", forged)
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
-    assert victim.post_json("/api/passkeys/add/options", {"consent": True}).status_code == 401
+    assert victim.post_json("/api/passkeys/add/options", victim.consent()).status_code == 401
 
 
 def test_passkey_step_up_of_the_same_account_succeeds(
@@ -222,7 +222,7 @@ def test_passkey_step_up_of_the_same_account_succeeds(
     assert len(options["allowCredentials"]) == 1
     response = browser.post_json("/api/reauth/verify", authenticator.get(options))
     assert response.status_code == 200
-    assert browser.post_json("/api/passkeys/add/options", {"consent": True}).status_code == 200
+    assert browser.post_json("/api/passkeys/add/options", browser.consent()).status_code == 200
 
 
 def test_removing_password_and_code_is_refused_when_it_is_the_only_way_in(

@@ -1,0 +1,1 @@
+"""Running the service: health checks, Prometheus metrics, proxy and origin settings."""

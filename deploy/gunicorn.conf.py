@@ -1,0 +1,33 @@
+"""gunicorn settings for `make serve` and production.
+
+Two workers with a few threads each suit a 2-core machine: passkey verification is
+CPU-bound but short, and threads cover the time spent waiting on the database.
+"""
+
+import os
+import tempfile
+
+bind = os.environ.get("AUTHDEMO_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("AUTHDEMO_WORKERS", "2"))
+threads = int(os.environ.get("AUTHDEMO_THREADS", "4"))
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 10
+keepalive = 5
+# No access log by default: it would record addresses and user agents (see
+# compliance/retention.md). Enable it in your proxy with your own retention if needed.
+accesslog = None
+errorlog = "-"
+# Let a TLS-terminating proxy on the same host set X-Forwarded-*; the app trusts exactly
+# AUTHDEMO_PROXY_HOPS of them (werkzeug ProxyFix).
+forwarded_allow_ips = os.environ.get("AUTHDEMO_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Prometheus multiprocess mode: every worker writes its counters to this directory and
+# /metrics aggregates them.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="authdemo-metrics-"))
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, insert, select, update
@@ -67,9 +67,12 @@ class RelyingParty:
 
     id: str
     name: str
-    origin: str
+    #: The origin, or the list of origins when Related Origin Requests are configured.
+    origin: str | list[str]
     algorithms: tuple[int, ...]
     ceremony_lifetime: timedelta
+    #: Where challenges live: the database, or Redis shared by several instances.
+    store: ceremonies.CeremonyStore = field(default_factory=ceremonies.DatabaseStore)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,7 @@ def start_sign_up(
     if username_taken(session, username):
         raise UsernameTaken()
     user_handle = new_user_handle()
-    ceremony_id, challenge = ceremonies.start(
+    ceremony_id, challenge = rp.store.start(
         session,
         kind=CeremonyKind.SIGN_UP,
         now=now,
@@ -124,7 +127,7 @@ def start_sign_up(
 
 def start_add_passkey(session: Session, *, rp: RelyingParty, user: User, now: datetime) -> Started:
     """Options for another passkey of a signed-in person; excludes the ones they have."""
-    ceremony_id, challenge = ceremonies.start(
+    ceremony_id, challenge = rp.store.start(
         session,
         kind=CeremonyKind.ADD_PASSKEY,
         now=now,
@@ -155,7 +158,7 @@ def finish_sign_up(
     policy: SessionPolicy,
 ) -> SignedIn:
     """Verify the new passkey, then create the account, the passkey and a session at once."""
-    pending = ceremonies.consume(session, ceremony_id, kind=CeremonyKind.SIGN_UP, now=now)
+    pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.SIGN_UP, now=now)
     assert pending.pending_username is not None
     assert pending.pending_user_handle is not None
     passkey = _verify_registration(session, rp=rp, challenge=pending.challenge, payload=payload)
@@ -185,7 +188,7 @@ def finish_add_passkey(
     user: User,
     now: datetime,
 ) -> int:
-    pending = ceremonies.consume(session, ceremony_id, kind=CeremonyKind.ADD_PASSKEY, now=now)
+    pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.ADD_PASSKEY, now=now)
     if pending.user_id != user.id:
         raise CeremonyFailed("ceremony_of_another_user")
     passkey = _verify_registration(session, rp=rp, challenge=pending.challenge, payload=payload)
@@ -290,7 +293,7 @@ def default_passkey_name(aaguid: str) -> str:
 
 def start_sign_in(session: Session, *, rp: RelyingParty, now: datetime) -> Started:
     """Usernameless options: empty allowCredentials, so nothing about any account leaks."""
-    ceremony_id, challenge = ceremonies.start(
+    ceremony_id, challenge = rp.store.start(
         session, kind=CeremonyKind.SIGN_IN, now=now, lifetime=rp.ceremony_lifetime
     )
     options = generate_authentication_options(
@@ -318,7 +321,7 @@ def finish_sign_in(
     joined select of passkey and user; verify; a conditional sign-count update; insert the
     session and the audit event.
     """
-    pending = ceremonies.consume(session, ceremony_id, kind=CeremonyKind.SIGN_IN, now=now)
+    pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.SIGN_IN, now=now)
     user_id, user_handle = _authenticate(
         session,
         rp=rp,
@@ -337,7 +340,7 @@ def finish_sign_in(
 
 def start_step_up(session: Session, *, rp: RelyingParty, user_id: str, now: datetime) -> Started:
     """Re-authentication options listing only this person's passkeys."""
-    ceremony_id, challenge = ceremonies.start(
+    ceremony_id, challenge = rp.store.start(
         session,
         kind=CeremonyKind.STEP_UP,
         now=now,
@@ -373,7 +376,7 @@ def finish_step_up(
     now: datetime,
 ) -> None:
     """Step-up succeeds only with a passkey of the signed-in person (never another's)."""
-    pending = ceremonies.consume(session, ceremony_id, kind=CeremonyKind.STEP_UP, now=now)
+    pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.STEP_UP, now=now)
     if pending.user_id != user_id:
         raise CeremonyFailed("ceremony_of_another_user")
     _authenticate(

@@ -8,18 +8,22 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from authdemo.models.base import Base
+from authdemo.models.base import ACCOUNT_LINK, Base, personal
 
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, info=personal())
+    occurred_at: Mapped[datetime] = mapped_column(index=True, info=personal())
     #: Dotted event name, e.g. "sign_in.succeeded" (see authdemo.audit.Event).
-    event: Mapped[str] = mapped_column(String(48))
+    event: Mapped[str] = mapped_column(String(48), info=personal())
     #: The account's opaque id while it exists; after erasure, "erased:" + a keyed HMAC.
     #: No foreign key on purpose: the event must outlive the account (Art 5(2)).
-    user_ref: Mapped[str | None] = mapped_column(String(80), index=True)
+    user_ref: Mapped[str | None] = mapped_column(
+        String(80),
+        index=True,
+        info=personal(export=False, reason=ACCOUNT_LINK, erasure="pseudonymise"),
+    )
     #: Non-identifying detail: method, reason code, passkey row id. Never secrets or PII.
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, info=personal())

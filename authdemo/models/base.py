@@ -41,3 +41,32 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+# --- data-protection marks, in each column's ``info`` ----------------------------------
+# Every column says whether it holds personal data (GDPR Art 4(1)) and, if it does,
+# whether the person's export (Art 15 and 20) includes it or why it does not. Tests walk
+# ``Base.metadata`` and fail on a column without a mark, or on a personal column missing
+# from the export (tests/functional/test_privacy_export.py); the compliance data inventory
+# uses the same marks. ``erasure="pseudonymise"`` marks a reference that account erasure
+# replaces with a keyed hash instead of deleting the row (authdemo/privacy/service.py).
+
+#: The reason given for a link to the account that the export does not repeat.
+ACCOUNT_LINK = "The link to your account; your account id is given once, under account.id."
+
+
+def personal(*, export: bool = True, reason: str = "", erasure: str = "") -> dict[str, Any]:
+    """Mark a column as personal data, exported unless a ``reason`` says why not."""
+    if export == bool(reason):
+        raise ValueError("a personal column is exported, or withheld with a reason")
+    mark: dict[str, Any] = {"personal": True, "export": export}
+    if reason:
+        mark["reason"] = reason
+    if erasure:
+        mark["erasure"] = erasure
+    return mark
+
+
+def not_personal() -> dict[str, Any]:
+    """Mark a column that holds nothing about a person (a random nonce, a row id)."""
+    return {"personal": False}

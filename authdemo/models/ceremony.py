@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from authdemo.models.base import Base
+from authdemo.models.base import ACCOUNT_LINK, Base, not_personal, personal
 
 
 class CeremonyKind(enum.StrEnum):
@@ -30,7 +30,9 @@ def new_ceremony_id() -> str:
 class Ceremony(Base):
     __tablename__ = "ceremonies"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_ceremony_id)
+    id: Mapped[str] = mapped_column(
+        String(64), primary_key=True, default=new_ceremony_id, info=not_personal()
+    )
     kind: Mapped[CeremonyKind] = mapped_column(
         Enum(
             CeremonyKind,
@@ -38,13 +40,16 @@ class Ceremony(Base):
             length=16,
             validate_strings=True,
             values_callable=lambda kinds: [k.value for k in kinds],
-        )
+        ),
+        info=personal(),
     )
-    challenge: Mapped[bytes] = mapped_column(LargeBinary(64))
+    challenge: Mapped[bytes] = mapped_column(LargeBinary(64), info=not_personal())
     #: For ADD_PASSKEY / STEP_UP: who started it (a response must belong to this person).
-    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), info=personal(export=False, reason=ACCOUNT_LINK)
+    )
     #: For SIGN_UP: the account to create once the passkey verifies.
-    pending_username: Mapped[str | None] = mapped_column(String(32))
-    pending_display_name: Mapped[str | None] = mapped_column(String(64))
-    pending_user_handle: Mapped[bytes | None] = mapped_column(LargeBinary(64))
-    expires_at: Mapped[datetime] = mapped_column(index=True)
+    pending_username: Mapped[str | None] = mapped_column(String(32), info=personal())
+    pending_display_name: Mapped[str | None] = mapped_column(String(64), info=personal())
+    pending_user_handle: Mapped[bytes | None] = mapped_column(LargeBinary(64), info=personal())
+    expires_at: Mapped[datetime] = mapped_column(index=True, info=personal())

@@ -9,22 +9,26 @@ from datetime import datetime
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from authdemo.models.base import Base
+from authdemo.models.base import ACCOUNT_LINK, Base, personal
 
 
 class ConsentEvent(Base):
     __tablename__ = "consent_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, info=personal())
+    occurred_at: Mapped[datetime] = mapped_column(index=True, info=personal())
     #: The account's opaque id; after erasure "erased:" + a keyed HMAC (as in audit_events).
-    user_ref: Mapped[str] = mapped_column(String(80), index=True)
+    user_ref: Mapped[str] = mapped_column(
+        String(80),
+        index=True,
+        info=personal(export=False, reason=ACCOUNT_LINK, erasure="pseudonymise"),
+    )
     #: The purpose consented to; one purpose today: "passkey_signin".
-    purpose: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(String(32), info=personal())
     #: "granted", "declined" or "withdrawn".
-    action: Mapped[str] = mapped_column(String(16))
-    notice_version: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16), info=personal())
+    notice_version: Mapped[str] = mapped_column(String(16), info=personal())
     #: SHA-256 (hex) of the exact notice text shown when the decision was made.
-    notice_sha256: Mapped[str] = mapped_column(String(64))
+    notice_sha256: Mapped[str] = mapped_column(String(64), info=personal())
     #: How: the page and the control used, e.g. "signup:passkey-consent-checkbox".
-    method: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(64), info=personal())

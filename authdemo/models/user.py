@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from authdemo.models.base import Base
+from authdemo.models.base import Base, personal
 
 if TYPE_CHECKING:
     from authdemo.models.passkey import Passkey
@@ -32,16 +32,18 @@ def new_user_handle() -> bytes:
 class User(Base):
     __tablename__ = "users"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_user_id)
-    #: Normalised (NFKC + casefold) and restricted to a confusable-safe alphabet.
-    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
-    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_MAX))
-    user_handle: Mapped[bytes] = mapped_column(
-        LargeBinary(USER_HANDLE_BYTES), unique=True, default=new_user_handle
+    id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default=new_user_id, info=personal()
     )
-    created_at: Mapped[datetime]
+    #: Normalised (NFKC + casefold) and restricted to a confusable-safe alphabet.
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True, info=personal())
+    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_MAX), info=personal())
+    user_handle: Mapped[bytes] = mapped_column(
+        LargeBinary(USER_HANDLE_BYTES), unique=True, default=new_user_handle, info=personal()
+    )
+    created_at: Mapped[datetime] = mapped_column(info=personal())
     #: Security notices (new passkey, new sign-in...) newer than this are shown once.
-    notices_seen_at: Mapped[datetime | None]
+    notices_seen_at: Mapped[datetime | None] = mapped_column(info=personal())
 
     passkeys: Mapped[list[Passkey]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

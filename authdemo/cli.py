@@ -1,4 +1,7 @@
-"""Operator commands: ``flask db upgrade``, ``flask retention purge``."""
+"""Operator commands: ``flask db upgrade``, ``flask db revision``.
+
+Data-subject requests and ``flask retention purge`` live in authdemo/privacy/cli.py.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from authdemo import clock, database
-from authdemo.extensions import db
-from authdemo.passkeys import ceremonies
-from authdemo.sessions import service as sessions
+from authdemo import database
 
 db_cli = AppGroup("db", help="Database schema.")
-retention_cli = AppGroup("retention", help="Retention schedule.")
 
 
 @db_cli.command("upgrade")
@@ -30,17 +29,5 @@ def db_revision(message: str) -> None:
     database.revision(current_app, message)
 
 
-@retention_cli.command("purge")
-def retention_purge() -> None:
-    """Delete expired ceremonies and sessions. Safe to run from cron."""
-    now = clock.now()
-    expired_ceremonies = ceremonies.purge_expired(db.session, now=now)
-    expired_sessions = sessions.purge_expired(db.session, now=now)
-    db.session.commit()
-    click.echo(f"expired ceremonies deleted: {expired_ceremonies}")
-    click.echo(f"expired sessions deleted: {expired_sessions}")
-
-
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
-    app.cli.add_command(retention_cli)

@@ -1,7 +1,269 @@
-"""Privacy dashboard, export and erasure."""
+"""Privacy dashboard, export and erasure.
+
+GET  /privacy              everything held about the person, in plain words
+GET  /privacy/export       the export as a file download           (step-up, rate-limited)
+GET  /api/privacy/export   the same document as JSON                (step-up, rate-limited)
+GET  /privacy/delete       what deletion does; type your username  (step-up)
+POST /privacy/delete       delete the account, then the goodbye page (step-up, CSRF,
+                           typed confirmation, a fresh confirmation token)
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as cookie
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from authdemo import audit, clock, current
+from authdemo.accounts.usernames import normalise_username
+from authdemo.audit import Event
+from authdemo.errors import (
+    AuthDemoError,
+    InvalidInput,
+    StepUpRequired,
+    problem_response,
+    wants_json,
+)
+from authdemo.extensions import Database, db, limiter
+from authdemo.fallback.throttle import account_key_for
+from authdemo.privacy import dashboard as view
+from authdemo.privacy import residue, service
+from authdemo.privacy.service import Person
+from authdemo.sessions.auth import current_session, login_required, require_recent_auth
+from authdemo.sessions.service import ActiveSession
 
 bp = Blueprint("privacy", __name__)
+
+CONFIRMATION_KEY = "erasure-confirmation"
+
+
+class StaleConfirmation(AuthDemoError):
+    status = 409
+    slug = "confirmation-expired"
+    title = "This delete form has expired or was not made for this session."
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Nothing was deleted. Please open the delete page again and confirm there."
+        )
+
+
+def _person() -> Person:
+    person = service.find_person(db.session, user_id=current_user.id)
+    if person is None:  # deleted in another tab a moment ago
+        raise service.UnknownAccount()
+    return person
+
+
+def _active() -> ActiveSession:
+    active = current_session()
+    assert active is not None, "login_required guarantees a session"
+    return active
+
+
+def _export_key() -> str:
+    """Exports are counted per account (the limiter key erasure drops), not per address."""
+    return account_key_for(current_user.username)
+
+
+def _exported(response: Response) -> bool:
+    """Only exports actually delivered count towards the limit."""
+    return response.status_code == 200
+
+
+export_limit = limiter.shared_limit(
+    lambda: current.settings().RATELIMIT_EXPORT,
+    scope="privacy-export",
+    key_func=_export_key,
+    deduct_when=_exported,
+)
+
+
+@bp.get("/privacy")
+@login_required
+def dashboard() -> str:
+    settings = current.settings()
+    return render_template(
+        "privacy/dashboard.html",
+        view=view.dashboard(db.session, _person()),
+        current_session_id=_active().id,
+        describe_event=view.describe_event,
+        consent_labels=view.CONSENT_LABELS,
+        method_labels=view.METHOD_LABELS,
+        withdraw_url=_url_if_exists("consent.manage"),
+        sessions_url=_url_if_exists("account.sessions"),
+        retention={
+            "audit": settings.AUDIT_RETENTION_DAYS,
+            "consent": settings.CONSENT_RETENTION_DAYS,
+            "session_hours": settings.SESSION_ABSOLUTE_SECONDS // 3600,
+        },
+    )
+
+
+def _url_if_exists(endpoint: str) -> str | None:
+    """Link to a page another feature provides, if this app has it."""
+    return url_for(endpoint) if endpoint in current_app.view_functions else None
+
+
+def _export(via: str) -> bytes:
+    now = clock.now()
+    person = _person()
+    context = service.export_context(
+        current.settings(), requested_via="self-service", current_session_id=_active().id
+    )
+    document = service.build_export(db.session, person, now=now, context=context)
+    audit.record(db.session, Event.DATA_EXPORTED, now=now, user_id=person.id, via=via)
+    db.session.commit()
+    return service.dump_export(document)
+
+
+def _no_store(response: Response) -> Response:
+    # Personal data: never kept by a shared cache or the browser's back-forward cache.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.get("/privacy/export")
+@login_required
+@export_limit
+@require_recent_auth
+def download() -> Response:
+    """GDPR Art 15 and 20: the person's data as a file they can keep or take elsewhere."""
+    data = _export("download")
+    name = re.sub(r"[^a-z0-9-]+", "-", current.settings().RP_NAME.lower()).strip("-")
+    filename = f"{name or 'account'}-personal-data-{clock.now():%Y-%m-%d}.json"
+    response = Response(data, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _no_store(response)
+
+
+@bp.get("/api/privacy/export")
+@login_required
+@export_limit
+@require_recent_auth
+def export_json() -> Response:
+    """The same document for programs (the person's own scripts, a migration tool)."""
+    return _no_store(Response(_export("api"), mimetype="application/json"))
+
+
+# --- deletion -------------------------------------------------------------------------
+
+
+def _confirmation_token(active: ActiveSession) -> str:
+    return service.confirmation_token(
+        current.keyed_hash(CONFIRMATION_KEY),
+        user_id=active.user_id,
+        session_id=active.id,
+        authenticated_at=active.authenticated_at,
+        issued_at=int(clock.now().timestamp()),
+    )
+
+
+def _delete_page(error: str | None = None) -> str:
+    return render_template(
+        "privacy/delete.html",
+        view=view.dashboard(db.session, _person()),
+        confirmation=_confirmation_token(_active()),
+        error=error,
+        typed=request.form.get("confirm_username", "") if error else "",
+    )
+
+
+@bp.get("/privacy/delete")
+@login_required
+@require_recent_auth
+def delete_confirm() -> str:
+    return _delete_page()
+
+
+@bp.post("/privacy/delete")
+@login_required
+@require_recent_auth
+def delete_account() -> ResponseReturnValue:
+    """GDPR Art 17: delete the account and everything about it, in one transaction."""
+    active = _active()
+    settings = current.settings()
+    fresh = service.confirmation_is_fresh(
+        current.keyed_hash(CONFIRMATION_KEY),
+        request.form.get("confirmation"),
+        user_id=active.user_id,
+        session_id=active.id,
+        authenticated_at=active.authenticated_at,
+        now=clock.now(),
+        max_age=timedelta(seconds=settings.STEP_UP_SECONDS),
+    )
+    if not fresh:
+        raise StaleConfirmation()
+    person = _person()
+    if not _typed_matches(request.form.get("confirm_username"), person.username):
+        page = _delete_page("That is not your username. Type it exactly to confirm.")
+        return page, 422
+
+    erasure = service.erase_account(
+        db.session,
+        person,
+        now=clock.now(),
+        pseudonyms=current.keyed_hash("pseudonym"),
+        via="self-service",
+    )
+    db.session.commit()
+    _after_erasure(erasure)
+    logout_user()
+    cookie.clear()
+    signal = {
+        "method": "signalAllAcceptedCredentials",
+        "options": {
+            "rpId": settings.RP_ID,
+            "userId": service.b64url(erasure.user_handle),
+            "allAcceptedCredentialIds": [],
+        },
+    }
+    return render_template("privacy/goodbye.html", page_data={"signals": [signal]})
+
+
+def _typed_matches(typed: object, username: str) -> bool:
+    try:
+        return normalise_username(typed) == username
+    except InvalidInput:
+        return False
+
+
+@bp.errorhandler(StepUpRequired)
+def _step_up_first(error: StepUpRequired) -> ResponseReturnValue:
+    """A delete form sent after the step-up window closed: nothing is deleted. People are
+    sent to confirm it's them and back to a fresh delete page; programs get the 401."""
+    target = url_for("stepup.reauth", next=url_for("privacy.delete_confirm"))
+    if wants_json():
+        return problem_response(
+            error.status, error.slug, error.title, error.detail, stepUpUrl=target
+        )
+    flash("Nothing was deleted. Please confirm it's you, then confirm the deletion again.")
+    return redirect(target, code=303)
+
+
+def _after_erasure(erasure: service.Erasure) -> None:
+    """What lives outside the transaction. A failure here must not hide that the account
+    is gone, so it is logged; the next ``flask retention purge`` finishes the job."""
+    try:
+        residue.forget_limiter_keys(current_app, account_key_for(erasure.username))
+        engine = Database.engine_for(current_app)
+        if engine.dialect.name == "sqlite":
+            # PostgreSQL's VACUUM is left to the purge run by cron: too slow for a request.
+            residue.reclaim(engine, erasure.tables)
+    except (SQLAlchemyError, OSError, RuntimeError):
+        current_app.logger.exception("clean-up after erasure failed; the purge will retry")

@@ -1,0 +1,86 @@
+"""After an erasure or a purge is committed: make sure the data is gone from where the
+database and the rate limiter would otherwise keep copies.
+
+* SQLite: ``secure_delete`` (set on every connection) zeroes deleted content in the main
+  file, but the write-ahead log still holds the pages as they were before. A
+  ``wal_checkpoint(TRUNCATE)`` copies the new pages into the main file and empties the log.
+* PostgreSQL: deleted rows stay in the table files as dead tuples until ``VACUUM``, which
+  cannot run inside a transaction. What remains after that (free space, WAL, backups) is
+  described in docs/retention-postgres.md.
+* Flask-Limiter: the account's throttling counters are keyed by an HMAC of the username
+  (authdemo.fallback.throttle); they are cleared so nothing keyed to the person remains.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import Flask
+from sqlalchemy import Engine
+
+from authdemo.extensions import limiter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Reclaimed:
+    """What the database did to drop the old copies; ``complete`` is False when another
+    connection kept SQLite from emptying its log (the next checkpoint finishes the job)."""
+
+    action: str
+    complete: bool
+
+
+def reclaim(engine: Engine, tables: Iterable[str]) -> Reclaimed:
+    """Run outside any transaction: the WAL checkpoint (SQLite) or VACUUM (PostgreSQL)."""
+    dialect = engine.dialect.name
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if dialect == "sqlite":
+            busy, log_frames, checkpointed = connection.exec_driver_sql(
+                "PRAGMA wal_checkpoint(TRUNCATE)"
+            ).one()
+            complete = busy == 0 and log_frames in (0, checkpointed)
+            if not complete:
+                log.warning("WAL checkpoint incomplete: another connection is reading")
+            return Reclaimed("sqlite: write-ahead log checkpointed and truncated", complete)
+        if dialect == "postgresql":
+            names = sorted(set(tables))
+            preparer = engine.dialect.identifier_preparer
+            connection.exec_driver_sql("VACUUM " + ", ".join(preparer.quote(n) for n in names))
+            return Reclaimed(f"postgresql: VACUUM {', '.join(names)}", True)
+    return Reclaimed(f"{dialect}: nothing to do", True)
+
+
+def forget_limiter_keys(app: Flask, key: str) -> int:
+    """Clear every rate-limit counter stored under ``key`` (an account's limiter key) on
+    every endpoint, as ``flask limiter clear --key`` does. Returns how many counters held
+    something. Counters under other keys (client addresses) are left alone.
+
+    With the default ``memory://`` storage, the counters live in the process that
+    counted them: the web server clears its own; a CLI run can only clear shared
+    storage such as Redis.
+    """
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        return 0
+    manager = limiter.limit_manager
+    strategy = limiter.limiter
+    prefix = [limiter._key_prefix] if limiter._key_prefix else []
+    cleared = 0
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint == "static":
+                continue
+            blueprint = rule.endpoint.rpartition(".")[0]
+            defaults, decorated = manager.resolve_limits(app, rule.endpoint, blueprint)
+            for runtime in [*defaults, *decorated]:
+                methods = sorted(rule.methods or ()) if runtime.per_method else [None]
+                for method in methods:
+                    args = [*prefix, key, runtime.scope_for(rule.endpoint, method)]
+                    stats = strategy.get_window_stats(runtime.limit, *args)
+                    if stats.remaining < runtime.limit.amount:
+                        cleared += 1
+                    strategy.clear(runtime.limit, *args)
+    return cleared

@@ -17,8 +17,6 @@ from flask import (
     Blueprint,
     Response,
     current_app,
-    flash,
-    redirect,
     render_template,
     request,
     url_for,
@@ -34,9 +32,6 @@ from authdemo.audit import Event
 from authdemo.errors import (
     AuthDemoError,
     InvalidInput,
-    StepUpRequired,
-    problem_response,
-    wants_json,
 )
 from authdemo.extensions import Database, db, limiter
 from authdemo.fallback.throttle import account_key_for
@@ -241,19 +236,6 @@ def _typed_matches(typed: object, username: str) -> bool:
         return normalise_username(typed) == username
     except InvalidInput:
         return False
-
-
-@bp.errorhandler(StepUpRequired)
-def _step_up_first(error: StepUpRequired) -> ResponseReturnValue:
-    """A delete form sent after the step-up window closed: nothing is deleted. People are
-    sent to confirm it's them and back to a fresh delete page; programs get the 401."""
-    target = url_for("stepup.reauth", next=url_for("privacy.delete_confirm"))
-    if wants_json():
-        return problem_response(
-            error.status, error.slug, error.title, error.detail, stepUpUrl=target
-        )
-    flash("Nothing was deleted. Please confirm it's you, then confirm the deletion again.")
-    return redirect(target, code=303)
 
 
 def _after_erasure(erasure: service.Erasure) -> None:

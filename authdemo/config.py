@@ -366,6 +366,8 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         "SESSION_COOKIE_DOMAIN": None,
         "PERMANENT_SESSION_LIFETIME": settings.SESSION_ABSOLUTE_SECONDS,
         "TESTING": settings.ENV == "testing",
+        # Errors become responses in tests too, through the same handlers as production.
+        "PROPAGATE_EXCEPTIONS": False,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "WTF_CSRF_SSL_STRICT": settings.SECURE_COOKIES,
         "RATELIMIT_ENABLED": settings.RATELIMIT_ENABLED,

@@ -20,6 +20,22 @@ log = logging.getLogger(__name__)
 PROBLEM_TYPE_BASE = "https://authdemo.example/problems/"
 
 
+def _backing_service_error_types() -> tuple[type[Exception], ...]:
+    from limits.errors import StorageError
+
+    types: list[type[Exception]] = [StorageError, OperationalError]
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # Redis is an optional production extra
+        pass
+    else:
+        types.append(RedisError)
+    return tuple(types)
+
+
+_BACKING_SERVICE_ERRORS = _backing_service_error_types()
+
+
 class AuthDemoError(Exception):
     """Base of every error a client can cause. Subclasses set status, slug and title."""
 
@@ -164,6 +180,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[Response | str, int]:
+        original = getattr(error, "original_exception", None)
+        if isinstance(original, _BACKING_SERVICE_ERRORS):
+            # Raised outside a view (e.g. the limiter counting a failure after the
+            # response): still the backing service, still a 503.
+            return _backing_service_down(original)
+        if isinstance(original, Exception) and not isinstance(original, HTTPException):
+            return _unexpected(original)
         status = error.code or 500
         title = {
             400: "The request could not be processed.",
@@ -175,28 +198,16 @@ def register_error_handlers(app: Flask) -> None:
         slug = (error.name or "error").lower().replace(" ", "-")
         return _respond(status, slug, title, title)
 
-    @app.errorhandler(OperationalError)
-    def _database_unavailable(error: OperationalError) -> tuple[Response | str, int]:
-        log.error("database unavailable: %s", type(error.orig).__name__)
-        title = ServiceUnavailable.title
-        return _respond(503, ServiceUnavailable.slug, title, title)
-
     def _backing_service_down(error: Exception) -> tuple[Response | str, int]:
         # Fail closed: if the rate-limit store (Redis) is unreachable, refuse rather than
         # let attempts through unlimited.
-        log.error("backing service unavailable: %s", type(error).__name__)
+        orig = getattr(error, "orig", None)  # the driver's own error inside SQLAlchemy's
+        log.error("backing service unavailable: %s", type(orig or error).__name__)
         title = ServiceUnavailable.title
         return _respond(503, ServiceUnavailable.slug, title, title)
 
-    from limits.errors import StorageError
-
-    app.register_error_handler(StorageError, _backing_service_down)
-    try:
-        from redis.exceptions import RedisError
-    except ImportError:  # Redis is an optional production extra
-        pass
-    else:
-        app.register_error_handler(RedisError, _backing_service_down)
+    for error_type in _BACKING_SERVICE_ERRORS:
+        app.register_error_handler(error_type, _backing_service_down)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Response | str, int]:

@@ -1,0 +1,364 @@
+"""Consent to passkey sign-in: the ledger, the person's current state, and the rules
+for asking (GDPR Art 7; EDPB Guidelines 05/2020 on consent).
+
+- The ledger is append-only: each decision is a new row (who, purpose, notice version,
+  SHA-256 of the exact text shown, granted / declined / withdrawn, when, page and control).
+  No IP address or user agent. Rows are never updated (erasure pseudonymises ``user_ref``).
+- A decision is accepted only against a notice we published, with the hash of its exact
+  text, so a forged or stale post cannot put words in a person's mouth.
+- Withdrawing deletes the person's passkeys at once: without them there is nothing left
+  to process under the consent (Art 7(3): as easy to withdraw as to give).
+- Nobody is nagged: after "No thanks" (or a withdrawal) the offer is not repeated for
+  ``CONSENT_REASK_DAYS``. A *material* new notice asks people who agreed to an older one
+  again, at their next sign-in, without ever blocking password + code.
+
+Functions take the session and ``now`` explicitly and never commit.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, exists, func, insert, select
+from sqlalchemy.orm import Session
+
+from authdemo import audit
+from authdemo.audit import Event
+from authdemo.consent.notices import PASSKEY_SIGNIN, Notice, NoticeBook
+from authdemo.errors import AuthDemoError
+from authdemo.fallback import service as fallback
+from authdemo.models import Ceremony, CeremonyKind, ConsentEvent, Passkey
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+METHOD_MAX = 64  # consent_events.method
+
+
+class Action(enum.StrEnum):
+    GRANTED = "granted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+_AUDIT_EVENT = {
+    Action.GRANTED: Event.CONSENT_GRANTED,
+    Action.DECLINED: Event.CONSENT_DECLINED,
+    Action.WITHDRAWN: Event.CONSENT_WITHDRAWN,
+}
+
+
+# --- errors (mapped to problem+json / a friendly page by authdemo.errors) ------------
+
+
+class ConsentNotGiven(AuthDemoError):
+    slug = "consent-required"
+    title = "Please tick the box to agree to passkey sign-in first, or use the alternative."
+
+
+class UnknownNotice(AuthDemoError):
+    slug = "unknown-notice"
+    title = "We don't recognise the notice this page showed. Please reload the page."
+
+
+class NoticeMismatch(AuthDemoError):
+    slug = "notice-mismatch"
+    title = "The notice this page showed doesn't match ours. Please reload the page."
+
+
+class NoticeChanged(AuthDemoError):
+    status = 409
+    slug = "notice-changed"
+    title = "The notice has changed since this page was loaded. Please reload and read it."
+
+
+class AlreadyRecorded(AuthDemoError):
+    """A replayed or repeated post: the decision is already the person's current one."""
+
+    status = 409
+    slug = "consent-already-recorded"
+    title = "That choice is already recorded. Nothing was changed."
+
+
+class UnexpectedField(AuthDemoError):
+    slug = "unexpected-field"
+    title = "The request had information we don't accept here. Nothing was changed."
+
+
+# --- what the page showed ------------------------------------------------------------
+
+
+def shown_notice(
+    book: NoticeBook,
+    *,
+    version: object,
+    sha256: object,
+    purpose: str = PASSKEY_SIGNIN,
+    current_only: bool = True,
+) -> Notice:
+    """The notice a page says it showed, checked against what we published.
+
+    Unknown version or a hash that is not the one of that version's exact text: refused
+    (a forged post). A known but superseded version: refused with 409 when the decision
+    needs the current text (giving consent); accepted for withdrawal, which must work
+    whatever page the person had open."""
+    if not isinstance(version, str) or not isinstance(sha256, str):
+        raise UnknownNotice()
+    notice = book.get(purpose, version)
+    if notice is None:
+        raise UnknownNotice()
+    if not _HEX64.fullmatch(sha256) or not hmac.compare_digest(sha256, notice.sha256):
+        raise NoticeMismatch()
+    if current_only and notice.version != book.current(purpose).version:
+        raise NoticeChanged()
+    return notice
+
+
+def reject_unexpected(names: Iterable[str], allowed: frozenset[str]) -> None:
+    """Consent is always about the signed-in person (or the sign-up in this browser):
+    a post naming anyone, or carrying anything else, is refused rather than ignored."""
+    if set(names) - allowed:
+        raise UnexpectedField()
+
+
+# --- the ledger ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    action: Action
+    notice_version: str
+    occurred_at: datetime
+    method: str
+
+
+def record(
+    session: Session,
+    *,
+    user_id: str,
+    action: Action,
+    notice: Notice,
+    method: str,
+    now: datetime,
+) -> None:
+    """Append one decision to the ledger and the audit trail (same transaction)."""
+    if not method or len(method) > METHOD_MAX:
+        raise ValueError("method must be 1-64 characters, e.g. 'signup:passkey-consent'")
+    session.execute(
+        insert(ConsentEvent).values(
+            occurred_at=now,
+            user_ref=user_id,
+            purpose=notice.purpose,
+            action=str(action),
+            notice_version=notice.version,
+            notice_sha256=notice.sha256,
+            method=method,
+        )
+    )
+    audit.record(
+        session,
+        _AUDIT_EVENT[action],
+        now=now,
+        user_id=user_id,
+        purpose=notice.purpose,
+        notice_version=notice.version,
+        via=method,
+    )
+
+
+def latest(session: Session, user_id: str, purpose: str = PASSKEY_SIGNIN) -> Entry | None:
+    """The person's most recent decision for ``purpose`` (their current state)."""
+    row = session.execute(
+        select(
+            ConsentEvent.action,
+            ConsentEvent.notice_version,
+            ConsentEvent.occurred_at,
+            ConsentEvent.method,
+        )
+        .where(ConsentEvent.user_ref == user_id, ConsentEvent.purpose == purpose)
+        .order_by(ConsentEvent.occurred_at.desc(), ConsentEvent.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if row is None:
+        return None
+    return Entry(Action(row.action), row.notice_version, row.occurred_at, row.method)
+
+
+def history(session: Session, user_id: str) -> list[Entry]:
+    """All of the person's decisions, oldest first (for their own pages and export)."""
+    rows = session.execute(
+        select(
+            ConsentEvent.action,
+            ConsentEvent.notice_version,
+            ConsentEvent.occurred_at,
+            ConsentEvent.method,
+        )
+        .where(ConsentEvent.user_ref == user_id)
+        .order_by(ConsentEvent.occurred_at, ConsentEvent.id)
+    ).all()
+    return [Entry(Action(r.action), r.notice_version, r.occurred_at, r.method) for r in rows]
+
+
+def grant(session: Session, *, user_id: str, notice: Notice, method: str, now: datetime) -> bool:
+    """Record consent to ``notice`` unless the person's current state already is exactly
+    that (adding a second passkey is not a new decision). Returns True if recorded."""
+    current = latest(session, user_id, notice.purpose)
+    if (
+        current is not None
+        and current.action is Action.GRANTED
+        and current.notice_version == notice.version
+    ):
+        return False
+    record(session, user_id=user_id, action=Action.GRANTED, notice=notice, method=method, now=now)
+    return True
+
+
+def decline(
+    session: Session,
+    *,
+    user_id: str,
+    notice: Notice,
+    method: str,
+    now: datetime,
+    quiet_period: timedelta,
+) -> None:
+    """ "No thanks" to an invitation. Refused (409) when the person is not being invited
+    (they said no recently, or they use passkeys: withdrawing is how to stop), so a
+    replayed post leaves the ledger unchanged."""
+    if not may_invite(session, user_id, now=now, quiet_period=quiet_period):
+        raise AlreadyRecorded()
+    record(session, user_id=user_id, action=Action.DECLINED, notice=notice, method=method, now=now)
+
+
+def reconsent(
+    session: Session,
+    book: NoticeBook,
+    *,
+    user_id: str,
+    notice: Notice,
+    method: str,
+    now: datetime,
+) -> None:
+    """Agree to the new material notice. Refused (409) when nothing is due (replay)."""
+    if reconsent_due(session, book, user_id) is None:
+        raise AlreadyRecorded()
+    record(session, user_id=user_id, action=Action.GRANTED, notice=notice, method=method, now=now)
+
+
+# --- withdrawal ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    passkeys_deleted: int
+    #: False when the person now has no way to sign in at all (no password + code and
+    #: no recovery code left): they are told so plainly and offered deletion.
+    way_in_left: bool
+
+
+def withdraw(
+    session: Session, *, user_id: str, notice: Notice, method: str, now: datetime
+) -> Withdrawn:
+    """Stop passkey sign-in now: delete every passkey of the person, cancel their passkey
+    ceremonies in flight, and record the withdrawal. Refused (409) when there is nothing
+    to withdraw, so a replayed post leaves the ledger unchanged. No step-up: withdrawing
+    must be as easy as agreeing (Art 7(3)), and it can only reduce what we hold."""
+    current = latest(session, user_id, notice.purpose)
+    passkey_ids = list(
+        session.execute(
+            delete(Passkey).where(Passkey.user_id == user_id).returning(Passkey.id)
+        ).scalars()
+    )
+    if not passkey_ids and (current is None or current.action is not Action.GRANTED):
+        raise AlreadyRecorded()
+    session.execute(
+        delete(Ceremony).where(
+            Ceremony.user_id == user_id,
+            Ceremony.kind.in_([CeremonyKind.ADD_PASSKEY, CeremonyKind.STEP_UP]),
+        )
+    )
+    for passkey_id in sorted(passkey_ids):
+        audit.record(
+            session, Event.PASSKEY_REMOVED, now=now, user_id=user_id, passkey_id=passkey_id
+        )
+    record(session, user_id=user_id, action=Action.WITHDRAWN, notice=notice, method=method, now=now)
+    return Withdrawn(len(passkey_ids), has_other_way_in(session, user_id))
+
+
+def has_passkeys(session: Session, user_id: str) -> bool:
+    return bool(session.execute(select(exists().where(Passkey.user_id == user_id))).scalar())
+
+
+def passkey_count(session: Session, user_id: str) -> int:
+    return int(
+        session.execute(
+            select(func.count()).select_from(Passkey).where(Passkey.user_id == user_id)
+        ).scalar_one()
+    )
+
+
+def has_other_way_in(session: Session, user_id: str) -> bool:
+    """A way in that is not a passkey: password + code, or a recovery code (which leads
+    to a restricted session where a new way in can be set up)."""
+    return fallback.has_password_and_code(session, user_id) or (
+        fallback.recovery_codes_left(session, user_id) > 0
+    )
+
+
+# --- asking ----------------------------------------------------------------------------
+
+
+def reconsent_due(session: Session, book: NoticeBook, user_id: str) -> Notice | None:
+    """The notice to ask about again, or None. Asked of people who use passkeys under an
+    older version when a material version was published since (or under no recorded
+    consent at all, e.g. accounts from before the ledger existed)."""
+    if not has_passkeys(session, user_id):
+        return None
+    current = latest(session, user_id)
+    up_to_date = (
+        current is not None
+        and current.action is Action.GRANTED
+        and not book.material_change_since(PASSKEY_SIGNIN, current.notice_version)
+    )
+    return None if up_to_date else book.current(PASSKEY_SIGNIN)
+
+
+def may_invite(session: Session, user_id: str, *, now: datetime, quiet_period: timedelta) -> bool:
+    """May we *offer* passkeys to this person (an invitation on their account page)?
+    Not if they use passkeys already, and not within ``quiet_period`` of a "No thanks" or
+    a withdrawal: no nagging (EDPB 05/2020 §3.1.1). They can always opt in themselves."""
+    if has_passkeys(session, user_id):
+        return False
+    current = latest(session, user_id)
+    if current is None or current.action is Action.GRANTED:
+        return True
+    return now - current.occurred_at >= quiet_period
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+def purge_expired(session: Session, *, now: datetime, retention: timedelta) -> int:
+    """Delete ledger rows older than ``retention`` (CONSENT_RETENTION_DAYS), except each
+    person's latest decision per purpose: a consent still in force must stay provable
+    (Art 7(1)) however old it is. Pseudonymised rows (erased accounts) have no "in force"
+    decision and simply age out. Returns the number of rows deleted."""
+    newer = ConsentEvent.__table__.alias("newer")
+    superseded = exists().where(
+        and_(
+            newer.c.user_ref == ConsentEvent.user_ref,
+            newer.c.purpose == ConsentEvent.purpose,
+            newer.c.id > ConsentEvent.id,
+        )
+    )
+    cutoff = now - retention
+    result = session.execute(
+        delete(ConsentEvent).where(
+            ConsentEvent.occurred_at < cutoff,
+            superseded | ConsentEvent.user_ref.startswith("erased:"),
+        )
+    )
+    return int(getattr(result, "rowcount", 0))

@@ -1,0 +1,102 @@
+"""Notices: one versioned source, hashed over exactly what pages show."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN, Block, Notice, NoticeBook
+
+
+def _notice(version: str, published: date, *, material: bool = True, text: str = "Text.") -> Notice:
+    return Notice(
+        purpose=PASSKEY_SIGNIN,
+        version=version,
+        published=published,
+        material=material,
+        title="Title",
+        text=text,
+    )
+
+
+V1 = _notice("1", date(2026, 1, 1))
+V1_1 = _notice("1.1", date(2026, 2, 1), material=False)
+V2 = _notice("2", date(2026, 3, 1))
+V2_1 = _notice("2.1", date(2026, 4, 1), material=False)
+
+
+def test_hash_is_sha256_of_the_title_and_text_as_utf8() -> None:
+    notice = _notice("1", date(2026, 1, 1), text="Dein Gesicht bleibt auf dem Gerät.")
+    expected = hashlib.sha256("Title\n\nDein Gesicht bleibt auf dem Gerät.".encode()).hexdigest()
+    assert notice.sha256 == expected
+
+
+def test_any_change_to_the_words_changes_the_hash() -> None:
+    assert (
+        _notice("1", date(2026, 1, 1), text="A.").sha256
+        != _notice("1", V1.published, text="B.").sha256
+    )
+    assert replace(V1, title="Other").sha256 != V1.sha256
+
+
+def test_text_is_split_into_paragraphs_and_lists_without_rewording() -> None:
+    notice = _notice("1", date(2026, 1, 1), text="One\nparagraph.\n\n- first\n- second\n\nLast.")
+    assert notice.blocks == (
+        Block(text="One paragraph."),
+        Block(items=("first", "second")),
+        Block(text="Last."),
+    )
+
+
+@pytest.mark.parametrize("text", [" leading space", "trailing newline\n", "windows\r\nline"])
+def test_untidy_text_is_refused_so_the_hash_is_stable(text: str) -> None:
+    with pytest.raises(ValueError, match="trimmed"):
+        _notice("1", date(2026, 1, 1), text=text)
+
+
+@pytest.mark.parametrize("version", ["", "x" * 17])
+def test_version_must_fit_the_ledger_column(version: str) -> None:
+    with pytest.raises(ValueError, match="1-16 characters"):
+        _notice(version, date(2026, 1, 1))
+
+
+def test_book_refuses_a_version_published_twice() -> None:
+    with pytest.raises(ValueError, match="duplicate"):
+        NoticeBook([V1, replace(V1, text="Edited after publication.")])
+
+
+def test_book_refuses_versions_out_of_order() -> None:
+    with pytest.raises(ValueError, match="oldest first"):
+        NoticeBook([V2, V1])
+
+
+def test_current_is_the_latest_version() -> None:
+    assert NoticeBook([V1, V1_1, V2]).current(PASSKEY_SIGNIN) is V2
+
+
+def test_only_a_later_material_version_asks_again() -> None:
+    book = NoticeBook([V1, V1_1, V2, V2_1])
+    assert book.material_change_since(PASSKEY_SIGNIN, "1") is True
+    assert book.material_change_since(PASSKEY_SIGNIN, "1.1") is True
+    assert book.material_change_since(PASSKEY_SIGNIN, "2") is False
+    assert book.material_change_since(PASSKEY_SIGNIN, "2.1") is False
+    assert NoticeBook([V1, V1_1]).material_change_since(PASSKEY_SIGNIN, "1") is False
+
+
+def test_a_version_we_never_published_counts_as_changed() -> None:
+    assert NoticeBook([V1]).material_change_since(PASSKEY_SIGNIN, "0.9") is True
+
+
+def test_published_notice_covers_what_the_issue_requires() -> None:
+    text = NOTICES.current(PASSKEY_SIGNIN).text
+    assert "face, your fingerprint or your screen-lock PIN" in text
+    assert "never sent to us and we never store them" in text
+    for stored in ("public key", "credential ID", "counter", "synced", "created and last used"):
+        assert stored in text
+    assert "Apple, Google, Microsoft or a password manager" in text
+    assert "together with your username" in text
+    assert "Security keys are passkeys too" in text
+    assert "withdraw" in text or "change your mind" in text

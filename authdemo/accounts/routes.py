@@ -35,6 +35,7 @@ def signup() -> str | Response | tuple[str, int]:
     try:
         username = normalise_username(form["username"])
         display_name = normalise_display_name(form["display_name"])
+        _check_minimum_age(request.form.get("age_confirmed"))
     except InvalidInput as error:
         return render_template("signup.html", form=form, error=error), 400
     if username_taken(db.session, username):
@@ -42,6 +43,19 @@ def signup() -> str | Response | tuple[str, int]:
         return render_template("signup.html", form=form, error=taken), 409
     cookie[SIGNUP_KEY] = {"username": username, "display_name": display_name}
     return redirect(url_for("accounts.choose_method"))
+
+
+def _check_minimum_age(declared: object) -> None:
+    """MINIMUM_AGE > 0: the person declares they are old enough (a self-declaration, off
+    by default; see docs/consent.md). Only the fact that the box was ticked is used: no
+    age or birth date is asked for or stored (GDPR Art 5(1)(c), Art 8)."""
+    minimum = current.settings().MINIMUM_AGE
+    if minimum > 0 and declared != "yes":
+        raise InvalidInput(
+            f"This service is for people aged {minimum} or over. "
+            "Please tick the box to confirm your age.",
+            field="age_confirmed",
+        )
 
 
 @bp.get("/signup/how")

@@ -1,7 +1,342 @@
-"""Consent pages and endpoints."""
+"""Consent pages: the notices, "No thanks", one-click withdrawal, and asking again.
+
+Thin routes: read the form, check the notice it claims to show, call ``service``, commit,
+redirect. Also the hooks that tie consent into the rest of the app without copies in
+every route: the sign-up decision written when a password + code account is created,
+the re-consent question after any sign-in, the panel on the account page, and the
+kill-switch state recorded in the audit trail at start-up.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as cookie
+from flask.blueprints import BlueprintSetupState
+from flask_login import current_user, user_logged_in
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from authdemo import clock, current
+from authdemo.consent import rollout, service, web
+from authdemo.consent.notices import PASSKEY_SIGNIN, Notice
+from authdemo.consent.rollout import Availability
+from authdemo.consent.service import Action
+from authdemo.errors import wants_json
+from authdemo.extensions import Database, db
+from authdemo.http import safe_next
+from authdemo.models import User
+from authdemo.passkeys.responses import b64url_encode
+from authdemo.passkeys.routes import SIGNUP_KEY
+from authdemo.sessions.auth import current_session, has_recent_auth, login_required
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("consent", __name__)
+
+#: The privacy dashboard, where an account can be deleted (authdemo.privacy).
+PRIVACY_URL = "/privacy"
+#: Cookie flag set at sign-in: check, at the next page, whether to ask again.
+RECONSENT_CHECK_KEY = "consent_check"
+NOTICE_FIELDS = frozenset({"csrf_token", "notice_version", "notice_sha256"})
+#: Where a withdrawal was made from -> the ledger's "how" (page and control).
+WITHDRAW_SOURCES = {
+    "account": "account:withdraw-button",
+    "consent-page": "consent-page:withdraw-button",
+    "reconsent": "reconsent:stop-using-passkeys-button",
+}
+#: Pages that never redirect to the re-consent question (it would get in the way).
+_NOT_INTERRUPTED = frozenset(
+    {
+        "static",
+        "sessions.signin",
+        "sessions.signout",
+        "fallback.recover",
+        "fallback.setup",
+        "fallback.setup_code",
+    }
+)
+
+
+def _quiet_period() -> timedelta:
+    return timedelta(days=current.settings().CONSENT_REASK_DAYS)
+
+
+def _user_id() -> str:
+    user_id: str = current_user.id
+    return user_id
+
+
+# --- public: the notices ---------------------------------------------------------------
+
+
+@bp.get("/notices/passkeys")
+@bp.get("/notices/passkeys/<version>")
+def notice(version: str | None = None) -> str:
+    """Every published version, so anyone can read what they (or others) agreed to."""
+    book = web.notice_book()
+    shown = book.current(PASSKEY_SIGNIN) if version is None else book.get(PASSKEY_SIGNIN, version)
+    if shown is None:
+        abort(404)
+    return render_template(
+        "consent/notice.html", notice=shown, versions=book.versions(PASSKEY_SIGNIN)
+    )
+
+
+# --- sign-up: "No thanks, use a password and a one-time code" ----------------------------
+
+
+@bp.post("/signup/no-passkey")
+def decline_at_signup() -> Response:
+    """Remember the decline until the password + code account exists (then recorded)."""
+    pending = cookie.get(SIGNUP_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("username"), str):
+        return redirect(url_for("accounts.signup"))
+    service.reject_unexpected(request.form.keys(), NOTICE_FIELDS)
+    if web.availability().enrolment:  # only a choice that was offered is recorded
+        shown = web.notice_from_form(request.form, current_only=False)
+        web.remember_signup_decision(
+            Action.DECLINED,
+            shown,
+            method="signup:no-thanks-button",
+            username=pending["username"],
+            now=clock.now(),
+        )
+    return redirect(url_for("fallback.signup_password"))
+
+
+# --- the signed-in person's consent ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Panel:
+    """What the account page shows about passkey consent."""
+
+    passkeys: int
+    agreed: service.Entry | None
+    #: Offer passkeys (never within the quiet period after a "No thanks").
+    invite: bool
+    #: Passkeys are the only way in: offer password + code or recovery codes first.
+    only_way_in: bool
+    reconsent: Notice | None
+    availability: Availability
+    notice: Notice
+
+    @property
+    def on(self) -> bool:
+        return self.passkeys > 0
+
+
+def panel_for(user_id: str) -> Panel:
+    session, now = db.session, clock.now()
+    passkeys = service.passkey_count(session, user_id)
+    state = web.availability()
+    last = service.latest(session, user_id)
+    return Panel(
+        passkeys=passkeys,
+        agreed=last if last is not None and last.action is Action.GRANTED else None,
+        invite=state.enrolment
+        and service.may_invite(session, user_id, now=now, quiet_period=_quiet_period()),
+        only_way_in=passkeys > 0 and not service.has_other_way_in(session, user_id),
+        reconsent=service.reconsent_due(session, web.notice_book(), user_id),
+        availability=state,
+        notice=web.current_notice(),
+    )
+
+
+@bp.get("/account/passkeys/consent")
+@login_required
+def manage() -> str:
+    """Passkey sign-in for this person: read the notice, opt in, or withdraw."""
+    return render_template(
+        "consent/manage.html",
+        panel=panel_for(_user_id()),
+        history=service.history(db.session, _user_id()),
+        book=web.notice_book(),
+    )
+
+
+@bp.post("/account/passkeys/consent/no-thanks")
+@login_required
+def decline() -> Response:
+    service.reject_unexpected(request.form.keys(), NOTICE_FIELDS)
+    shown = web.notice_from_form(request.form, current_only=False)
+    service.decline(
+        db.session,
+        user_id=_user_id(),
+        notice=shown,
+        method="account:no-thanks-button",
+        now=clock.now(),
+        quiet_period=_quiet_period(),
+    )
+    db.session.commit()
+    flash("Got it: no passkeys. We won't ask again for a while. You can opt in here any time.")
+    return redirect(url_for("main.account"))
+
+
+@bp.post("/account/passkeys/consent/withdraw")
+@login_required
+def withdraw() -> Response:
+    """One click, no step-up (GDPR Art 7(3)): passkeys deleted at once."""
+    service.reject_unexpected(request.form.keys(), NOTICE_FIELDS | {"source"})
+    method = WITHDRAW_SOURCES.get(str(request.form.get("source", "account")))
+    if method is None:
+        raise service.UnexpectedField()
+    shown = web.notice_from_form(request.form, current_only=False)
+    done = service.withdraw(
+        db.session, user_id=_user_id(), notice=shown, method=method, now=clock.now()
+    )
+    db.session.commit()
+    count = done.passkeys_deleted
+    flash(
+        f"Passkey sign-in is off. We deleted {count} passkey{'' if count == 1 else 's'} "
+        "from our records."
+    )
+    return redirect(url_for("consent.withdrawn"))
+
+
+@bp.get("/account/passkeys/consent/withdrawn")
+@login_required
+def withdrawn() -> str | Response:
+    """After withdrawing: tell the device to stop offering the passkeys (Signal API), and
+    say plainly when the account has no way in left."""
+    user_id = _user_id()
+    if service.has_passkeys(db.session, user_id):
+        # Never ask a browser to hide passkeys the account still accepts.
+        return redirect(url_for("consent.manage"))
+    user: User = current_user
+    signal = {
+        "rpId": current.settings().RP_ID,
+        "userId": b64url_encode(user.user_handle),
+        "allAcceptedCredentialIds": [],
+    }
+    return render_template(
+        "consent/withdrawn.html",
+        page_data={"signal": signal},
+        way_in_left=service.has_other_way_in(db.session, user_id),
+        can_set_up_password=has_recent_auth(),
+        privacy_url=PRIVACY_URL,
+    )
+
+
+@bp.route("/account/passkeys/consent/renew", methods=["GET", "POST"])
+@login_required
+def reconsent() -> str | Response:
+    """A material change to the notice: agree to the new text, stop using passkeys, or
+    decide later. Password + code is never blocked by this question."""
+    user_id = _user_id()
+    next_url = safe_next(request.values.get("next"), url_for("main.account"))
+    due = service.reconsent_due(db.session, web.notice_book(), user_id)
+    if request.method == "GET":
+        if due is None:
+            return redirect(next_url)
+        last = service.latest(db.session, user_id)
+        return render_template(
+            "consent/reconsent.html",
+            notice=due,
+            agreed=last if last is not None and last.action is Action.GRANTED else None,
+            next_url=next_url,
+        )
+    service.reject_unexpected(request.form.keys(), NOTICE_FIELDS | {"next"})
+    shown = web.notice_from_form(request.form)
+    service.reconsent(
+        db.session,
+        web.notice_book(),
+        user_id=user_id,
+        notice=shown,
+        method="reconsent:agree-button",
+        now=clock.now(),
+    )
+    db.session.commit()
+    flash("Thank you. You agreed to the updated passkey notice.")
+    return redirect(next_url)
+
+
+# --- hooks ---------------------------------------------------------------------------------
+
+
+@bp.before_app_request
+def _before_request() -> Response | None:
+    # Password + code sign-up replaces the cookie session when it signs the person in;
+    # keep the "No thanks" made on the opt-in screen for the sign-in hook below.
+    decision = cookie.get(web.SIGNUP_DECISION_KEY)
+    if decision is not None:
+        g.consent_signup_decision = decision
+    return _ask_again_after_sign_in()
+
+
+def _ask_again_after_sign_in() -> Response | None:
+    """At the first page after a sign-in (any method): if the notice changed materially
+    since the person agreed, show the question first. Asked once per sign-in; "decide
+    later" carries on, so it never blocks anyone."""
+    if RECONSENT_CHECK_KEY not in cookie or request.method != "GET":
+        return None
+    endpoint = request.endpoint or ""
+    if endpoint in _NOT_INTERRUPTED or endpoint.startswith(("consent.", "stepup.")):
+        return None
+    if wants_json():
+        return None
+    cookie.pop(RECONSENT_CHECK_KEY, None)
+    active = current_session() if current_user.is_authenticated else None
+    if active is None or active.restricted or not web.availability().any:
+        return None
+    if service.reconsent_due(db.session, web.notice_book(), active.user_id) is None:
+        return None
+    return redirect(url_for("consent.reconsent", next=request.full_path.rstrip("?")))
+
+
+def _on_sign_in(_app: Flask, user: Any = None, **_extra: Any) -> None:
+    """Flask-Login's ``user_logged_in`` signal: every way of signing in passes here."""
+    cookie[RECONSENT_CHECK_KEY] = True
+    if g.get("consent_signup_decision") is None:
+        return
+    account = db.session.get(User, user.get_id())
+    if account is not None and web.record_signup_decline_for(db.session, account):
+        db.session.commit()
+    g.pop("consent_signup_decision", None)
+
+
+user_logged_in.connect(_on_sign_in)
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict[str, Any]:
+    """For templates outside this package: the account panel, the sign-in and sign-up
+    pages (switched off? the notice to show)."""
+    return {
+        "passkey_consent_panel": lambda: panel_for(_user_id()),
+        "passkey_availability": web.availability,
+        "passkey_notice": web.current_notice,
+    }
+
+
+@bp.record_once
+def _record_switches_at_start_up(state: BlueprintSetupState) -> None:
+    """Audit the kill-switch state when it changed since the last start. Skipped when the
+    schema is not there yet (before ``flask db upgrade``) and never stops the app."""
+    app = state.app
+    assert isinstance(app, Flask)
+    try:
+        engine = Database.engine_for(app)
+        if not inspect(engine).has_table("audit_events"):
+            return
+        with app.app_context():
+            if rollout.record_switch_state(db.session, current.settings(), now=clock.now()):
+                db.session.commit()
+    except SQLAlchemyError as error:
+        log.warning("kill-switch state not recorded at start-up: %s", type(error).__name__)

@@ -11,6 +11,9 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from authdemo import clock, current
+from authdemo.consent import service as consent
+from authdemo.consent import web as consent_web
+from authdemo.consent.service import Action
 from authdemo.errors import (
     AuthDemoError,
     CeremonyFailed,
@@ -53,21 +56,28 @@ def sign_up_options() -> Response:
     pending = cookie.get(SIGNUP_KEY)
     if not isinstance(pending, dict) or not isinstance(pending.get("username"), str):
         raise InvalidInput("Please choose a username first.", field="username")
-    # Explicit opt-in (GDPR Art 7): the unticked box must have been ticked by the person.
-    if body.get("consent") is not True:
-        raise InvalidInput(
-            "Please tick the box to agree to passkey sign-in, or use the alternative.",
-            field="consent",
-        )
+    consent_web.require_enrolment()
+    # Explicit opt-in (GDPR Art 7) on the notice the page showed: the unticked box was
+    # ticked, and the version and SHA-256 of the text match a notice we published.
+    notice = consent_web.consent_from_json(body)
+    now = clock.now()
     started = service.start_sign_up(
         db.session,
         rp=current.relying_party(),
         username=pending["username"],
         display_name=pending.get("display_name"),
-        now=clock.now(),
+        now=now,
     )
     db.session.commit()
     cookie[CEREMONY_KEY] = started.ceremony_id
+    # Recorded in the ledger with the account, once the passkey verifies.
+    consent_web.remember_signup_decision(
+        Action.GRANTED,
+        notice,
+        method="signup:passkey-consent-checkbox",
+        username=pending["username"],
+        now=now,
+    )
     return json_text(started.options_json)
 
 
@@ -75,7 +85,12 @@ def sign_up_options() -> Response:
 @limiter.limit(_ceremony_limit)
 def sign_up_verify() -> Response:
     body = read_json_object()
+    consent_web.require_enrolment()
     ceremony_id = cookie.pop(CEREMONY_KEY, None)
+    pending = cookie.get(SIGNUP_KEY)
+    username = pending.get("username") if isinstance(pending, dict) else None
+    if not isinstance(username, str):
+        raise InvalidInput("Please choose a username first.", field="username")
     try:
         with keeping_refusals():
             outcome = service.finish_sign_up(
@@ -86,6 +101,8 @@ def sign_up_verify() -> Response:
                 now=clock.now(),
                 policy=current.session_policy(),
             )
+            # The consent given on the opt-in screen, in the account's own transaction.
+            consent_web.record_signup_grant(db.session, user_id=outcome.user_id, username=username)
         db.session.commit()
     except IntegrityError:
         # Someone took the username in the meantime (a race the explicit check can lose
@@ -104,6 +121,7 @@ def sign_up_verify() -> Response:
 @limiter.limit(_ceremony_limit)
 def sign_in_options() -> Response:
     read_json_object()
+    consent_web.require_signin()
     started = service.start_sign_in(db.session, rp=current.relying_party(), now=clock.now())
     db.session.commit()
     cookie[CEREMONY_KEY] = started.ceremony_id
@@ -114,6 +132,7 @@ def sign_in_options() -> Response:
 @limiter.limit(_ceremony_limit)
 def sign_in_verify() -> Response:
     body = read_json_object()
+    consent_web.require_signin()
     ceremony_id = cookie.pop(CEREMONY_KEY, None)
     next_url = cookie.pop("next", None)
     with keeping_refusals():
@@ -149,12 +168,24 @@ def add_options() -> Response:
     body = read_json_object()
     if not may_add_way_in():
         raise StepUpRequired(stepUpUrl=url_for("stepup.reauth", next=url_for("main.account")))
-    if body.get("consent") is not True:
-        raise InvalidInput(
-            "Please tick the box to agree to passkey sign-in first.", field="consent"
-        )
+    consent_web.require_enrolment()
+    notice = consent_web.consent_from_json(body)
+    active = auth.current_session()
+    restricted = active is not None and active.restricted
+    now = clock.now()
+    consent.grant(
+        db.session,
+        user_id=current_user.id,
+        notice=notice,
+        method=(
+            "recovery:passkey-consent-checkbox"
+            if restricted
+            else "account:passkey-consent-checkbox"
+        ),
+        now=now,
+    )
     started = service.start_add_passkey(
-        db.session, rp=current.relying_party(), user=current_user, now=clock.now()
+        db.session, rp=current.relying_party(), user=current_user, now=now
     )
     db.session.commit()
     cookie[CEREMONY_KEY] = started.ceremony_id

@@ -44,7 +44,7 @@ from bench.passkey_signin import (
     signed_up_client,
 )
 from bench.report import table
-from bench.timing import Budget, Measurement, run_bounded
+from bench.timing import Budget, Measurement, Stopwatch, run_bounded
 
 ALGORITHM, SYNCHRONOUS = "ES256", "FULL"
 LAYER_BUDGET = Budget(iterations=800, seconds=4.0, warmup=30)
@@ -99,16 +99,14 @@ def run(suite: SuiteResult, db_dir: Path, *, scale: float = 1.0) -> dict[str, An
             print(f"    {line}")
 
     layers = layer_timings(suite, db_dir, LAYER_BUDGET.scaled(scale))
-    print(f"\nLayers, {ALGORITHM}, synchronous={SYNCHRONOUS}, no profiler (median ms per sign-in):")
-    bare_ms = suite.bare[ALGORITHM].median_ms
+    bare_ms = suite.bare[ALGORITHM].total.median_ms
+    print(f"\nLayers, {ALGORITHM}, synchronous={SYNCHRONOUS}, without the profiler, per sign-in:")
     print(
         table(
-            ("layer", "median ms", "x bare", "adds ms"),
+            ("layer", "median ms", "cpu ms", "x bare"),
             [
-                [name, ms, ms / bare_ms, ms - previous]
-                for (name, ms), previous in zip(
-                    layers.items(), [0.0, *list(layers.values())[:-1]], strict=True
-                )
+                [name, m.total.median_ms, m.cpu.median_ms, m.total.median_ms / bare_ms]
+                for name, m in layers.items()
             ],
         )
     )
@@ -132,7 +130,10 @@ def run(suite: SuiteResult, db_dir: Path, *, scale: float = 1.0) -> dict[str, An
         "algorithm": ALGORITHM,
         "synchronous": SYNCHRONOUS,
         "sql": {url: {"statements": sql, "commits": c} for url, (sql, c) in statements.items()},
-        "layers_median_ms": {name: round(ms, 4) for name, ms in layers.items()},
+        "layers": {
+            name: {"median_ms": round(m.total.median_ms, 4), "cpu_ms": round(m.cpu.median_ms, 4)}
+            for name, m in layers.items()
+        },
         "profile_sign_ins": count,
         "profile_ms_per_sign_in": {name: round(s / count * 1e3, 4) for name, s in categories},
     }
@@ -181,24 +182,21 @@ def _listening(target: Any, name: str, fn: Callable[..., Any]) -> Iterator[None]
 # --- 2. layers ---------------------------------------------------------------------------
 
 
-def layer_timings(suite: SuiteResult, db_dir: Path, budget: Budget) -> dict[str, float]:
-    """Median ms per sign-in of each layer, from the library call up to the whole app."""
-    bare_ms = suite.bare[ALGORITHM].median_ms
-    layers = {"bare verify_authentication_response": bare_ms}
-    floor_ms = empty_flask_floor(budget).total.median_ms
-    layers["bare + 2 requests to an empty Flask app"] = bare_ms + floor_ms
+def layer_timings(suite: SuiteResult, db_dir: Path, budget: Budget) -> dict[str, Measurement]:
+    """Each layer, from the library call up to the whole app (wall and CPU per sign-in)."""
+    layers = {"bare verify_authentication_response": suite.bare[ALGORITHM]}
+    layers["2 requests to an empty Flask app"] = empty_flask_floor(budget)
     with signed_up_client(ALGORITHM, synchronous=SYNCHRONOUS, db_dir=db_dir) as client:
-        layers["services + database only (no HTTP)"] = services_only(client, budget).total.median_ms
-    no_limiter = full(
+        layers["passkey services + database, no HTTP"] = services_only(client, budget)
+    layers["whole app, rate limiter off"] = full(
         ALGORITHM, synchronous=SYNCHRONOUS, db_dir=db_dir, budget=budget, RATELIMIT_ENABLED=False
     )
-    layers["whole app, rate limiter off"] = no_limiter.sign_in.median_ms
-    layers["whole app"] = suite.full[ALGORITHM, SYNCHRONOUS].sign_in.median_ms
+    layers["whole app"] = suite.full[ALGORITHM, SYNCHRONOUS]
     return layers
 
 
 def empty_flask_floor(budget: Budget) -> Measurement:
-    """Two JSON POSTs to a Flask app that does nothing: what any sign-in pays first."""
+    """Two JSON POSTs to a Flask app that does nothing: what any two requests cost."""
     app = Flask("floor")
 
     @app.post("/echo")
@@ -208,13 +206,12 @@ def empty_flask_floor(budget: Budget) -> Measurement:
     client = app.test_client()
     headers = {"Content-Type": "application/json"}
 
-    def step() -> tuple[float, float]:
-        timings = []
+    def step() -> Stopwatch:
+        watch = Stopwatch()
         for _ in range(2):
-            start = time.perf_counter()
-            client.post("/echo", data=b"{}", headers=headers)
-            timings.append(time.perf_counter() - start)
-        return timings[0], timings[1]
+            with watch.part():
+                client.post("/echo", data=b"{}", headers=headers)
+        return watch
 
     return run_bounded(step, budget)
 
@@ -223,15 +220,13 @@ def services_only(client: SignInClient, budget: Budget) -> Measurement:
     """The passkey services and the database, one app context per request, no HTTP."""
     app = client.app
 
-    def step() -> tuple[float, float]:
-        start = time.perf_counter()
-        with app.app_context():
+    def step() -> Stopwatch:
+        watch = Stopwatch()
+        with watch.part(), app.app_context():
             started = service.start_sign_in(db.session, rp=current.relying_party(), now=clock.now())
             db.session.commit()
-        options_seconds = time.perf_counter() - start
         body = json.dumps(client.authenticator.get(json.loads(started.options_json)))
-        start = time.perf_counter()
-        with app.app_context():
+        with watch.part(), app.app_context():
             service.finish_sign_in(
                 db.session,
                 rp=current.relying_party(),
@@ -241,7 +236,7 @@ def services_only(client: SignInClient, budget: Budget) -> Measurement:
                 policy=current.session_policy(),
             )
             db.session.commit()
-        return options_seconds, time.perf_counter() - start
+        return watch
 
     return run_bounded(step, budget)
 

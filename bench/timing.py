@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,16 +77,41 @@ def percentile(ordered: list[float], pct: float) -> float:
     return ordered[rank - 1]
 
 
+class Stopwatch:
+    """The timed parts of one run: wall-clock seconds of each, and this thread's CPU seconds.
+
+    Wall time is what a person waits for. CPU time leaves out waiting (for ``fsync``, for
+    a CPU another process holds), so ``wall - cpu`` shows what the disk or a busy machine
+    added, and CPU figures stay comparable when the machine is shared.
+    """
+
+    __slots__ = ("cpu", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[float] = []
+        self.cpu = 0.0
+
+    @contextmanager
+    def part(self) -> Iterator[None]:
+        cpu, wall = time.thread_time(), time.perf_counter()
+        try:
+            yield
+        finally:
+            self.parts.append(time.perf_counter() - wall)
+            self.cpu += time.thread_time() - cpu
+
+
 @dataclass(frozen=True, slots=True)
 class Measurement:
-    """The summary of whole runs, and of each timed part of a run (e.g. each request)."""
+    """Whole runs (wall and CPU), and each timed part of a run (e.g. each request)."""
 
     total: Summary
+    cpu: Summary
     parts: list[Summary]
 
 
-def run_bounded(step: Callable[[], Sequence[float]], budget: Budget) -> Measurement:
-    """Call ``step`` within ``budget``; it returns the seconds of each of its timed parts.
+def run_bounded(step: Callable[[], Stopwatch], budget: Budget) -> Measurement:
+    """Call ``step`` within ``budget``; it returns the stopwatch of its timed parts.
 
     ``budget.warmup`` unrecorded calls come first (bounded by the same time budget) so
     caches, compiled SQL and lazily imported modules are in place before anything counts.
@@ -96,8 +122,11 @@ def run_bounded(step: Callable[[], Sequence[float]], budget: Budget) -> Measurem
         if time.perf_counter() >= deadline:
             break
     deadline = time.perf_counter() + budget.seconds
-    runs: list[Sequence[float]] = []
+    runs: list[Stopwatch] = []
     while len(runs) < budget.iterations and time.perf_counter() < deadline:
         runs.append(step())
-    parts = [Summary.of([run[i] for run in runs]) for i in range(len(runs[0]))]
-    return Measurement(total=Summary.of([sum(run) for run in runs]), parts=parts)
+    return Measurement(
+        total=Summary.of([sum(run.parts) for run in runs]),
+        cpu=Summary.of([run.cpu for run in runs]),
+        parts=[Summary.of([run.parts[i] for run in runs]) for i in range(len(runs[0].parts))],
+    )

@@ -183,6 +183,7 @@ def test_erasure_drops_the_accounts_rate_limit_counters(
     assert newcomer.sign_in_with_password(fresh, clock).status_code == 302
 
 
+@pytest.mark.sqlite_only
 def test_raw_database_files_hold_nothing_of_the_person_after_erasure(
     tmp_path: Path, app: Flask, new_browser: Any
 ) -> None:

@@ -13,6 +13,7 @@ from flask import Flask
 
 from authdemo.clock import Clock, SystemClock
 from authdemo.config import flask_config, load_settings
+from authdemo.logging_setup import configure_logging
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.config.update(flask_config(settings))
     app.extensions["authdemo.settings"] = settings
     app.extensions["authdemo.clock"] = clock or SystemClock()
+    configure_logging(app, settings)
 
     register_extensions(app)
     register_blueprints(app)
@@ -38,7 +40,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
 
 
 def register_extensions(app: Flask) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     from authdemo.extensions import csrf, db, limiter, login_manager
+    from authdemo.operations.metrics import register_request_timing
     from authdemo.security_headers import register_security_headers
 
     settings = app.extensions["authdemo.settings"]
@@ -53,6 +58,13 @@ def register_extensions(app: Flask) -> None:
     import authdemo.sessions.auth  # noqa: F401 - registers the user loader
 
     register_security_headers(app)
+    register_request_timing(app)
+    if settings.PROXY_HOPS:
+        # Trust X-Forwarded-For/-Proto/-Host from exactly this many proxies in front.
+        hops = settings.PROXY_HOPS
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     @app.context_processor
     def _page_context() -> dict[str, Any]:
@@ -65,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from authdemo.consent.routes import bp as consent_bp
     from authdemo.fallback.routes import bp as fallback_bp
     from authdemo.main.routes import bp as main_bp
+    from authdemo.operations.routes import bp as operations_bp
     from authdemo.passkeys.routes import bp as passkeys_bp
     from authdemo.privacy.routes import bp as privacy_bp
     from authdemo.sessions.routes import bp as sessions_bp
@@ -80,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
         consent_bp,
         account_bp,
         privacy_bp,
+        operations_bp,
     ):
         app.register_blueprint(bp)
 

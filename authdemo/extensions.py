@@ -51,10 +51,12 @@ class Database:
 
 
 def _engine_options(url: str) -> dict[str, Any]:
+    # Error messages never carry statement parameters (usernames, keys) into the logs.
+    common: dict[str, Any] = {"hide_parameters": True}
     if url.startswith("sqlite"):
         # A busy writer makes others wait (up to 10 s) instead of failing at once.
-        return {"connect_args": {"timeout": 10, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+        return {**common, "connect_args": {"timeout": 10, "check_same_thread": False}}
+    return {**common, "pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
 
 
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:

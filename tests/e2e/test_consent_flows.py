@@ -1,0 +1,186 @@
+"""Consent in a real browser (Chromium, CDP virtual authenticator): declining is easy and
+is not followed by nagging; consent, sign-in and one-click withdrawal, after which passkey
+sign-in is refused and the passkey rows are gone; a material notice change asks again;
+kill switches and jurisdiction hide passkeys while password + code keeps working."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.e2e.harness import LiveServer, VirtualAuthenticators
+from tests.e2e.test_fallback_flows import PASSWORD, sign_up_with_password
+from tests.e2e.test_passkey_flows import expect_account_of, sign_out, sign_up
+from tests.functional.test_consent_support import MATERIAL_V2, publish
+
+NOT_SIGNED_IN = (
+    "The passkey request was cancelled, or no passkey for this site was found on this "
+    "device. You can try again."
+)
+
+
+def next_code(key: str) -> str:
+    """A code for the next 30-second step: the current one was used at enrolment, and a
+    step is accepted once only (±1 step is allowed)."""
+    return pyotp.TOTP(key).at(time.time() + 30)
+
+
+def ledger(live_server: LiveServer) -> list[tuple[str, str, str]]:
+    return [
+        (action, version, method)
+        for action, version, method in live_server.query(
+            "SELECT action, notice_version, method FROM consent_events ORDER BY id"
+        )
+    ]
+
+
+def test_no_thanks_then_password_sign_up_works_and_is_not_nagged(
+    page: Page, live_server: LiveServer
+) -> None:
+    key, _ = sign_up_with_password(page, "pat")  # clicks "Use a password ... instead"
+    page.wait_for_load_state()
+    expect(page.locator("#passkey-consent-state")).to_have_text("Passkey sign-in: off.")
+    expect(page.locator("#passkey-invite")).to_have_count(0)
+    assert ledger(live_server) == [("declined", "1", "signup:no-thanks-button")]
+
+    sign_out(page)
+    page.fill("#username", "pat")
+    page.fill("#password", PASSWORD)
+    page.fill("#code", next_code(key))
+    page.click("#signin-password")
+    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page.locator("#passkey-invite")).to_have_count(0)
+    assert len(ledger(live_server)) == 1
+
+
+def test_consent_enrol_sign_in_withdraw_and_passkey_sign_in_is_refused(
+    context: BrowserContext, live_server: LiveServer
+) -> None:
+    # Our own page: the refused sign-in at the end is logged by Chromium as a console
+    # error, which the shared `page` fixture would count as a failure.
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    authenticators = VirtualAuthenticators(cdp)
+    authenticator = authenticators.add()
+    sign_up(page, "alice")
+    sign_out(page)
+    page.click("#signin-passkey")
+    expect_account_of(page, "alice")
+    assert ledger(live_server) == [("granted", "1", "signup:passkey-consent-checkbox")]
+    [credential] = authenticators.credentials(authenticator)
+
+    page.wait_for_load_state()
+    expect(page.locator("#passkey-consent-state")).to_contain_text("Passkey sign-in: on")
+    expect(page.locator("#only-way-in")).to_be_visible()
+    page.click("#withdraw-consent")  # one click, no step-up
+
+    expect(page).to_have_url(re.compile(r"/account/passkeys/consent/withdrawn$"))
+    expect(page.locator("#no-way-in")).to_contain_text("Your account now has no way to sign in.")
+    expect(page.locator("#offer-deletion")).to_have_attribute("href", "/privacy")
+    # The Signal API call was made (Chromium has it) ...
+    expect(page.locator("#signal-status")).to_have_attribute("data-signal", "sent")
+    assert live_server.query("SELECT count(*) FROM passkeys") == [(0,)]
+    assert [row[0] for row in ledger(live_server)] == ["granted", "withdrawn"]
+
+    # ... and even a device that still offers the passkey cannot sign in with it.
+    sign_out(page)
+    if not authenticators.credentials(authenticator):
+        cdp.send(
+            "WebAuthn.addCredential", {"authenticatorId": authenticator, "credential": credential}
+        )
+    page.click("#signin-passkey")
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-kind", "error")
+    expect(page).to_have_url(re.compile(r"/signin"))
+    assert live_server.query("SELECT count(*) FROM user_sessions") == [(0,)]
+
+
+def test_withdrawal_asks_the_device_to_stop_offering_the_passkey(
+    page: Page, live_server: LiveServer, virtual_authenticator: VirtualAuthenticators
+) -> None:
+    authenticator = virtual_authenticator.add()
+    sign_up(page, "alice")
+    page.wait_for_load_state()
+    page.click("#withdraw-consent")
+    expect(page.locator("#signal-status")).to_have_attribute("data-signal", "sent")
+    # Chromium's virtual authenticator honours signalAllAcceptedCredentials([]): the
+    # passkey is gone from the device too, so the browser finds none to offer.
+    assert virtual_authenticator.credentials(authenticator) == []
+    sign_out(page)
+    page.click("#signin-passkey")
+    expect(page.locator("#status")).to_have_text(NOT_SIGNED_IN)
+
+
+def test_notice_change_asks_again_at_the_next_sign_in(
+    page: Page, live_server: LiveServer, virtual_authenticator: VirtualAuthenticators
+) -> None:
+    virtual_authenticator.add()
+    sign_up(page, "alice")
+    sign_out(page)
+    publish(live_server.app, MATERIAL_V2)  # a new, material version is deployed
+
+    page.click("#signin-passkey")
+    expect(page).to_have_url(re.compile(r"/account/passkeys/consent/renew\?next="))
+    expect(page.locator("#notice-changes")).to_have_text(MATERIAL_V2.changes)
+    page.wait_for_load_state()
+    page.click("#reconsent-agree")
+    expect_account_of(page, "alice")
+    assert ledger(live_server)[-1] == ("granted", "2", "reconsent:agree-button")
+
+
+def test_opting_in_later_from_the_consent_page(
+    page: Page, live_server: LiveServer, virtual_authenticator: VirtualAuthenticators
+) -> None:
+    virtual_authenticator.add()
+    sign_up_with_password(page, "pat")  # "No thanks" to passkeys at sign-up
+    page.wait_for_load_state()
+    # No invitation after a "No thanks", but the consent page is always one link away.
+    page.click("#passkey-opt-in-link a")
+    expect(page).to_have_url(re.compile(r"/account/passkeys/consent$"))
+    page.wait_for_load_state()
+    page.click("#add-passkey")
+    expect(page.locator("#status")).to_have_attribute("data-kind", "error")
+    expect(page.locator("#passkey-consent")).to_be_focused()
+
+    page.check("#passkey-consent")
+    page.click("#add-passkey")  # signed in moments ago: no need to confirm it's you
+    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page.locator("#passkey-consent-state")).to_contain_text("Passkey sign-in: on")
+    assert live_server.query("SELECT count(*) FROM passkeys") == [(1,)]
+    assert ledger(live_server) == [
+        ("declined", "1", "signup:no-thanks-button"),
+        ("granted", "1", "account:passkey-consent-checkbox"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        pytest.param(
+            {"PASSKEY_ENROLMENT_ENABLED": "false", "PASSKEY_SIGNIN_ENABLED": "false"},
+            id="kill-switch",
+        ),
+        pytest.param({"JURISDICTION": "US", "PASSKEY_JURISDICTIONS": "EU"}, id="jurisdiction"),
+    ],
+)
+def test_passkeys_off_are_hidden_with_a_reason_and_password_and_code_work(
+    page: Page, live_server: LiveServer
+) -> None:
+    page.goto("/signin")
+    expect(page.locator("#signin-passkey")).to_have_count(0)
+    expect(page.locator("#passkeys-off")).to_be_visible()
+
+    key, _ = sign_up_with_password(page, "pat")  # the opt-in screen offers only this
+    page.wait_for_load_state()
+    expect(page.locator("#passkeys-unavailable")).to_be_visible()
+    sign_out(page)
+    page.fill("#username", "pat")
+    page.fill("#password", PASSWORD)
+    page.fill("#code", next_code(key))
+    page.click("#signin-password")
+    expect(page).to_have_url(re.compile(r"/account$"))
+    assert live_server.query("SELECT count(*) FROM consent_events") == [(0,)]

@@ -22,8 +22,9 @@ def read_json_object() -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
     raw = request.get_data(cache=True)
+    # An empty body is not JSON; our pages always send at least ``{}``.
     if not raw:
-        return {}
+        raise InvalidInput("The request body must be a JSON object.")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:

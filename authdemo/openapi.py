@@ -1,0 +1,95 @@
+"""The OpenAPI 3.1 description of the JSON endpoints, served at ``/openapi.json``.
+
+The document is data (``authdemo/data/openapi.json``) so it can be read and reviewed as
+it is; three things are filled in when it is served, so it always describes the running
+app rather than a copy that could drift:
+
+- the session cookie's name (``__Host-authdemo`` in production, ``authdemo`` otherwise);
+- an example consent decision on the current passkey notice (version and SHA-256 of its
+  exact text), which is what a client has to send to start a passkey ceremony;
+- the JSON Schema of the personal data export (``authdemo/data/export.schema.json``),
+  the same file the export tests validate against.
+
+``tests/functional/test_openapi.py`` checks the document against ``app.url_map`` and
+``tests/fuzz/test_schemathesis.py`` fuzzes the live app from it.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from importlib.resources import files
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from authdemo.consent.web import current_notice
+from authdemo.extensions import limiter
+
+bp = Blueprint("openapi", __name__)
+
+_DATA = files("authdemo") / "data"
+_EXPORT_SCHEMA_NAME = "PersonalDataExport"
+
+
+@functools.cache
+def _load(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((_DATA / name).read_text(encoding="utf-8"))
+    return document
+
+
+def export_schema() -> dict[str, Any]:
+    """The export's JSON Schema, with its ``#/$defs/...`` references made to work from
+    inside the OpenAPI document (where ``#`` is the document's root)."""
+    schema = copy.deepcopy(_load("export.schema.json"))
+    # The schema's own identity stays with the standalone file; embedded, it is a
+    # component like any other.
+    for key in ("$schema", "$id"):
+        schema.pop(key, None)
+    prefix = f"#/components/schemas/{_EXPORT_SCHEMA_NAME}/$defs/"
+    rewritten: dict[str, Any] = _rewrite_refs(schema, "#/$defs/", prefix)
+    return rewritten
+
+
+def _rewrite_refs(node: Any, old: str, new: str) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: (
+                new + value[len(old) :]
+                if key == "$ref" and isinstance(value, str) and value.startswith(old)
+                else _rewrite_refs(value, old, new)
+            )
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_rewrite_refs(item, old, new) for item in node]
+    return node
+
+
+def document(*, session_cookie: str, notice_version: str, notice_sha256: str) -> dict[str, Any]:
+    """The OpenAPI document for an app with this cookie name and current notice."""
+    doc = copy.deepcopy(_load("openapi.json"))
+    components = doc["components"]
+    components["securitySchemes"]["session"]["name"] = session_cookie
+    components["schemas"]["ConsentDecision"]["examples"] = [
+        {"consent": True, "notice_version": notice_version, "notice_sha256": notice_sha256}
+    ]
+    components["schemas"][_EXPORT_SCHEMA_NAME] = export_schema()
+    return doc
+
+
+def current_document() -> dict[str, Any]:
+    """The document describing the running app (needs an app context)."""
+    notice = current_notice()
+    return document(
+        session_cookie=current_app.config["SESSION_COOKIE_NAME"],
+        notice_version=notice.version,
+        notice_sha256=notice.sha256,
+    )
+
+
+@bp.get("/openapi.json")
+@limiter.exempt
+def openapi_json() -> Response:
+    return jsonify(current_document())

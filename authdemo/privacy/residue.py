@@ -34,8 +34,13 @@ class Reclaimed:
     complete: bool
 
 
-def reclaim(engine: Engine, tables: Iterable[str]) -> Reclaimed:
-    """Run outside any transaction: the WAL checkpoint (SQLite) or VACUUM (PostgreSQL)."""
+def reclaim(engine: Engine, tables: Iterable[str], *, full: bool = False) -> Reclaimed:
+    """Run outside any transaction: the WAL checkpoint (SQLite) or VACUUM (PostgreSQL).
+
+    Plain VACUUM makes the space of deleted rows reusable but leaves their bytes in the
+    table and index files until new rows overwrite them; ``full=True`` runs VACUUM FULL,
+    which rewrites each table into new files, under a lock that blocks the app while it
+    runs (docs/retention-postgres.md)."""
     dialect = engine.dialect.name
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         if dialect == "sqlite":
@@ -49,8 +54,9 @@ def reclaim(engine: Engine, tables: Iterable[str]) -> Reclaimed:
         if dialect == "postgresql":
             names = sorted(set(tables))
             preparer = engine.dialect.identifier_preparer
-            connection.exec_driver_sql("VACUUM " + ", ".join(preparer.quote(n) for n in names))
-            return Reclaimed(f"postgresql: VACUUM {', '.join(names)}", True)
+            command = "VACUUM FULL" if full else "VACUUM"
+            connection.exec_driver_sql(f"{command} " + ", ".join(preparer.quote(n) for n in names))
+            return Reclaimed(f"postgresql: {command} {', '.join(names)}", True)
     return Reclaimed(f"{dialect}: nothing to do", True)
 
 

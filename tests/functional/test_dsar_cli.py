@@ -342,3 +342,23 @@ def test_dsar_delete_on_postgresql_vacuums_the_tables_it_touched(app: Flask, peo
             ).scalars()
         )
     assert {"users", "passkeys", "user_sessions", "audit_events"} - {"passkeys"} <= vacuumed
+
+
+def test_dsar_delete_with_vacuum_full_rewrites_the_tables_on_postgresql(
+    app: Flask, people: Any
+) -> None:
+    if uses_sqlite(app):
+        pytest.skip("VACUUM FULL is PostgreSQL's; this run uses SQLite (CI runs both)")
+    files = "SELECT pg_relation_filepath('users'), pg_relation_filepath('passkeys')"
+    with app.app_context():
+        before = db.session.execute(text(files)).one()
+        db.session.rollback()
+    args = ["dsar", "delete", "ada", "--yes", "--verified-by", VERIFIED, "--vacuum-full"]
+    result = flask(app, *args)
+    assert result.exit_code == 0, result.output
+    assert "postgresql: VACUUM FULL" in result.output
+    with app.app_context():
+        after = db.session.execute(text(files)).one()
+    # New files: the old ones, holding the deleted rows' bytes, are gone from the database.
+    assert after[0] != before[0]
+    assert after[1] != before[1]

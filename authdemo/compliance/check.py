@@ -1,0 +1,316 @@
+"""The drift check behind ``flask compliance check``.
+
+Each check reads compliance/ and compares it with the thing it describes:
+
+1. every cited test exists (pytest node id; parametrized ids match on their name);
+2. every checklist item and every row of a table with a ``Test`` column is backed: by a
+   test, or by the document itself (``Recorded``), or is openly ``Pending:`` or the
+   ``Deployer's task`` (GDPR Art 5(2): be able to demonstrate, not merely assert);
+3. every link to a file of the repository points at a file that exists;
+4. every cited setting has the value ``authdemo.config.Settings`` gives it by default, and
+   every cited module constant the value the module gives it;
+5. the data inventory matches ``authdemo.models.Base.metadata``, table by table, column
+   by column, including each column's personal/export mark;
+6. the generated copy of the consent notices in notices.md is the text the app renders.
+
+The result is a list of problems (each with file and line where there is one) and a few
+notes that do not fail the check (for example a cited test in a file git does not track
+yet, which would fail the check in a clean checkout).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import subprocess
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData
+
+from authdemo.compliance import documents, inventory, notices, testids
+from authdemo.compliance.notices import NoticeView
+from authdemo.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(slots=True)
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: What was compared, for the summary line.
+    counted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    path: Path
+    name: str  # relative to the repository root, as reported
+    text: str
+
+
+class _Unset:
+    pass
+
+
+UNSET = _Unset()
+
+
+def settings_defaults() -> dict[str, Any]:
+    """The default of every setting: what a deployment gets unless it says otherwise."""
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        if f.default is not MISSING:
+            values[f.name] = f.default
+    return values
+
+
+def run(
+    pack: Path,
+    *,
+    root: Path,
+    metadata: MetaData | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    notice_views: list[NoticeView] | _Unset | None = UNSET,
+    test_ids: frozenset[str] | None = None,
+) -> Report:
+    """Check the pack in ``pack`` against the code under ``root``. Nothing is written."""
+    if metadata is None:
+        from authdemo.models import Base
+
+        metadata = Base.metadata
+    report = Report()
+    docs = [
+        _Doc(p, _relative(p, root), p.read_text(encoding="utf-8"))
+        for p in documents.pack_files(pack)
+    ]
+    ids = testids.collect(root) if test_ids is None else test_ids
+    _check_cited_tests(report, docs, ids, root)
+    _check_claims(report, docs)
+    _check_links(report, docs)
+    _check_config(report, docs, settings_defaults() if defaults is None else defaults)
+    _check_inventory(report, pack, root, metadata)
+    views = notices.load() if isinstance(notice_views, _Unset) else notice_views
+    _check_notices(report, pack, root, views)
+    return report
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# --- 1. cited tests ----------------------------------------------------------------
+
+
+def _check_cited_tests(report: Report, docs: list[_Doc], ids: frozenset[str], root: Path) -> None:
+    cited: set[str] = set()
+    for doc in docs:
+        for found in documents.cited_tests(doc.name, doc.text):
+            base = testids.base_id(found.text)
+            cited.add(base)
+            if base not in ids:
+                where = f"{found.path}:{found.line}"
+                report.problems.append(Problem(where, f"cites {found.text}, which is not a test"))
+    report.counted["cited tests"] = len(cited)
+    untracked = _untracked({c.split("::", 1)[0] for c in cited & ids}, root)
+    for name in sorted(untracked):
+        report.notes.append(f"{name} is cited but not tracked by git yet (commit it with the pack)")
+
+
+def _untracked(files: Iterable[str], root: Path) -> set[str]:
+    """Cited test files git does not track; empty when git is unavailable."""
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+            ["git", "-C", str(root), "ls-files", "tests"],  # noqa: S607 - git from PATH
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    tracked = set(result.stdout.splitlines())
+    return {f for f in files if f not in tracked}
+
+
+# --- 2. no claim without a test ----------------------------------------------------
+
+
+def _check_claims(report: Report, docs: list[_Doc]) -> None:
+    items = rows = 0
+    for doc in docs:
+        if doc.path.suffix != ".md":
+            continue
+        for item in documents.checklist_items(doc.name, doc.text):
+            items += 1
+            for message in _item_problems(item):
+                report.problems.append(Problem(f"{item.path}:{item.line}", message))
+        for row in documents.proof_cells(doc.name, doc.text):
+            rows += 1
+            if not _row_backed(row.cell):
+                report.problems.append(
+                    Problem(
+                        f"{row.path}:{row.line}",
+                        f"the {row.column} column cites no test and does not say "
+                        f"{documents.PENDING!r}, {documents.DEPLOYER!r}, "
+                        f"{documents.RECORDED!r} or {documents.NOT_APPLICABLE!r}",
+                    )
+                )
+    report.counted["checklist items"] = items
+    report.counted["table rows with a Test column"] = rows
+
+
+def _item_problems(item: documents.ChecklistItem) -> Iterator[str]:
+    open_marker = documents.PENDING in item.text or documents.DEPLOYER in item.text
+    if item.done:
+        if documents.PENDING in item.text:
+            yield "a ticked item says 'Pending:'; untick it or remove the note"
+        if not (documents.has_test(item.text) or documents.RECORDED in item.text):
+            yield "a ticked item cites no test (or say 'Recorded' if the document completes it)"
+    elif not open_marker:
+        yield (
+            "an open item must say 'Pending:' (not built yet) or \"Deployer's task\" "
+            "(for the organisation running the app)"
+        )
+
+
+def _row_backed(cell: str) -> bool:
+    if documents.has_test(cell):
+        return True
+    markers = (documents.PENDING, documents.DEPLOYER, documents.RECORDED, documents.NOT_APPLICABLE)
+    return any(marker in cell for marker in markers)
+
+
+# --- 3. links ------------------------------------------------------------------------
+
+
+def _check_links(report: Report, docs: list[_Doc]) -> None:
+    for doc in docs:
+        for link in documents.local_links(doc.name, doc.text):
+            if link.text and not (doc.path.parent / link.text).exists():
+                where = f"{link.path}:{link.line}"
+                report.problems.append(Problem(where, f"links to {link.text}, which is missing"))
+
+
+# --- 4. cited settings and constants ---------------------------------------------
+
+
+def _check_config(report: Report, docs: list[_Doc], defaults: Mapping[str, Any]) -> None:
+    count = 0
+    for doc in docs:
+        for citation in documents.config_citations(doc.name, doc.text):
+            count += 1
+            where = f"{citation.path}:{citation.line}"
+            try:
+                expected = _cited_value(citation.name, defaults)
+            except LookupError as exc:
+                report.problems.append(Problem(where, str(exc)))
+                continue
+            if not _same(expected, citation.value):
+                report.problems.append(
+                    Problem(
+                        where,
+                        f"says {citation.name} = {citation.value}, but it is {expected!r}",
+                    )
+                )
+    report.counted["cited values"] = count
+
+
+def _cited_value(name: str, defaults: Mapping[str, Any]) -> Any:
+    if "." not in name:
+        if name not in defaults:
+            raise LookupError(f"cites {name}, which is not a setting in authdemo.config")
+        return defaults[name]
+    # The longest importable prefix is the module; the rest are attributes (Class.MEMBER).
+    parts = name.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            value: Any = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attribute in parts[split:]:
+            if not hasattr(value, attribute):
+                raise LookupError(f"cites {name}, which does not exist")
+            value = getattr(value, attribute)
+        return value
+    raise LookupError(f"cites {name}, but no module of that path exists")
+
+
+def _same(expected: Any, written: str) -> bool:
+    """Compare a cited value with the real one: Python literals, or bare text for strings."""
+    try:
+        value: Any = ast.literal_eval(written)
+    except (ValueError, SyntaxError):
+        value = written
+    if isinstance(expected, bool) or isinstance(value, bool):
+        return type(expected) is type(value) and expected == value
+    if isinstance(expected, tuple) and isinstance(value, list | tuple):
+        return tuple(value) == expected
+    return bool(value == expected)
+
+
+# --- 5. data inventory ---------------------------------------------------------------
+
+
+def _check_inventory(report: Report, pack: Path, root: Path, metadata: MetaData) -> None:
+    where = _relative(pack / inventory.INVENTORY_FILE, root)
+    try:
+        loaded = inventory.load(pack)
+    except inventory.InventoryError as exc:
+        report.problems.append(Problem(where, str(exc)))
+        return
+    for message in inventory.drift(loaded, metadata):
+        report.problems.append(Problem(where, message))
+    report.counted["inventory columns"] = sum(len(t.columns) for t in loaded.tables)
+
+
+# --- 6. consent notices --------------------------------------------------------------
+
+
+def _check_notices(report: Report, pack: Path, root: Path, views: list[NoticeView] | None) -> None:
+    where = _relative(pack / notices.NOTICES_FILE, root)
+    if views is None:
+        report.notes.append(
+            f"{notices.SOURCE_MODULE} does not exist yet: notice texts not compared"
+        )
+        return
+    for view in views:
+        if view.declared_sha256 != view.sha256:
+            report.problems.append(
+                Problem(
+                    notices.SOURCE_MODULE,
+                    f"notice {view.purpose} v{view.version} declares SHA-256 "
+                    f"{view.declared_sha256}, but its text hashes to {view.sha256}",
+                )
+            )
+    try:
+        document = (pack / notices.NOTICES_FILE).read_text(encoding="utf-8")
+    except OSError:
+        report.problems.append(Problem(where, "is missing"))
+        return
+    if notices.generated_part(document) != notices.render(views):
+        report.problems.append(
+            Problem(
+                where,
+                "the notice texts differ from authdemo/consent/notices.py; "
+                "run `flask compliance notices --write` and review the change",
+            )
+        )
+    report.counted["notice versions"] = len(views)

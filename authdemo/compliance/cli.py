@@ -1,0 +1,70 @@
+"""``flask compliance check``, ``flask compliance manifest`` and ``flask compliance notices``.
+
+flask compliance check                      # non-zero exit and a list of drift
+flask compliance manifest [--format md|html] [--out FILE]
+flask compliance notices [--write]          # regenerate compliance/notices.md's copy
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from authdemo import PROJECT_ROOT, current
+from authdemo.compliance import check, manifest, notices
+
+PACK = PROJECT_ROOT / "compliance"
+
+compliance_cli = AppGroup("compliance", help="The accountability pack in compliance/.")
+
+
+@compliance_cli.command("check")
+def check_command() -> None:
+    """Fail if compliance/ no longer describes the app (tests, schema, settings, notices)."""
+    report = check.run(PACK, root=PROJECT_ROOT)
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    counted = ", ".join(f"{n} {what}" for what, n in report.counted.items())
+    if report.ok:
+        click.echo(f"compliance check: no drift ({counted})")
+        return
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"compliance check: {len(report.problems)} problem(s) ({counted})", err=True)
+    raise SystemExit(1)
+
+
+@compliance_cli.command("manifest")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def manifest_command(fmt: str, out: Path | None) -> None:
+    """Print (or write) the privacy manifest of the running configuration."""
+    built = manifest.from_app_files(current.settings(), PACK)
+    text = manifest.render_html(built) if fmt == "html" else manifest.render_markdown(built)
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"privacy manifest written to {out}")
+
+
+@compliance_cli.command("notices")
+@click.option("--write", is_flag=True, help="Rewrite the generated part of compliance/notices.md.")
+def notices_command(write: bool) -> None:
+    """Print the consent notices as notices.md shows them (from authdemo/consent/notices.py)."""
+    views = notices.load()
+    if views is None:
+        raise click.ClickException(f"{notices.SOURCE_MODULE} does not exist yet")
+    if not write:
+        click.echo(notices.render(views))
+        return
+    changed = notices.write(PACK, views)
+    state = "updated" if changed else "already up to date"
+    click.echo(f"compliance/{notices.NOTICES_FILE} {state}")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(compliance_cli)

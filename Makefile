@@ -29,6 +29,7 @@ run: $(VENV)/.main
 
 ## test: install test extras, install Debian's Chromium if missing, run the whole suite
 test: $(VENV)/.dev chromium
+	$(BIN)/flask compliance check
 	$(BIN)/python -m pytest
 
 chromium:

@@ -74,9 +74,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from authdemo.account.routes import bp as account_bp
     from authdemo.accounts.routes import bp as accounts_bp
+    from authdemo.compliance.routes import bp as compliance_bp
     from authdemo.consent.routes import bp as consent_bp
     from authdemo.fallback.routes import bp as fallback_bp
     from authdemo.main.routes import bp as main_bp
+    from authdemo.openapi import bp as openapi_bp
     from authdemo.operations.routes import bp as operations_bp
     from authdemo.passkeys.routes import bp as passkeys_bp
     from authdemo.privacy.routes import bp as privacy_bp
@@ -94,6 +96,8 @@ def register_blueprints(app: Flask) -> None:
         account_bp,
         privacy_bp,
         operations_bp,
+        compliance_bp,
+        openapi_bp,
     ):
         app.register_blueprint(bp)
 
@@ -106,9 +110,11 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from authdemo.cli import register_commands as register
+    from authdemo.compliance.cli import register_commands as register_compliance
     from authdemo.fallback.cli import register_commands as register_keys
     from authdemo.privacy.cli import register_commands as register_privacy
 
     register(app)
     register_keys(app)
     register_privacy(app)
+    register_compliance(app)

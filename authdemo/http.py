@@ -27,7 +27,9 @@ def read_json_object() -> dict[str, Any]:
         raise InvalidInput("The request body must be a JSON object.")
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    # ValueError covers JSONDecodeError, UnicodeDecodeError and Python's limit on integer
+    # literals (over 4300 digits); RecursionError comes from very deep nesting.
+    except (ValueError, RecursionError) as exc:
         raise InvalidInput("The request body is not valid JSON.") from exc
     if not isinstance(data, dict):
         raise InvalidInput("The request body must be a JSON object.")

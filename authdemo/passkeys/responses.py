@@ -131,7 +131,9 @@ def check_client_data(client_data_json: bytes) -> None:
     """
     try:
         data = json.loads(client_data_json.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError covers JSONDecodeError and UnicodeDecodeError; RecursionError comes from
+    # deep nesting (3 KB of "[" is enough), which must not become a 500 either.
+    except (ValueError, RecursionError) as exc:
         raise CeremonyFailed("client_data_not_json") from exc
     if not isinstance(data, dict):
         raise CeremonyFailed("client_data_not_json")

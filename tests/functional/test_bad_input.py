@@ -57,6 +57,8 @@ BAD_BODIES: dict[str, tuple[str, bytes, int]] = {
     "empty": ("application/json", b"", 400),
     "deep-nesting": ("application/json", b"[" * 30_000 + b"]" * 30_000, 400),
     "deeply-nested-object": ("application/json", b'{"a":' * 10_000 + b"1" + b"}" * 10_000, 400),
+    # Python refuses to convert integers of more than 4300 digits (a ValueError).
+    "huge-integer": ("application/json", b'{"consent": ' + b"1" * 5000 + b"}", 400),
     "over-the-size-cap": ("application/json", b'{"a": "' + b"x" * 70_000 + b'"}', 413),
     "text-plain": ("text/plain", b'{"consent": true}', 415),
     "form": ("application/x-www-form-urlencoded", b"consent=true", 415),

@@ -538,8 +538,19 @@ def test_registration_with_wrong_typed_field_is_refused(
         b"\xff\xfe",
         b'{"type":"webauthn.create","origin":"http://localhost:5000"}',  # no challenge
         b'{"type":"webauthn.create","challenge":1,"origin":"http://localhost:5000"}',
+        b"[" * 3000,  # deeper than Python's recursion limit
+        b'{"type":"webauthn.create","n":' + b"1" * 5000 + b"}",  # over int_max_str_digits
     ],
-    ids=["text", "array", "string", "not-utf8", "no-challenge", "challenge-number"],
+    ids=[
+        "text",
+        "array",
+        "string",
+        "not-utf8",
+        "no-challenge",
+        "challenge-number",
+        "deep-nesting",
+        "huge-integer",
+    ],
 )
 def test_registration_with_malformed_client_data_is_refused(
     watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator, client_data: bytes
@@ -548,7 +559,12 @@ def test_registration_with_malformed_client_data_is_refused(
     credential = with_response_field(credential, "clientDataJSON", b64url(client_data))
     response, attempt = post_sign_up(watch, browser, credential)
     assert_refused(response)
-    assert attempt.reasons[-1] in {"client_data_not_json", "client_data_missing_field"}
+    # (The huge integer is also over the 4 KiB cap on clientDataJSON.)
+    assert attempt.reasons[-1] in {
+        "client_data_not_json",
+        "client_data_missing_field",
+        "field_too_long",
+    }
 
 
 def test_registration_body_over_the_size_cap_is_refused(

@@ -34,6 +34,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.types import TypeDecorator
 
 from authdemo import audit
 from authdemo.audit import Event
@@ -189,12 +190,23 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _json_value(value: object) -> object:
-    if isinstance(value, bytes):
-        return b64url(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _json_converter(column: Column[Any]) -> Callable[[Any], object] | None:
+    """How a column's values become JSON: bytes as base64url, times as ISO 8601."""
+    # A TypeDecorator (UTCDateTime) reports ``object``; its underlying type knows better.
+    sql_type = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
+    try:
+        python_type = sql_type.python_type
+    except NotImplementedError:
+        return None
+    if issubclass(python_type, bytes):
+        return b64url
+    if issubclass(python_type, datetime):
+        return _iso
+    return None
 
 
 def _records(session: Session, table: Table, person: Person) -> Iterator[dict[str, Any]]:
@@ -202,8 +214,15 @@ def _records(session: Session, table: Table, person: Person) -> Iterator[dict[st
     order = list(table.primary_key.columns)
     query = select(*columns).where(ROWS_ABOUT[table.name](person)).order_by(*order)
     names = [c.name for c in columns]
+    # Convert only the columns that need it: an export can hold 100k audit events.
+    converters = [(c.name, f) for c in columns if (f := _json_converter(c)) is not None]
     for row in session.execute(query):
-        yield {name: _json_value(value) for name, value in zip(names, row, strict=True)}
+        record = dict(zip(names, row, strict=True))
+        for name, convert in converters:
+            value = record[name]
+            if value is not None:
+                record[name] = convert(value)
+        yield record
 
 
 def _add_passkey_facts(record: dict[str, Any]) -> None:

@@ -362,3 +362,17 @@ def test_dsar_delete_with_vacuum_full_rewrites_the_tables_on_postgresql(
     # New files: the old ones, holding the deleted rows' bytes, are gone from the database.
     assert after[0] != before[0]
     assert after[1] != before[1]
+
+
+def test_dsar_delete_clears_the_accounts_rate_limit_counters(
+    app: Flask, people: Any, new_browser: Any, clock: FrozenClock
+) -> None:
+    attacker = new_browser()
+    wrong = {"username": "bob", "password": "not the password at all", "code": "000000"}
+    for _ in range(3):
+        assert attacker.post_form("/signin/password", wrong).status_code == 401
+    result = flask(app, "dsar", "delete", "bob", "--yes", "--verified-by", VERIFIED)
+    [line] = [x for x in result.output.splitlines() if "rate-limit counters cleared" in x]
+    assert int(line.rsplit(":", 1)[1]) > 0
+    again = flask(app, "dsar", "delete", "ada", "--yes", "--verified-by", VERIFIED)
+    assert "rate-limit counters cleared: 0" in again.output  # nobody guessed at ada

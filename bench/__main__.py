@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="break down and profile the full sign-in"
     )
+    parser.add_argument(
+        "--export", action="store_true", help="also time the personal-data export (bench.export)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="results file (JSON)")
     parser.add_argument(
         "--db-dir",
@@ -57,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         from bench import profiling
 
         benchmarks["passkey_sign_in_profile"] = profiling.run(suite, args.db_dir, scale=scale)
+
+    if args.export:
+        from bench import export
+
+        print("\nPersonal-data export through the app:\n")
+        benchmarks["export"] = export.run(args.db_dir, scale=scale)
+        print(export.table(benchmarks["export"]))
+        print(export.verdict(benchmarks["export"]))
 
     report.write_results(args.output, machine, benchmarks)
     print(f"\nWrote {args.output} in {time.perf_counter() - started:.0f} s.")

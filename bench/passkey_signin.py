@@ -22,8 +22,8 @@ import cProfile
 import json
 import secrets
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from werkzeug.test import TestResponse
 from authdemo import create_app
 from authdemo.database import upgrade
 from authdemo.extensions import Database
-from bench.timing import Budget, Measurement, Stopwatch, run_bounded
+from bench.timing import Budget, Case, Measurement, Stopwatch, run_bounded, run_interleaved
 from tests.conftest import ORIGIN, Browser
 from tests.support.authenticator import EDDSA, ES256, SoftwareAuthenticator, b64url
 
@@ -49,6 +49,8 @@ RAISED_LIMIT = "1000000 per minute"
 
 BARE_BUDGET = Budget(iterations=4000, seconds=3.0, warmup=200)
 FULL_BUDGET = Budget(iterations=1500, seconds=7.0, warmup=30)
+#: The suite measures all cases in turns (see timing.run_interleaved) for this long.
+SUITE_SECONDS = 40.0
 #: Distinct assertions prepared for the bare case (cycled if the budget allows more calls).
 BARE_POOL = 1000
 
@@ -62,6 +64,11 @@ class BenchmarkError(RuntimeError):
 
 def bare(algorithm: str, budget: Budget = BARE_BUDGET) -> Measurement:
     """``verify_authentication_response`` alone, on prepared assertions."""
+    return run_bounded(bare_step(algorithm), budget)
+
+
+def bare_step(algorithm: str) -> Callable[[], Stopwatch]:
+    """One verification per call, each on the next of a pool of prepared assertions."""
     authenticator = SoftwareAuthenticator(
         rp_id=RP_ID, origin=ORIGIN, algorithm=ALGORITHMS[algorithm]
     )
@@ -90,7 +97,7 @@ def bare(algorithm: str, budget: Budget = BARE_BUDGET) -> Measurement:
             )
         return watch
 
-    return run_bounded(step, budget)
+    return step
 
 
 def _creation_options(algorithm: int) -> dict[str, Any]:
@@ -342,10 +349,24 @@ HEADERS = (
 
 
 def run_suite(db_dir: Path, *, scale: float = 1.0) -> SuiteResult:
-    bare_results = {a: bare(a, BARE_BUDGET.scaled(scale)) for a in ALGORITHMS}
-    full_results = {
-        (a, sync): full(a, synchronous=sync, db_dir=db_dir, budget=FULL_BUDGET.scaled(scale))
-        for a in ALGORITHMS
-        for sync in SYNCHRONOUS
-    }
-    return SuiteResult(bare=bare_results, full=full_results)
+    """Every case in one interleaved run, so that the ratios compare like with like."""
+    with ExitStack() as stack:
+        cases: dict[tuple[str, str | None], Case] = {}
+        for algorithm in ALGORITHMS:
+            cases[algorithm, None] = _case(bare_step(algorithm), BARE_BUDGET, scale, per_turn=20)
+        for algorithm in ALGORITHMS:
+            for synchronous in SYNCHRONOUS:
+                client = stack.enter_context(
+                    signed_up_client(algorithm, synchronous=synchronous, db_dir=db_dir)
+                )
+                cases[algorithm, synchronous] = _case(client.sign_in, FULL_BUDGET, scale, 3)
+        measured = run_interleaved(cases, seconds=SUITE_SECONDS * scale)
+    return SuiteResult(
+        bare={a: m for (a, sync), m in measured.items() if sync is None},
+        full={(a, sync): m for (a, sync), m in measured.items() if sync is not None},
+    )
+
+
+def _case(step: Callable[[], Stopwatch], budget: Budget, scale: float, per_turn: int) -> Case:
+    scaled = budget.scaled(scale)
+    return Case(step, per_turn=per_turn, iterations=scaled.iterations, warmup=scaled.warmup)

@@ -9,12 +9,15 @@ restoring a cookie) happens outside it.
 from __future__ import annotations
 
 import math
+import random
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+K = TypeVar("K")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,51 @@ def run_bounded(step: Callable[[], Stopwatch], budget: Budget) -> Measurement:
     runs: list[Stopwatch] = []
     while len(runs) < budget.iterations and time.perf_counter() < deadline:
         runs.append(step())
+    return _measurement(runs)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One measured case of an interleaved run: its step, how many calls per turn, at most
+    how many recorded calls, and how many unrecorded warm-up calls."""
+
+    step: Callable[[], Stopwatch]
+    per_turn: int
+    iterations: int
+    warmup: int = 20
+
+
+def run_interleaved(cases: Mapping[K, Case], *, seconds: float) -> dict[K, Measurement]:
+    """Measure several cases in turns, so that each sees the same machine.
+
+    On a shared machine the load changes from one second to the next; measuring the cases
+    one after the other would let that drift into their ratios. Here every turn runs a few
+    calls of each case (in a shuffled order), until every case has its ``iterations`` or
+    ``seconds`` have passed (warm-up is bounded by the same number of seconds).
+    """
+    deadline = time.perf_counter() + seconds
+    for case in cases.values():
+        for _ in range(case.warmup):
+            case.step()
+            if time.perf_counter() >= deadline:
+                break
+    runs: dict[K, list[Stopwatch]] = {key: [] for key in cases}
+    order = list(cases)
+    shuffler = random.Random(0)
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        pending = [key for key in order if len(runs[key]) < cases[key].iterations]
+        if not pending:
+            break
+        shuffler.shuffle(pending)
+        for key in pending:
+            case = cases[key]
+            for _ in range(min(case.per_turn, case.iterations - len(runs[key]))):
+                runs[key].append(case.step())
+    return {key: _measurement(recorded) for key, recorded in runs.items()}
+
+
+def _measurement(runs: list[Stopwatch]) -> Measurement:
     return Measurement(
         total=Summary.of([sum(run.parts) for run in runs]),
         cpu=Summary.of([run.cpu for run in runs]),

@@ -73,7 +73,9 @@ def forget_limiter_keys(app: Flask, key: str) -> int:
         return 0
     manager = limiter.limit_manager
     strategy = limiter.limiter
-    prefix = [limiter._key_prefix] if limiter._key_prefix else []
+    # RATELIMIT_KEY_PREFIX, if set, leads every stored key (Flask-Limiter adds it likewise).
+    key_prefix = getattr(limiter, "_key_prefix", "")
+    prefix = [key_prefix] if key_prefix else []
     cleared = 0
     with app.test_request_context():
         for rule in app.url_map.iter_rules():

@@ -101,8 +101,16 @@ def give_them_everything(app: Flask, username: str, now: datetime) -> None:
                     id=secrets.token_urlsafe(16),
                     kind="totp_setup",
                     user_id=user.id,
+                    totp_secret_ciphertext=secrets.token_bytes(60),
+                    expires_at=now + timedelta(minutes=15),
+                ),
+                # An abandoned password + code sign-up under the same username.
+                Enrolment(
+                    id=secrets.token_urlsafe(16),
+                    kind="password_signup",
                     username=username,
                     display_name="Ada L.",
+                    password_hash="$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$b3RoZXI",
                     totp_secret_ciphertext=secrets.token_bytes(60),
                     expires_at=now + timedelta(minutes=15),
                 ),
@@ -257,6 +265,14 @@ def test_export_leaves_out_the_secrets_that_protect_the_account(ada: Browser, ap
             *(service.b64url(h) for h in session.scalars(select(RecoveryCode.code_hmac))),
             *(service.b64url(h) for h in session.scalars(select(UserSession.token_hash))),
             *(service.b64url(c) for c in session.scalars(select(Ceremony.challenge))),
+            *session.scalars(
+                select(Enrolment.password_hash).where(Enrolment.password_hash.is_not(None))
+            ),
+            *(
+                service.b64url(c)
+                for c in session.scalars(select(Enrolment.totp_secret_ciphertext))
+                if c is not None
+            ),
         ]
     for secret in secrets_held:
         assert secret not in text
@@ -269,7 +285,7 @@ def test_export_leaves_out_the_secrets_that_protect_the_account(ada: Browser, ap
     } <= withheld
 
 
-def test_export_marks_the_session_that_asked_for_it(ada: Browser, new_browser: Any) -> None:
+def test_export_marks_the_session_that_asked_for_it(ada: Browser) -> None:
     sessions = export_of(ada)["sessions"]
     assert [s["current"] for s in sessions] == [True]
 

@@ -244,3 +244,19 @@ def test_changing_ones_mind_after_no_thanks_records_only_the_consent(
     browser.post_form(DECLINE, notice_fields(app))
     assert sign_up_with_passkey(app, browser, authenticator).status_code == 200
     assert [row.action for row in ledger(app)] == ["granted"]
+
+
+def test_opt_in_partial_for_other_pages_renders_the_notice_and_an_unticked_box(
+    app: Flask,
+) -> None:
+    """``consent/_opt_in.html`` is what any page that creates a passkey includes."""
+    from flask import render_template_string
+
+    with app.test_request_context("/"):
+        text = render_template_string('<form>{% include "consent/_opt_in.html" %}</form>')
+    notice = current_notice(app)
+    assert 'id="passkey-notice"' in text
+    assert f'name="notice_sha256" value="{notice.sha256}"' in text
+    checkbox = re.search(r'<input type="checkbox" id="passkey-consent"[^>]*>', text)
+    assert checkbox is not None
+    assert "checked" not in checkbox.group(0)

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, func, insert, select
+from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from authdemo import audit
@@ -336,29 +336,3 @@ def may_invite(session: Session, user_id: str, *, now: datetime, quiet_period: t
     if current is None or current.action is Action.GRANTED:
         return True
     return now - current.occurred_at >= quiet_period
-
-
-# --- retention ---------------------------------------------------------------------------
-
-
-def purge_expired(session: Session, *, now: datetime, retention: timedelta) -> int:
-    """Delete ledger rows older than ``retention`` (CONSENT_RETENTION_DAYS), except each
-    person's latest decision per purpose: a consent still in force must stay provable
-    (Art 7(1)) however old it is. Pseudonymised rows (erased accounts) have no "in force"
-    decision and simply age out. Returns the number of rows deleted."""
-    newer = ConsentEvent.__table__.alias("newer")
-    superseded = exists().where(
-        and_(
-            newer.c.user_ref == ConsentEvent.user_ref,
-            newer.c.purpose == ConsentEvent.purpose,
-            newer.c.id > ConsentEvent.id,
-        )
-    )
-    cutoff = now - retention
-    result = session.execute(
-        delete(ConsentEvent).where(
-            ConsentEvent.occurred_at < cutoff,
-            superseded | ConsentEvent.user_ref.startswith("erased:"),
-        )
-    )
-    return int(getattr(result, "rowcount", 0))

@@ -289,34 +289,3 @@ def test_record_refuses_a_method_that_does_not_fit(session: Session) -> None:
             method="x" * 65,
             now=NOW,
         )
-
-
-# --- retention ---------------------------------------------------------------------------
-
-
-def test_purge_keeps_each_persons_decision_in_force_however_old(session: Session) -> None:
-    alice, bob = _user(session, "alice"), _user(session, "bobby")
-    long_ago = NOW - timedelta(days=2000)
-    _record(session, alice, Action.DECLINED, long_ago)
-    _record(session, alice, Action.GRANTED, long_ago + timedelta(days=1))
-    _record(session, bob, Action.GRANTED, NOW - timedelta(days=10))
-    _record(session, bob, Action.WITHDRAWN, NOW - timedelta(days=5))
-    session.execute(
-        insert(ConsentEvent).values(
-            occurred_at=long_ago,
-            user_ref="erased:abc",
-            purpose=PASSKEY_SIGNIN,
-            action="granted",
-            notice_version="1",
-            notice_sha256=V1.sha256,
-            method="a",
-        )
-    )
-
-    deleted = service.purge_expired(session, now=NOW, retention=timedelta(days=3 * 365))
-
-    assert deleted == 2
-    left = session.execute(
-        select(ConsentEvent.user_ref, ConsentEvent.action).order_by(ConsentEvent.id)
-    ).all()
-    assert left == [(alice, "granted"), (bob, "granted"), (bob, "withdrawn")]

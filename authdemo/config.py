@@ -9,6 +9,7 @@ development secret).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import os
 import secrets
@@ -340,6 +341,14 @@ def validate_rp(rp_id: str, origin: str, *, require_https: bool) -> None:
     single-label RP ID other than ``localhost`` (e.g. ``com``), which is the common mistake.
     """
     host = validate_origin(origin, require_https=require_https)
+    # An RP ID is a domain (§5.1.3 "valid domain string"); browsers refuse WebAuthn on an
+    # IP address, so such a deployment would fail every ceremony.
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        raise ConfigError(f"{ENV_PREFIX}ORIGIN must use a domain name, not an IP address")
     rp = rp_id.lower()
     if not rp or rp != rp_id.strip() or rp.startswith(".") or rp.endswith("."):
         raise ConfigError(f"{ENV_PREFIX}RP_ID {rp_id!r} is not a valid domain")

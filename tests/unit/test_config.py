@@ -145,6 +145,20 @@ def test_origin_that_no_browser_would_send_is_refused(origin: str) -> None:
         production(ORIGIN=origin)
 
 
+@pytest.mark.parametrize(
+    ("origin", "rp_id"),
+    [
+        ("https://192.0.2.10", "192.0.2.10"),
+        ("https://192.0.2.10", "2.10"),  # "suffix" of an address, not of a domain
+        ("https://[2001:db8::1]", "2001:db8::1"),
+    ],
+)
+def test_origin_on_an_ip_address_is_refused(origin: str, rp_id: str) -> None:
+    # WebAuthn needs a domain: browsers refuse ceremonies on an IP address.
+    with pytest.raises(ConfigError, match="AUTHDEMO_ORIGIN"):
+        production(ORIGIN=origin, RP_ID=rp_id)
+
+
 def test_origin_with_a_non_default_port_is_accepted() -> None:
     assert production(ORIGIN="https://login.example.com:8443").ORIGIN.endswith(":8443")
 

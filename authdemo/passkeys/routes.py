@@ -23,7 +23,7 @@ from authdemo.errors import (
 )
 from authdemo.extensions import db, limiter
 from authdemo.http import json_text, read_json_object, safe_next
-from authdemo.passkeys import ceremonies, service
+from authdemo.passkeys import service
 from authdemo.passkeys.responses import b64url_encode
 from authdemo.sessions import auth
 from authdemo.sessions.auth import allow_restricted, login_required, may_add_way_in
@@ -109,7 +109,7 @@ def sign_up_verify() -> Response:
         # on PostgreSQL). The rollback restored the ceremony; consume it again.
         db.session.rollback()
         if isinstance(ceremony_id, str):
-            ceremonies.discard(db.session, ceremony_id)
+            current.relying_party().store.discard(db.session, ceremony_id)
             db.session.commit()
         raise UsernameTaken() from None
     cookie.pop(SIGNUP_KEY, None)
@@ -198,6 +198,11 @@ def add_options() -> Response:
 @limiter.limit(_ceremony_limit)
 def add_verify() -> Response:
     body = read_json_object()
+    # Consent may have been withdrawn (in another tab) since the options were given.
+    latest = consent.latest(db.session, current_user.id)
+    if latest is None or latest.action != Action.GRANTED:
+        cookie.pop(CEREMONY_KEY, None)
+        raise consent.ConsentNotGiven()
     try:
         with keeping_refusals():
             service.finish_add_passkey(

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from authdemo import clock, current
+from authdemo.consent import web as consent_web
 from authdemo.extensions import db, limiter
 from authdemo.fallback import service as fallback
 from authdemo.fallback import throttle
@@ -52,6 +53,7 @@ def reauth() -> str:
 @limiter.limit(lambda: current.settings().RATELIMIT_CEREMONY)
 def passkey_options() -> Response:
     read_json_object()
+    consent_web.require_signin()  # passkeys switched off: step up with password + code
     started = passkeys.start_step_up(
         db.session, rp=current.relying_party(), user_id=current_user.id, now=clock.now()
     )
@@ -65,6 +67,7 @@ def passkey_options() -> Response:
 @limiter.limit(lambda: current.settings().RATELIMIT_CEREMONY)
 def passkey_verify() -> Response:
     body = read_json_object()
+    consent_web.require_signin()
     with keeping_refusals():
         passkeys.finish_step_up(
             db.session,

@@ -1,7 +1,324 @@
-"""Account management pages and endpoints."""
+"""Account management pages: passkeys, signed-in sessions, profile, security notices.
+
+Plain HTML forms (they work with the keyboard alone and without JavaScript); only adding
+a passkey needs the page's script. Thin routes: read the form, call the service, commit,
+redirect (post/redirect/get) or re-render the page with the error tied to its field.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import UTC, datetime
+from typing import Any
 
-bp = Blueprint("account", __name__)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import session as cookie
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from authdemo import clock, current
+from authdemo.account import notices, service
+from authdemo.account.service import LastWayIn
+from authdemo.errors import AuthDemoError, InvalidInput, UsernameTaken
+from authdemo.extensions import db, limiter
+from authdemo.sessions import auth
+from authdemo.sessions.auth import (
+    current_session,
+    has_recent_auth,
+    login_required,
+    require_recent_auth,
+)
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+Page = str | Response | tuple[str, int]
+
+#: One-shot Signal API calls for the next page of this browser (names only; the
+#: options are computed from the database when that page renders).
+SIGNALS_KEY = "account_signals"
+SIGNAL_ACCEPTED = "signalAllAcceptedCredentials"
+SIGNAL_USER_DETAILS = "signalCurrentUserDetails"
+
+#: Per account. Every attempt counts, not only successes: the answer "that username is
+#: taken" tells whether an account exists, so trying names must stay slow.
+PROFILE_CHANGE_LIMIT = "5 per minute; 20 per day"
+
+
+# --- shared page plumbing ------------------------------------------------------------
+
+
+@bp.app_template_filter("when")
+def when(value: datetime | None) -> str:
+    """A moment as people read it, in UTC (the server knows no one's time zone)."""
+    if value is None:
+        return "never"
+    moment = value.astimezone(UTC)
+    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
+
+
+def _own_sign_in_at() -> datetime | None:
+    """When this browser's session signed in: that sign-in is no news to its owner."""
+    active = current_session()
+    if active is None:
+        return None
+    return service.session_started_at(db.session, session_id=active.id)
+
+
+def _queue_signal(method: str) -> None:
+    queued = [m for m in cookie.get(SIGNALS_KEY, []) if m != method]
+    cookie[SIGNALS_KEY] = [*queued, method]
+
+
+def _page_signals() -> list[dict[str, Any]]:
+    """The Signal API calls queued for this page, with their options from the database."""
+    queued = cookie.pop(SIGNALS_KEY, [])
+    rp_id = current.settings().RP_ID
+    signals: list[dict[str, Any]] = []
+    for method in queued if isinstance(queued, list) else []:
+        if method == SIGNAL_ACCEPTED:
+            options = service.all_accepted_credentials(db.session, user=current_user, rp_id=rp_id)
+        elif method == SIGNAL_USER_DETAILS:
+            options = service.current_user_details(current_user, rp_id=rp_id)
+        else:
+            continue
+        signals.append({"method": method, "options": options})
+    return signals
+
+
+def render_account_page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    """Render an account page with the security notices the person has not seen yet
+    (then marked seen) and any queued Signal API calls."""
+    unseen = notices.take_unseen(db.session, user=current_user, own_sign_in_at=_own_sign_in_at())
+    db.session.commit()
+    page_data = dict(context.pop("page_data", {}))
+    page_data["signals"] = _page_signals()
+    page = render_template(
+        template, user=current_user, notices=unseen, page_data=page_data, **context
+    )
+    return page, status
+
+
+def recent_activity() -> list[notices.Notice]:
+    return notices.recent(
+        db.session, user=current_user, now=clock.now(), own_sign_in_at=_own_sign_in_at()
+    )
+
+
+# --- passkeys ------------------------------------------------------------------------
+
+
+def _passkeys_page(status: int = 200, **context: Any) -> tuple[str, int]:
+    user_id = current_user.id
+    return render_account_page(
+        "account/passkeys.html",
+        status,
+        passkeys=service.list_passkeys(db.session, user_id=user_id),
+        can_remove=service.can_remove_a_passkey(db.session, user_id=user_id),
+        has_password=service.has_password_and_code(db.session, user_id),
+        page_data={
+            "endpoints": {
+                "options": url_for("passkeys.add_options"),
+                "verify": url_for("passkeys.add_verify"),
+            },
+            "afterAdd": url_for("account.passkeys"),
+            "stepUp": url_for("stepup.reauth", next=url_for("account.passkeys")),
+        },
+        **context,
+    )
+
+
+@bp.get("/passkeys")
+@login_required
+def passkeys() -> Page:
+    return _passkeys_page()
+
+
+@bp.post("/passkeys/<int:passkey_id>/name")
+@login_required
+def rename_passkey(passkey_id: int) -> Page:
+    try:
+        name = service.rename_passkey(
+            db.session,
+            user_id=current_user.id,
+            passkey_id=passkey_id,
+            name=request.form.get("name"),
+            now=clock.now(),
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        return _passkeys_page(400, rename_error=error, rename_id=passkey_id)
+    db.session.commit()
+    flash(f"Your passkey is now called “{name}”.")
+    return redirect(url_for("account.passkeys"))
+
+
+@bp.get("/passkeys/<int:passkey_id>/remove")
+@login_required
+def confirm_remove_passkey(passkey_id: int) -> Page:
+    passkey = service.get_passkey(db.session, user_id=current_user.id, passkey_id=passkey_id)
+    removable = service.can_remove_a_passkey(db.session, user_id=current_user.id)
+    if removable and not has_recent_auth():
+        # Step-up before the question, so the answer is not lost to a detour.
+        return redirect(url_for("stepup.reauth", next=request.path))
+    return render_account_page(
+        "account/remove_passkey.html",
+        passkey=passkey,
+        removable=removable,
+        has_password=service.has_password_and_code(db.session, current_user.id),
+    )
+
+
+@bp.post("/passkeys/<int:passkey_id>/remove")
+@login_required
+@require_recent_auth
+def remove_passkey(passkey_id: int) -> Page:
+    try:
+        service.remove_passkey(
+            db.session, user_id=current_user.id, passkey_id=passkey_id, now=clock.now()
+        )
+    except LastWayIn as error:
+        db.session.rollback()
+        return _passkeys_page(error.status, remove_error=error)
+    db.session.commit()
+    _queue_signal(SIGNAL_ACCEPTED)  # the device stops offering the removed passkey
+    flash("The passkey is removed. It can no longer be used to sign in.")
+    return redirect(url_for("account.passkeys"))
+
+
+# --- sessions ------------------------------------------------------------------------
+
+
+def _sessions_page(status: int = 200, **context: Any) -> tuple[str, int]:
+    active = current_session()
+    return render_account_page(
+        "account/sessions.html",
+        status,
+        sessions=service.list_sessions(
+            db.session,
+            user_id=current_user.id,
+            current_id=active.id if active else None,
+            now=clock.now(),
+        ),
+        **context,
+    )
+
+
+@bp.get("/sessions")
+@login_required
+def sessions() -> Page:
+    return _sessions_page()
+
+
+@bp.post("/sessions/device-label")
+@login_required
+def label_device() -> Page:
+    active = current_session()
+    assert active is not None  # login_required
+    try:
+        label = service.label_session(
+            db.session,
+            user_id=current_user.id,
+            session_id=active.id,
+            label=request.form.get("device_label"),
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        return _sessions_page(400, error=error)
+    db.session.commit()
+    flash(f"This device is now called “{label}”." if label else "The device name is removed.")
+    return redirect(url_for("account.sessions"))
+
+
+@bp.post("/sessions/<int:session_id>/sign-out")
+@login_required
+def sign_out_session(session_id: int) -> Page:
+    active = current_session()
+    if active is not None and active.id == session_id:
+        auth.end_current_session()
+        return redirect(url_for("sessions.signin", signed_out=1))
+    service.sign_out_session(
+        db.session, user_id=current_user.id, session_id=session_id, now=clock.now()
+    )
+    db.session.commit()
+    flash("That session is signed out.")
+    return redirect(url_for("account.sessions"))
+
+
+@bp.post("/sessions/sign-out-others")
+@login_required
+def sign_out_others() -> Page:
+    active = current_session()
+    assert active is not None  # login_required
+    count = service.sign_out_other_sessions(
+        db.session, user_id=current_user.id, current_id=active.id, now=clock.now()
+    )
+    db.session.commit()
+    flash(
+        f"Signed out everywhere else ({count} session{'' if count == 1 else 's'})."
+        if count
+        else "You weren't signed in anywhere else."
+    )
+    return redirect(url_for("account.sessions"))
+
+
+# --- profile -------------------------------------------------------------------------
+
+
+def _profile_limit() -> str:
+    limit: str = getattr(current.settings(), "RATELIMIT_PROFILE", PROFILE_CHANGE_LIMIT)
+    return limit
+
+
+def _account_key() -> str:
+    user_id = getattr(current_user, "id", None)
+    return f"profile:{user_id}" if user_id else f"profile-ip:{get_remote_address()}"
+
+
+def _profile_page(status: int = 200, **context: Any) -> tuple[str, int]:
+    form = context.pop("form", None) or {
+        "username": current_user.username,
+        "display_name": current_user.display_name or "",
+    }
+    return render_account_page("account/profile.html", status, form=form, **context)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_profile_limit, key_func=_account_key, methods=["POST"])
+def profile() -> Page:
+    if request.method == "GET":
+        return _profile_page()
+    form = {
+        "username": request.form.get("username", ""),
+        "display_name": request.form.get("display_name", ""),
+    }
+    try:
+        change = service.change_profile(
+            db.session,
+            user=current_user,
+            username=form["username"],
+            display_name=form["display_name"],
+            now=clock.now(),
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # someone took that username at the same moment
+        return _profile_error(UsernameTaken(), form)
+    except AuthDemoError as error:
+        db.session.rollback()
+        return _profile_error(error, form)
+    if not change.changed:
+        flash("Nothing changed.")
+        return redirect(url_for("account.profile"))
+    # The device's passkey picker shows the new names (WebAuthn Signal API).
+    _queue_signal(SIGNAL_USER_DETAILS)
+    flash("Your profile is updated.")
+    return redirect(url_for("account.profile"))
+
+
+def _profile_error(error: AuthDemoError, form: dict[str, str]) -> tuple[str, int]:
+    if isinstance(error, UsernameTaken):
+        error = InvalidInput(error.detail, field="username")
+        return _profile_page(UsernameTaken.status, form=form, error=error)
+    return _profile_page(error.status, form=form, error=error)

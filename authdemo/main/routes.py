@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from authdemo.account import service as account_service
+from authdemo.account.routes import recent_activity, render_account_page
 from authdemo.extensions import db
-from authdemo.models import Passkey
 from authdemo.sessions.auth import login_required
 
 bp = Blueprint("main", __name__)
@@ -23,8 +23,13 @@ def index() -> str | Response:
 
 @bp.get("/account")
 @login_required
-def account() -> str:
-    passkeys = db.session.scalars(
-        select(Passkey).where(Passkey.user_id == current_user.id).order_by(Passkey.created_at)
-    ).all()
-    return render_template("account.html", user=current_user, passkeys=passkeys)
+def account() -> str | tuple[str, int]:
+    """The account overview: what the person has set up, where to manage it, and what
+    happened lately (security notices)."""
+    user_id = current_user.id
+    return render_account_page(
+        "account.html",
+        passkey_count=account_service.passkey_count(db.session, user_id=user_id),
+        has_password=account_service.has_password_and_code(db.session, user_id),
+        activity=recent_activity(),
+    )

@@ -1,0 +1,370 @@
+"""The signed-in person's own account: their passkeys, sessions and profile.
+
+Every function takes the database session, the person and ``now`` explicitly and never
+commits (the route does). Every query is scoped by ``user_id``: an id of someone else's
+passkey or session behaves exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from authdemo import audit
+from authdemo.accounts.usernames import normalise_display_name, normalise_username
+from authdemo.audit import Event
+from authdemo.errors import AuthDemoError, InvalidInput, UsernameTaken
+from authdemo.models import AuditEvent, Passkey, TotpCredential, User, UserSession
+from authdemo.models.passkey import PASSKEY_NAME_MAX
+from authdemo.passkeys.providers import provider_name
+from authdemo.passkeys.responses import b64url_encode
+
+#: Characters that have no place in a name shown back to people: controls, format
+#: characters (bidi overrides that make text read backwards), surrogates, private use,
+#: unassigned.
+_UNPRINTABLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
+#: Raw input longer than this is refused before normalisation does any work.
+_RAW_MAX = 256
+DEVICE_LABEL_MAX = 64
+NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+class PasskeyNotFound(AuthDemoError):
+    status = 404
+    slug = "passkey-not-found"
+    title = "We couldn't find that passkey. It may have been removed already."
+
+
+class SessionNotFound(AuthDemoError):
+    status = 404
+    slug = "session-not-found"
+    title = "That session has already ended."
+
+
+class LastWayIn(AuthDemoError):
+    """Removing this passkey would leave the account with no way to sign in."""
+
+    status = 409
+    slug = "last-way-in"
+    title = (
+        "This passkey is your only way to sign in, so it can't be removed. First add "
+        "another passkey, or set up a password and one-time code; then you can remove it."
+    )
+
+
+# --- names people type ---------------------------------------------------------------
+
+
+def normalise_label(raw: object, *, field: str, what: str, max_length: int) -> str | None:
+    """NFKC, whitespace collapsed, printable, at most ``max_length``; empty means None."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise InvalidInput(f"The {what} must be text.", field=field)
+    if len(raw) > _RAW_MAX:
+        raise InvalidInput(f"A {what} has at most {max_length} characters.", field=field)
+    text = " ".join(unicodedata.normalize("NFKC", raw).split())
+    if not text:
+        return None
+    if len(text) > max_length:
+        raise InvalidInput(f"A {what} has at most {max_length} characters.", field=field)
+    if any(unicodedata.category(ch) in _UNPRINTABLE for ch in text):
+        raise InvalidInput(f"The {what} contains characters that can't be shown.", field=field)
+    return text
+
+
+# --- passkeys ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PasskeyView:
+    id: int
+    name: str
+    #: From the AAGUID (authdemo/data/passkey_providers.json); None when unknown.
+    provider: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    #: The BS flag (WebAuthn L3 §6.1.3): backed up, i.e. synced across the person's devices.
+    synced: bool
+    #: When a sign count that did not increase was last seen (§6.1.1), if ever.
+    possible_clone_at: datetime | None
+
+
+def list_passkeys(session: Session, *, user_id: str) -> list[PasskeyView]:
+    rows = session.execute(
+        select(
+            Passkey.id,
+            Passkey.name,
+            Passkey.aaguid,
+            Passkey.created_at,
+            Passkey.last_used_at,
+            Passkey.backup_state,
+        )
+        .where(Passkey.user_id == user_id)
+        .order_by(Passkey.created_at, Passkey.id)
+    ).all()
+    clones = possible_clones(session, user_id=user_id)
+    return [
+        PasskeyView(
+            id=row.id,
+            name=row.name,
+            provider=provider_name(row.aaguid),
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            synced=row.backup_state,
+            possible_clone_at=clones.get(row.id),
+        )
+        for row in rows
+    ]
+
+
+def possible_clones(session: Session, *, user_id: str) -> dict[int, datetime]:
+    """Passkey id -> latest "possible clone" audit event for it (kept as long as the
+    audit trail keeps events). The event is the record; no column duplicates it."""
+    rows = session.execute(
+        select(AuditEvent.occurred_at, AuditEvent.details).where(
+            AuditEvent.user_ref == user_id,
+            AuditEvent.event == str(Event.POSSIBLE_CLONED_PASSKEY),
+        )
+    ).all()
+    latest: dict[int, datetime] = {}
+    for occurred_at, details in rows:
+        passkey_id = details.get("passkey_id") if isinstance(details, dict) else None
+        if isinstance(passkey_id, int) and occurred_at > latest.get(passkey_id, NEVER):
+            latest[passkey_id] = occurred_at
+    return latest
+
+
+def get_passkey(session: Session, *, user_id: str, passkey_id: int) -> PasskeyView:
+    for view in list_passkeys(session, user_id=user_id):
+        if view.id == passkey_id:
+            return view
+    raise PasskeyNotFound()
+
+
+def rename_passkey(
+    session: Session, *, user_id: str, passkey_id: int, name: object, now: datetime
+) -> str:
+    new_name = normalise_label(name, field="name", what="passkey name", max_length=PASSKEY_NAME_MAX)
+    if new_name is None:
+        raise InvalidInput("Please give the passkey a name.", field="name")
+    result = session.execute(
+        update(Passkey)
+        .where(Passkey.id == passkey_id, Passkey.user_id == user_id)
+        .values(name=new_name)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise PasskeyNotFound()
+    audit.record(session, Event.PASSKEY_RENAMED, now=now, user_id=user_id, passkey_id=passkey_id)
+    return new_name
+
+
+def has_password_and_code(session: Session, user_id: str) -> bool:
+    """Password sign-in exists exactly when an authenticator app is enrolled (a password
+    never works alone), as in authdemo.fallback.service."""
+    return bool(session.execute(select(exists().where(TotpCredential.user_id == user_id))).scalar())
+
+
+def passkey_count(session: Session, *, user_id: str) -> int:
+    count = session.execute(
+        select(func.count()).select_from(Passkey).where(Passkey.user_id == user_id)
+    ).scalar()
+    return int(count or 0)
+
+
+def can_remove_a_passkey(session: Session, *, user_id: str) -> bool:
+    """A way in remains after removing one passkey: another passkey, or password + code.
+    Recovery codes do not count: they only open a restricted session."""
+    return has_password_and_code(session, user_id) or passkey_count(session, user_id=user_id) > 1
+
+
+def remove_passkey(session: Session, *, user_id: str, passkey_id: int, now: datetime) -> None:
+    """Remove one of the person's passkeys, refusing to remove the last way in.
+
+    The account row is locked first (``SELECT ... FOR UPDATE`` on PostgreSQL), so two
+    removals at once cannot each see "another way in remains" and together remove both.
+    SQLite has one writer at a time and refuses a write from a stale snapshot.
+    """
+    session.execute(select(User.id).where(User.id == user_id).with_for_update()).one()
+    owned = session.execute(
+        select(exists().where(Passkey.id == passkey_id, Passkey.user_id == user_id))
+    ).scalar()
+    if not owned:
+        raise PasskeyNotFound()
+    if not can_remove_a_passkey(session, user_id=user_id):
+        raise LastWayIn()
+    session.execute(
+        delete(Passkey)
+        .where(Passkey.id == passkey_id, Passkey.user_id == user_id)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(session, Event.PASSKEY_REMOVED, now=now, user_id=user_id, passkey_id=passkey_id)
+
+
+def all_accepted_credentials(session: Session, *, user: User, rp_id: str) -> dict[str, Any]:
+    """Options for ``PublicKeyCredential.signalAllAcceptedCredentials`` (WebAuthn L3
+    §5.1.10.2): the passkeys the account has now; the device may drop any other."""
+    ids = session.execute(
+        select(Passkey.credential_id).where(Passkey.user_id == user.id).order_by(Passkey.id)
+    ).scalars()
+    return {
+        "rpId": rp_id,
+        "userId": b64url_encode(user.user_handle),
+        "allAcceptedCredentialIds": [b64url_encode(c) for c in ids],
+    }
+
+
+def current_user_details(user: User, *, rp_id: str) -> dict[str, Any]:
+    """Options for ``PublicKeyCredential.signalCurrentUserDetails`` (§5.1.10.3): the names
+    the passkey picker shows, as registration set them (``user.name``/``displayName``)."""
+    return {
+        "rpId": rp_id,
+        "userId": b64url_encode(user.user_handle),
+        "name": user.username,
+        "displayName": user.label,
+    }
+
+
+# --- sessions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    method: str
+    restricted: bool
+    device_label: str | None
+    current: bool
+
+
+def list_sessions(
+    session: Session, *, user_id: str, current_id: int | None, now: datetime
+) -> list[SessionView]:
+    """The person's live sessions, this one first, then the most recently seen."""
+    rows = session.execute(
+        select(
+            UserSession.id,
+            UserSession.created_at,
+            UserSession.last_seen_at,
+            UserSession.method,
+            UserSession.restricted,
+            UserSession.device_label,
+        )
+        .where(
+            UserSession.user_id == user_id,
+            UserSession.idle_expires_at > now,
+            UserSession.absolute_expires_at > now,
+        )
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    ).all()
+    views = [
+        SessionView(
+            id=row.id,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            method=row.method,
+            restricted=row.restricted,
+            device_label=row.device_label,
+            current=row.id == current_id,
+        )
+        for row in rows
+    ]
+    return sorted(views, key=lambda view: not view.current)
+
+
+def session_started_at(session: Session, *, session_id: int) -> datetime | None:
+    started: datetime | None = session.execute(
+        select(UserSession.created_at).where(UserSession.id == session_id)
+    ).scalar()
+    return started
+
+
+def label_session(session: Session, *, user_id: str, session_id: int, label: object) -> str | None:
+    """Keep a device description only because the person typed one (data minimisation,
+    GDPR Art 5(1)(c)): nothing is derived from the User-Agent. Empty clears it."""
+    text = normalise_label(
+        label, field="device_label", what="device name", max_length=DEVICE_LABEL_MAX
+    )
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.user_id == user_id)
+        .values(device_label=text)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise SessionNotFound()
+    return text
+
+
+def sign_out_session(session: Session, *, user_id: str, session_id: int, now: datetime) -> None:
+    result = session.execute(
+        delete(UserSession)
+        .where(UserSession.id == session_id, UserSession.user_id == user_id)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise SessionNotFound()
+    audit.record(session, Event.SESSION_REVOKED, now=now, user_id=user_id, session_id=session_id)
+
+
+def sign_out_other_sessions(
+    session: Session, *, user_id: str, current_id: int, now: datetime
+) -> int:
+    result = session.execute(
+        delete(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.id != current_id)
+        .execution_options(synchronize_session=False)
+    )
+    count = int(getattr(result, "rowcount", 0))
+    if count:
+        audit.record(session, Event.SESSION_REVOKED, now=now, user_id=user_id, count=count)
+    return count
+
+
+# --- profile (GDPR Art 16, rectification) --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChange:
+    username: str
+    display_name: str | None
+    #: Which fields changed: a subset of ("username", "display_name").
+    changed: tuple[str, ...]
+
+
+def change_profile(
+    session: Session, *, user: User, username: object, display_name: object, now: datetime
+) -> ProfileChange:
+    """Change the username and display name, with the same rules as at sign-up.
+
+    Raises InvalidInput (field named) or UsernameTaken. A race with someone taking the
+    same username at the same moment ends at the unique constraint (IntegrityError),
+    which the route turns into the same UsernameTaken answer.
+    """
+    new_username = normalise_username(username)
+    new_display_name = normalise_display_name(display_name)
+    changed: list[str] = []
+    if new_username != user.username:
+        taken = session.execute(
+            select(exists().where(User.username == new_username, User.id != user.id))
+        ).scalar()
+        if taken:
+            raise UsernameTaken()
+        changed.append("username")
+    if new_display_name != user.display_name:
+        changed.append("display_name")
+    if changed:
+        user.username, user.display_name = new_username, new_display_name
+        session.flush()  # a username taken at this very moment fails here (unique)
+        for field in changed:
+            # Which field, never the old or new value: the trail stays pseudonymous.
+            audit.record(session, Event.PROFILE_CHANGED, now=now, user_id=user.id, field=field)
+    return ProfileChange(new_username, new_display_name, tuple(changed))

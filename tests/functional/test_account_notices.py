@@ -1,0 +1,176 @@
+"""Security notices in the app: after a passkey is added or removed, a new sign-in, a
+possibly cloned passkey, a recovery code used, or the password + code factor changing,
+the person's next visit shows a notice once, and the account page lists it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from authdemo.clock import FrozenClock
+from authdemo.extensions import db
+from authdemo.models import Passkey
+from tests.conftest import Browser, totp_code
+from tests.functional.account_pages import items_of
+from tests.functional.test_account_passkeys import add_passkey
+from tests.support.authenticator import SoftwareAuthenticator
+
+_TOTP_KEY = re.compile(r'id="totp-key">([A-Z2-7 ]+)<')
+
+
+def notices(browser: Browser, page: str = "/account") -> list[str]:
+    """The notices shown on this visit (the banner), without their timestamps."""
+    return [
+        item.split(": ", 1)[1]
+        for item in items_of(browser.client.get(page), "security-notices-list")
+    ]
+
+
+def activity(browser: Browser) -> list[str]:
+    return [
+        item.split(": ", 1)[1]
+        for item in items_of(browser.client.get("/account"), "security-activity")
+    ]
+
+
+@pytest.fixture
+def alice(browser: Browser, authenticator: SoftwareAuthenticator) -> Browser:
+    assert browser.sign_up_with_passkey(authenticator, "alice").status_code == 200
+    return browser
+
+
+@pytest.fixture
+def alice_elsewhere(
+    new_browser: Any, authenticator: SoftwareAuthenticator, alice: Browser, clock: FrozenClock
+) -> Browser:
+    clock.advance(seconds=60)
+    other: Browser = new_browser()
+    assert other.sign_in_with_passkey(authenticator).status_code == 200
+    return other
+
+
+def test_a_new_account_has_no_notices(alice: Browser) -> None:
+    assert notices(alice) == []
+
+
+def test_a_new_sign_in_is_noticed_on_the_other_device_not_on_the_one_that_signed_in(
+    alice: Browser, alice_elsewhere: Browser
+) -> None:
+    assert notices(alice_elsewhere) == []
+    assert notices(alice) == ["New sign-in to your account with a passkey."]
+
+
+def test_a_notice_is_shown_once_and_stays_in_the_recent_activity(
+    alice: Browser, alice_elsewhere: Browser
+) -> None:
+    notices(alice)
+
+    assert notices(alice) == []
+    assert activity(alice) == ["New sign-in to your account with a passkey."]
+
+
+def test_the_account_subpages_show_unseen_notices_too(
+    alice: Browser, alice_elsewhere: Browser
+) -> None:
+    assert notices(alice, "/account/sessions") == ["New sign-in to your account with a passkey."]
+
+
+def test_a_passkey_added_or_removed_is_noticed(
+    app: Flask, alice: Browser, alice_elsewhere: Browser, clock: FrozenClock
+) -> None:
+    notices(alice)
+    clock.advance(seconds=60)
+    add_passkey(alice_elsewhere, SoftwareAuthenticator())
+    assert notices(alice) == ["A passkey was added to your account."]
+
+    clock.advance(seconds=60)
+    with app.app_context():
+        newest = max(db.session.scalars(select(Passkey.id)))
+    alice_elsewhere.post_form(f"/account/passkeys/{newest}/remove", {})
+    assert notices(alice) == ["A passkey was removed from your account."]
+
+
+def test_a_possibly_cloned_passkey_is_noticed(
+    alice: Browser,
+    alice_elsewhere: Browser,
+    new_browser: Any,
+    authenticator: SoftwareAuthenticator,
+    clock: FrozenClock,
+) -> None:
+    notices(alice)
+    clock.advance(seconds=60)
+    copy: Browser = new_browser()
+    # A copy of the key, used elsewhere, sends a counter that does not go up (§6.1.1).
+    stale = authenticator.credentials[0].sign_count
+    assert copy.sign_in_with_passkey(authenticator, sign_count=stale).status_code == 400
+
+    [notice] = notices(alice)
+    assert notice.startswith("One of your passkeys may have been copied")
+
+
+def test_a_recovery_code_used_is_noticed(
+    browser: Browser, new_browser: Any, clock: FrozenClock
+) -> None:
+    account = browser.sign_up_with_password(clock, "bob")
+    clock.advance(seconds=60)
+    other: Browser = new_browser()
+    used = other.post_form(
+        "/signin/recovery", {"username": "bob", "recovery_code": account.recovery_codes[0]}
+    )
+    assert used.status_code == 302
+
+    assert "A recovery code was used to sign in. 9 left." in notices(browser)
+
+
+def test_setting_up_and_removing_password_and_code_is_noticed(
+    alice: Browser, alice_elsewhere: Browser, clock: FrozenClock
+) -> None:
+    notices(alice)
+    clock.advance(seconds=60)
+    assert (
+        alice_elsewhere.post_form(
+            "/account/password-code/setup", {"password": "correct horse battery staple"}
+        ).status_code
+        == 302
+    )
+    page = alice_elsewhere.client.get("/account/password-code/confirm").get_data(as_text=True)
+    match = _TOTP_KEY.search(page)
+    assert match
+    key = match.group(1).replace(" ", "")
+    confirmed = alice_elsewhere.post_form(
+        "/account/password-code/confirm", {"code": totp_code(key, clock)}
+    )
+    assert confirmed.status_code == 200
+    assert notices(alice) == ["Sign-in with a password and one-time code was set up."]
+
+    clock.advance(seconds=60)
+    assert alice_elsewhere.post_form("/account/password-code/remove", {}).status_code == 302
+    assert notices(alice) == ["Sign-in with a password and one-time code was removed."]
+
+
+def test_notices_are_only_about_the_persons_own_account(
+    alice: Browser, new_browser: Any, clock: FrozenClock
+) -> None:
+    clock.advance(seconds=60)
+    bob: Browser = new_browser()
+    bob.sign_up_with_passkey(SoftwareAuthenticator(), "bob")
+    bob.sign_out()
+
+    assert notices(alice) == []
+
+
+def test_the_activity_list_covers_the_last_30_days(
+    alice: Browser,
+    alice_elsewhere: Browser,
+    authenticator: SoftwareAuthenticator,
+    clock: FrozenClock,
+) -> None:
+    assert activity(alice) == ["New sign-in to your account with a passkey."]
+    clock.advance(seconds=31 * 24 * 3600)
+    assert alice.sign_in_with_passkey(authenticator).status_code == 200
+
+    assert activity(alice) == []

@@ -51,6 +51,10 @@ format: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench
 
+## screenshots: the README's pictures, from the real app in headless Chromium
+screenshots: $(VENV)/.dev chromium
+	$(BIN)/python tools/screenshots.py
+
 ## serve: production-style server (gunicorn, 2 workers x 4 threads) on 127.0.0.1:8000.
 ## Configure with AUTHDEMO_* variables (see README); production needs AUTHDEMO_ENV=production.
 serve: $(VENV)/.main

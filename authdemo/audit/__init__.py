@@ -40,6 +40,8 @@ class Event(enum.StrEnum):
     DATA_EXPORTED = "privacy.exported"
     OPERATOR_EXPORT = "operator.dsar_export"
     OPERATOR_ERASURE = "operator.dsar_erasure"
+    OPERATOR_USERS_LISTED = "operator.users_listed"
+    RETENTION_PURGED = "retention.purged"
 
 
 #: Keys allowed in ``details``. Anything else is a programming error: this stops a

@@ -85,7 +85,8 @@ def _person(username: str) -> Person:
 
 @users_cli.command("list")
 @click.option("--search", default="", help="Only usernames containing this text.")
-def users_list(search: str) -> None:
+@verified_by_option
+def users_list(search: str, verified_by: str) -> None:
     """List accounts: username, created, passkeys, password + code, live sessions."""
     now = clock.now()
     passkeys = (
@@ -102,6 +103,14 @@ def users_list(search: str) -> None:
     if search:
         query = query.where(User.username.contains(search.casefold(), autoescape=True))
     rows = db.session.execute(query).all()
+    audit.record(
+        db.session,
+        audit.Event.OPERATOR_USERS_LISTED,
+        now=now,
+        verified_by=_verified_by(verified_by),
+        count=len(rows),
+    )
+    db.session.commit()
     if not rows:
         click.echo("no accounts" + (f" matching {search!r}" if search else ""))
         return
@@ -289,6 +298,10 @@ def retention_purge() -> None:
     )
     # Every table, not only those purged here: this also reaches the rows that
     # self-service erasures deleted since the last run (no VACUUM runs in a request).
+    audit.record(
+        db.session, audit.Event.RETENTION_PURGED, now=clock.now(), count=sum(counts.values())
+    )
+    db.session.commit()
     reclaimed = residue.reclaim(Database.engine_for(current_app), Base.metadata.tables)
     click.echo(reclaimed.action + ("" if reclaimed.complete else " (incomplete, see log)"))
 

@@ -61,7 +61,7 @@ def audit_details(app: Flask, event: str) -> list[tuple[str | None, dict[str, An
 
 
 def test_users_list_shows_each_account_and_its_ways_in(app: Flask, people: Any) -> None:
-    result = flask(app, "users", "list")
+    result = flask(app, "users", "list", "--verified-by", "support ticket 12, signed-in request")
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0].split() == ["username", "created", "passkeys", "password+code", "sessions"]
@@ -72,9 +72,46 @@ def test_users_list_shows_each_account_and_its_ways_in(app: Flask, people: Any) 
     assert lines[-1] == "2 account(s)"
 
 
+def test_users_list_needs_a_reason_and_is_audited(app: Flask, people: Any) -> None:
+    assert flask(app, "users", "list").exit_code == 2
+    flask(app, "users", "list", "--verified-by", "breach scoping, incident 7")
+    assert audit_details(app, "operator.users_listed") == [
+        (None, {"verified_by": "breach scoping, incident 7", "count": 2})
+    ]
+
+
+def test_retention_purge_is_audited(app: Flask, people: Any) -> None:
+    assert flask(app, "retention", "purge").exit_code == 0
+    assert [details["count"] >= 0 for _, details in audit_details(app, "retention.purged")] == [
+        True
+    ]
+
+
 def test_users_list_search_narrows_the_list(app: Flask, people: Any) -> None:
-    assert "bob" not in flask(app, "users", "list", "--search", "ad").output
-    assert "no accounts matching 'zz'" in flask(app, "users", "list", "--search", "zz").output
+    assert (
+        "bob"
+        not in flask(
+            app,
+            "users",
+            "list",
+            "--search",
+            "ad",
+            "--verified-by",
+            "support ticket 12, signed-in request",
+        ).output
+    )
+    assert (
+        "no accounts matching 'zz'"
+        in flask(
+            app,
+            "users",
+            "list",
+            "--search",
+            "zz",
+            "--verified-by",
+            "support ticket 12, signed-in request",
+        ).output
+    )
 
 
 # --- dsar export ----------------------------------------------------------------------
@@ -143,7 +180,18 @@ def test_dsar_commands_require_a_record_of_the_identity_check(
     blank = flask(app, "dsar", command, "ada", *extra, "--verified-by", "   ")
     assert blank.exit_code == 2
     assert "identity was checked" in blank.output
-    assert flask(app, "users", "list", "--search", "ada").output.count("ada") == 1
+    assert (
+        flask(
+            app,
+            "users",
+            "list",
+            "--search",
+            "ada",
+            "--verified-by",
+            "support ticket 12, signed-in request",
+        ).output.count("ada")
+        == 1
+    )
 
 
 # --- dsar delete ----------------------------------------------------------------------
@@ -273,8 +321,10 @@ def test_retention_purge_deletes_what_is_past_retention_and_says_so(
     assert "abandoned sign-ups and set-ups deleted: 1" in result.output
     assert f"audit events older than 90 days deleted: {audit_before}" in result.output
     with app.app_context():
-        for model in (Ceremony, Enrolment, UserSession, AuditEvent):
+        for model in (Ceremony, Enrolment, UserSession):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
+        remaining = db.session.scalars(select(AuditEvent.event)).all()
+        assert remaining == ["retention.purged"]  # only the record of this purge itself
     again = flask(app, "retention", "purge")
     assert again.exit_code == 0
     assert "audit events older than 90 days deleted: 0" in again.output

@@ -5,8 +5,8 @@ it is; three things are filled in when it is served, so it always describes the 
 app rather than a copy that could drift:
 
 - the session cookie's name (``__Host-authdemo`` in production, ``authdemo`` otherwise);
-- an example consent decision on the current passkey notice (version and SHA-256 of its
-  exact text), which is what a client has to send to start a passkey ceremony;
+- the current passkey notice (version and SHA-256 of its exact text): the only consent
+  a client can send to start a passkey enrolment;
 - the JSON Schema of the personal data export (``authdemo/data/export.schema.json``),
   the same file the export tests validate against.
 
@@ -72,9 +72,9 @@ def document(*, session_cookie: str, notice_version: str, notice_sha256: str) ->
     doc = copy.deepcopy(_load("openapi.json"))
     components = doc["components"]
     components["securitySchemes"]["session"]["name"] = session_cookie
-    components["schemas"]["ConsentDecision"]["examples"] = [
-        {"consent": True, "notice_version": notice_version, "notice_sha256": notice_sha256}
-    ]
+    decision = components["schemas"]["ConsentDecision"]["properties"]
+    decision["notice_version"] = {**decision["notice_version"], "const": notice_version}
+    decision["notice_sha256"] = {**decision["notice_sha256"], "const": notice_sha256}
     components["schemas"][_EXPORT_SCHEMA_NAME] = export_schema()
     return doc
 

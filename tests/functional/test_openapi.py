@@ -272,16 +272,37 @@ def test_session_cookie_scheme_names_the_production_cookie(tmp_path: Path) -> No
     )
 
 
-def test_consent_example_is_the_current_notice(app: Flask, doc: dict[str, Any]) -> None:
+def test_consent_decision_names_the_current_notice(app: Flask, doc: dict[str, Any]) -> None:
     with app.app_context():
         notice = current_notice()
-    (example,) = doc["components"]["schemas"]["ConsentDecision"]["examples"]
-    assert example == {
-        "consent": True,
-        "notice_version": notice.version,
-        "notice_sha256": notice.sha256,
-    }
-    assert validator(doc, doc["components"]["schemas"]["ConsentDecision"]).is_valid(example)
+    decision = doc["components"]["schemas"]["ConsentDecision"]
+    valid = validator(doc, decision)
+    given = {"consent": True, "notice_version": notice.version, "notice_sha256": notice.sha256}
+    assert valid.is_valid(given)
+    assert not valid.is_valid({**given, "notice_sha256": "0" * 64})
+    assert not valid.is_valid({**given, "consent": False})
+
+
+@pytest.mark.parametrize(
+    ("value", "canonical"),
+    [
+        ("", True),
+        ("AAAA", True),
+        ("AQ", True),
+        ("AR", False),  # stray bits in the last character
+        ("AAE", True),
+        ("AAF", False),
+        ("A", False),  # no length is 1 modulo 4
+        ("AA==", False),  # padding
+        ("AA+/", False),  # standard base64, not base64url
+    ],
+)
+def test_base64url_strings_are_documented_as_canonical(
+    doc: dict[str, Any], value: str, canonical: bool
+) -> None:
+    # As the server checks (authdemo/passkeys/responses.py b64url_decode).
+    schema = {"$ref": "#/components/schemas/Base64URLString"}
+    assert validator(doc, schema).is_valid(value) is canonical
 
 
 def test_export_schema_is_the_shipped_export_schema(doc: dict[str, Any]) -> None:

@@ -111,6 +111,8 @@ class Settings:
     RATELIMIT_PASSWORD_IP: str = "20 per minute; 100 per hour; 500 per day"  # noqa: S105
     RATELIMIT_PASSWORD_ACCOUNT: str = "5 per minute; 20 per hour; 100 per day"  # noqa: S105
     RATELIMIT_EXPORT: str = "5 per hour"
+    #: Username/display-name changes per account (a taken username is itself a signal).
+    RATELIMIT_PROFILE: str = "5 per minute; 20 per day"
 
     #: Serve the session cookie as ``__Host-authdemo`` with ``Secure``. On by default in
     #: production; a plain name on http://localhost in development.

@@ -40,9 +40,9 @@ SIGNALS_KEY = "account_signals"
 SIGNAL_ACCEPTED = "signalAllAcceptedCredentials"
 SIGNAL_USER_DETAILS = "signalCurrentUserDetails"
 
-#: Per account. Every attempt counts, not only successes: the answer "that username is
-#: taken" tells whether an account exists, so trying names must stay slow.
-PROFILE_CHANGE_LIMIT = "5 per minute; 20 per day"
+# Profile changes are limited per account (RATELIMIT_PROFILE). Every attempt counts, not
+# only successes: "that username is taken" tells whether an account exists, so trying
+# names must stay slow.
 
 
 # --- shared page plumbing ------------------------------------------------------------
@@ -266,7 +266,7 @@ def sign_out_others() -> Page:
 
 
 def _profile_limit() -> str:
-    limit: str = getattr(current.settings(), "RATELIMIT_PROFILE", PROFILE_CHANGE_LIMIT)
+    limit: str = current.settings().RATELIMIT_PROFILE
     return limit
 
 

@@ -393,7 +393,11 @@ def change_password(
 
 
 def remove_password_and_code(session: Session, *, user: User, now: datetime) -> None:
-    """Removing the app removes password sign-in with it, and only if a passkey remains."""
+    """Removing the app removes password sign-in with it, and only if a passkey remains.
+
+    The account row is locked first (on PostgreSQL; SQLite serialises writers anyway), so
+    this and a simultaneous removal of the last passkey cannot both succeed."""
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
     if not has_passkey(session, user.id):
         raise LastWayIn()
     session.execute(delete(TotpCredential).where(TotpCredential.user_id == user.id))

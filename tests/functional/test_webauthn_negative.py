@@ -1122,3 +1122,26 @@ def test_assertion_body_over_the_size_cap_is_refused(
     body = assert_problem(response, 413)
     assert set(body) == {"type", "title", "status", "detail"}
     assert attempt.reasons == []
+
+
+def test_unknown_credential_and_wrong_signature_look_the_same(
+    alice: Account, new_browser: Callable[[], Browser]
+) -> None:
+    # ASVS 5.0 V6.3.8: an unknown passkey and a known one with a wrong signature get the
+    # same status, title and detail (the unknown one also carries a Signal API hint).
+    unknown_browser, known_browser = new_browser(), new_browser()
+    unknown = unknown_browser.post_json(
+        SIGN_IN_VERIFY,
+        alice.authenticator.get(
+            unknown_browser.sign_in_options(), credential=stranger_credential()
+        ),
+    )
+    known = known_browser.post_json(
+        SIGN_IN_VERIFY,
+        alice.authenticator.get(known_browser.sign_in_options(), bad_signature=True),
+    )
+    a, b = assert_refused(unknown, signal=True), assert_refused(known)
+    assert unknown.status_code == known.status_code
+    assert {k: a[k] for k in ("type", "title", "detail")} == {
+        k: b[k] for k in ("type", "title", "detail")
+    }

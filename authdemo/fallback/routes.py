@@ -136,7 +136,12 @@ def signup_code() -> Page:
 
 @bp.post("/signin/password")
 @limiter.limit(throttle.ip_limits, deduct_when=throttle.failed)
-@limiter.limit(throttle.account_limits, key_func=throttle.account_key, deduct_when=throttle.failed)
+@limiter.shared_limit(
+    throttle.account_limits,
+    scope=throttle.ACCOUNT_SCOPE,
+    key_func=throttle.account_key,
+    deduct_when=throttle.failed,
+)
 def signin_password() -> Page:
     next_url = cookie.get("next")
     try:
@@ -159,8 +164,9 @@ def signin_password() -> Page:
 
 @bp.route("/signin/recovery", methods=["GET", "POST"])
 @limiter.limit(throttle.ip_limits, methods=["POST"], deduct_when=throttle.failed)
-@limiter.limit(
+@limiter.shared_limit(
     throttle.account_limits,
+    scope=throttle.ACCOUNT_SCOPE,
     key_func=throttle.account_key,
     methods=["POST"],
     deduct_when=throttle.failed,

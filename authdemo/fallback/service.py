@@ -287,7 +287,10 @@ def verify_password_and_code(
     if expected_user_id is not None and row.id != expected_user_id:
         fb.hasher.verify_dummy(candidate)
         raise SignInRefused()
-    if not candidate or not fb.hasher.verify(row.hash, candidate):
+    # Always run the hash, even for an empty or refused password: the same work as for an
+    # unknown username, so timing says nothing about whether the account exists.
+    password_ok = fb.hasher.verify(row.hash, candidate)
+    if not candidate or not password_ok:
         audit.record(
             session, Event.SIGN_IN_FAILED, now=now, user_id=row.id, method=METHOD, reason="password"
         )

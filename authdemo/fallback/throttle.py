@@ -1,7 +1,8 @@
 """Guessing protection for passwords, codes and recovery codes (Flask-Limiter).
 
 Limits are stacked per minute, hour and day, and kept twice: per client address and per
-account. The account key is an HMAC of the normalised username, so the limiter storage
+account. The account budget is one, shared by every way of guessing (password + code
+sign-in, recovery codes, step-up), so spreading attempts over routes gains nothing. The account key is an HMAC of the normalised username, so the limiter storage
 (Redis in production) never holds usernames, and unknown usernames are throttled exactly
 like real ones. Only failures count. Windows slide, so a stranger can slow an account
 down but never lock it out for good, and no account takes more than 100 failures a day
@@ -16,6 +17,9 @@ from flask import request
 from flask.wrappers import Response
 
 from authdemo import current
+
+
+ACCOUNT_SCOPE = "account-guessing"
 
 
 def account_key_for(username: str) -> str:

@@ -84,8 +84,11 @@ def passkey_verify() -> Response:
 @bp.post("/reauth/password")
 @login_required
 @limiter.limit(throttle.ip_limits, deduct_when=throttle.failed)
-@limiter.limit(
-    throttle.account_limits, key_func=throttle.signed_in_account_key, deduct_when=throttle.failed
+@limiter.shared_limit(
+    throttle.account_limits,
+    scope=throttle.ACCOUNT_SCOPE,
+    key_func=throttle.signed_in_account_key,
+    deduct_when=throttle.failed,
 )
 def password() -> ResponseReturnValue:
     next_url = safe_next(request.form.get("next"), _default_next())

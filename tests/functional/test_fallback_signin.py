@@ -223,3 +223,31 @@ def test_limiter_storage_never_holds_usernames(strict_app: Flask, clock: FrozenC
         keys += " ".join(map(str, getattr(storage, "events", {}).keys()))
     assert "acct:" in keys
     assert "zebediah" not in keys
+
+
+def test_one_account_budget_is_shared_by_password_and_recovery_code_guessing(
+    strict_app: Flask, clock: FrozenClock
+) -> None:
+    browser = Browser(strict_app.test_client())
+    account = browser.sign_up_with_password(clock)
+    browser.sign_out()
+    for _ in range(2):
+        assert browser.sign_in_with_password(account, clock, code="000000").status_code == 401
+    wrong = {"username": account.username, "recovery_code": "AAAA-AAAA-AAAA-AAAA"}
+    assert browser.post_form("/signin/recovery", wrong).status_code == 401
+    assert browser.post_form("/signin/recovery", wrong).status_code == 429
+    assert browser.sign_in_with_password(account, clock).status_code == 429
+
+
+def test_a_known_user_with_an_empty_password_still_costs_one_hash(
+    app: Flask, browser: Browser, account: PasswordAccount, clock: FrozenClock, monkeypatch
+) -> None:
+    calls: list[str] = []
+    with app.app_context():
+        hasher = current.fallback().hasher
+        original = hasher.verify
+        monkeypatch.setattr(
+            hasher, "verify", lambda stored, pw: calls.append(pw) or original(stored, pw)
+        )
+    browser.sign_in_with_password(account, clock, password="")
+    assert calls == [""]

@@ -2,9 +2,10 @@
 
 Limits are stacked per minute, hour and day, and kept twice: per client address and per
 account. The account budget is one, shared by every way of guessing (password + code
-sign-in, recovery codes, step-up), so spreading attempts over routes gains nothing. The account key is an HMAC of the normalised username, so the limiter storage
-(Redis in production) never holds usernames, and unknown usernames are throttled exactly
-like real ones. Only failures count. Windows slide, so a stranger can slow an account
+sign-in, recovery codes, step-up), so spreading attempts over routes gains nothing. The
+account key is an HMAC of the normalised username, so the limiter storage (Redis in
+production) never holds usernames, and unknown usernames are throttled exactly like real
+ones. Only failures count. Windows slide, so a stranger can slow an account
 down but never lock it out for good, and no account takes more than 100 failures a day
 (NIST SP 800-63B-4 §3.2.2).
 """
@@ -17,7 +18,6 @@ from flask import request
 from flask.wrappers import Response
 
 from authdemo import current
-
 
 ACCOUNT_SCOPE = "account-guessing"
 

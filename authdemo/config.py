@@ -384,6 +384,7 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         "RATELIMIT_ENABLED": settings.RATELIMIT_ENABLED,
         "RATELIMIT_STORAGE_URI": settings.RATELIMIT_STORAGE_URI,
         "RATELIMIT_KEY_PREFIX": settings.RATELIMIT_KEY_PREFIX,
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # Retry-After on 429 only (set by the error handler), not on every response.
+        "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_STRATEGY": "moving-window",
     }

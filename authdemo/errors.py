@@ -7,6 +7,7 @@ Messages are generic on purpose: no error tells a caller whether an account exis
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, ClassVar
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -173,9 +174,12 @@ def register_error_handlers(app: Flask) -> None:
             "Please wait a little before trying again.",
         )
         response = app.make_response((body, status))
-        retry_after = getattr(error, "retry_after", None)
-        if not response.headers.get("Retry-After"):
-            response.headers["Retry-After"] = str(int(retry_after or 60))
+        # Seconds until the limit that was hit lets the next attempt through.
+        from authdemo.extensions import limiter
+
+        current_limit = limiter.current_limit
+        wait = int(current_limit.reset_at - time.time()) if current_limit else 60
+        response.headers["Retry-After"] = str(max(1, wait))
         return response
 
     @app.errorhandler(HTTPException)

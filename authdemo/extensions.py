@@ -76,4 +76,4 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
 db = Database()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -18,6 +18,9 @@ from authdemo.models.user import DISPLAY_NAME_MAX, USERNAME_MAX
 
 USERNAME_MIN = 3
 _ALLOWED = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?")
+#: Zero-width (non-)joiners are format characters that Persian, Indic scripts and emoji
+#: sequences need; every other format or control character is refused.
+_JOINERS = {"\u200c", "\u200d"}
 #: Raw input longer than this is refused before normalisation does any work.
 _RAW_MAX = 256
 
@@ -61,7 +64,10 @@ def normalise_display_name(raw: object) -> str | None:
         raise InvalidInput(
             f"A display name has at most {DISPLAY_NAME_MAX} characters.", field="display_name"
         )
-    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} for ch in name):
+    if any(
+        unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"} and ch not in _JOINERS
+        for ch in name
+    ):
         raise InvalidInput(
             "The display name contains characters that can't be shown.", field="display_name"
         )

@@ -104,13 +104,16 @@ def sign_up_verify() -> Response:
             # The consent given on the opt-in screen, in the account's own transaction.
             consent_web.record_signup_grant(db.session, user_id=outcome.user_id, username=username)
         db.session.commit()
-    except IntegrityError:
-        # Someone took the username in the meantime (a race the explicit check can lose
-        # on PostgreSQL). The rollback restored the ceremony; consume it again.
+    except IntegrityError as error:
+        # Someone took the username, or registered this passkey, in the meantime (a race
+        # the explicit checks can lose on PostgreSQL). The rollback restored the ceremony;
+        # consume it again, then say which.
         db.session.rollback()
         if isinstance(ceremony_id, str):
             current.relying_party().store.discard(db.session, ceremony_id)
             db.session.commit()
+        if "credential_id" in str(error.orig):
+            raise CeremonyFailed("credential_already_registered") from None
         raise UsernameTaken() from None
     cookie.pop(SIGNUP_KEY, None)
     auth.establish(outcome.user_id, outcome.session_token)
@@ -134,7 +137,7 @@ def sign_in_verify() -> Response:
     body = read_json_object()
     consent_web.require_signin()
     ceremony_id = cookie.pop(CEREMONY_KEY, None)
-    next_url = cookie.pop("next", None)
+    next_url = cookie.get("next")  # kept if this attempt is refused
     with keeping_refusals():
         outcome = service.finish_sign_in(
             db.session,
@@ -145,7 +148,7 @@ def sign_in_verify() -> Response:
             policy=current.session_policy(),
         )
     db.session.commit()
-    auth.establish(outcome.user_id, outcome.session_token)
+    auth.establish(outcome.user_id, outcome.session_token)  # a new cookie session: no "next"
     return jsonify(
         {
             "status": "ok",

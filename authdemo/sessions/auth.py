@@ -68,7 +68,14 @@ def current_session() -> ActiveSession | None:
 
 
 def establish(user_id: str, token: str) -> None:
-    """Bind a freshly created session token to this browser (new token: no fixation)."""
+    """Bind a freshly created session token to this browser (new token: no fixation).
+
+    A session this browser already had (signing in again while signed in) is ended, so
+    it cannot outlive the cookie that carried it."""
+    previous = current_session() if current_user.is_authenticated else None
+    if previous is not None:
+        service.revoke(db.session, session_id=previous.id, user_id=previous.user_id)
+        db.session.commit()
     cookie.clear()
     cookie[TOKEN_KEY] = token
     cookie.permanent = True

@@ -200,3 +200,10 @@ def test_display_name_rules_are_idempotent(raw: str) -> None:
     except InvalidInput:
         return
     assert normalise_display_name(name) == name
+
+
+def test_display_names_may_use_zero_width_joiners() -> None:
+    persian = "مهر\u200cناز"  # noqa: RUF001 - a Persian name written with ZWNJ
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert normalise_display_name(persian) == persian
+    assert normalise_display_name(family) == family

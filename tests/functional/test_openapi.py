@@ -40,16 +40,9 @@ CEREMONY_BODIES = {
 }
 
 
-def serving_openapi(app: Flask) -> Flask:
-    """The app with /openapi.json, whether or not ``create_app`` registers it yet."""
-    if "openapi" not in app.blueprints:
-        app.register_blueprint(openapi.bp)
-    return app
-
-
 @pytest.fixture
 def doc(app: Flask) -> dict[str, Any]:
-    response = serving_openapi(app).test_client().get("/openapi.json")
+    response = app.test_client().get("/openapi.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     body: dict[str, Any] = response.get_json()
@@ -113,6 +106,14 @@ def assert_documented(doc: dict[str, Any], response: TestResponse, method: str =
 
 
 # --- the document itself ---------------------------------------------------------------
+
+
+def test_the_app_factory_serves_the_document(app: Flask) -> None:
+    assert app.blueprints.get("openapi") is openapi.bp
+    response = app.test_client().get("/openapi.json")
+    assert response.status_code == 200
+    with app.app_context():
+        assert response.get_json() == openapi.current_document()
 
 
 def test_document_is_valid_openapi_3_1(doc: dict[str, Any]) -> None:
@@ -257,15 +258,7 @@ def test_session_cookie_scheme_names_the_development_cookie(doc: dict[str, Any])
 
 
 def test_session_cookie_scheme_names_the_production_cookie(tmp_path: Path) -> None:
-    app = serving_openapi(
-        make_app(
-            tmp_path,
-            ENV="production",
-            ORIGIN="https://localhost",
-            RP_ID="localhost",
-            RATELIMIT_STORAGE_URI="memory://",
-        )
-    )
+    app = make_app(tmp_path, ENV="production", ORIGIN="https://localhost", RP_ID="localhost")
     response = app.test_client().get("/openapi.json", base_url="https://localhost")
     assert response.get_json()["components"]["securitySchemes"]["session"]["name"] == (
         "__Host-authdemo"
@@ -317,7 +310,7 @@ def test_export_schema_is_the_shipped_export_schema(doc: dict[str, Any]) -> None
 def test_a_complete_passkey_journey_is_answered_as_documented(
     app: Flask, browser: Browser, authenticator: SoftwareAuthenticator
 ) -> None:
-    doc = serving_openapi(app).test_client().get("/openapi.json").get_json()
+    doc = app.test_client().get("/openapi.json").get_json()
     assert browser.choose_username("ada").status_code == 302
 
     options = browser.post_json("/api/passkeys/sign-up/options", browser.consent())
@@ -355,7 +348,7 @@ def test_a_complete_passkey_journey_is_answered_as_documented(
 def test_refusals_are_answered_as_documented(
     app: Flask, browser: Browser, new_browser: Any
 ) -> None:
-    doc = serving_openapi(app).test_client().get("/openapi.json").get_json()
+    doc = app.test_client().get("/openapi.json").get_json()
     anonymous = new_browser()
     answers = [
         browser.post_json("/api/passkeys/sign-up/options", browser.consent()),  # no username
@@ -374,7 +367,7 @@ def test_refusals_are_answered_as_documented(
 
 
 def test_health_and_related_origins_are_answered_as_documented(app: Flask, tmp_path: Path) -> None:
-    doc = serving_openapi(app).test_client().get("/openapi.json").get_json()
+    doc = app.test_client().get("/openapi.json").get_json()
     client = app.test_client()
     assert_documented(doc, client.get("/healthz"), "GET")
     assert_documented(doc, client.get("/.well-known/webauthn"), "GET")

@@ -23,7 +23,6 @@ import requests
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from authdemo import openapi
 from authdemo.consent.web import current_notice
 from tests.conftest import make_app
 from tests.support.authenticator import SoftwareAuthenticator
@@ -68,8 +67,6 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     port = listener.getsockname()[1]
     origin = f"http://localhost:{port}"
     app = make_app(tmp_path_factory.mktemp("fuzz-app"), ORIGIN=origin, **RELAXED)
-    if "openapi" not in app.blueprints:  # until create_app registers it
-        app.register_blueprint(openapi.bp)
     server: BaseWSGIServer = make_server(
         "127.0.0.1", port, app, threaded=True, fd=listener.fileno()
     )

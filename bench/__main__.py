@@ -1,8 +1,10 @@
 """``python -m bench``: run the benchmarks, print a table, write ``bench/results.json``.
 
-python -m bench              # the figures (about a minute)
+python -m bench              # the figures (about three minutes)
 python -m bench --quick      # a fifth of the budgets: a smoke run, rough figures
 python -m bench --profile    # also: breakdown by layer and a cProfile of the full path
+python -m bench --no-http    # only the in-process benchmarks (no gunicorn, no Chromium)
+python -m bench --no-browser # everything but real Chromium
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import passkey_signin, report
 
@@ -27,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--export", action="store_true", help="also time the personal-data export (bench.export)"
     )
+    parser.add_argument(
+        "--no-http", action="store_true", help="skip gunicorn (HTTP, load, memory, Chromium)"
+    )
+    parser.add_argument("--no-browser", action="store_true", help="skip real Chromium")
     parser.add_argument("--output", type=Path, default=RESULTS, help="results file (JSON)")
     parser.add_argument(
         "--db-dir",
@@ -61,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
 
         benchmarks["passkey_sign_in_profile"] = profiling.run(suite, args.db_dir, scale=scale)
 
+    benchmarks["passkey_vs_password"] = _password(args.db_dir, scale)
+    if not args.no_http:
+        benchmarks.update(_http(args.db_dir, scale, suite, browser=not args.no_browser))
+
     if args.export:
         from bench import export
 
@@ -72,6 +83,95 @@ def main(argv: list[str] | None = None) -> int:
     report.write_results(args.output, machine, benchmarks)
     print(f"\nWrote {args.output} in {time.perf_counter() - started:.0f} s.")
     return 0
+
+
+def _password(db_dir: Path, scale: float) -> dict[str, Any]:
+    from bench import password_signin
+
+    print("\nPasskey against password + one-time code sign-in (same run, interleaved,")
+    print("in-process, synchronous=FULL; argon2id m=19 MiB t=2)\n")
+    comparison = password_signin.run(db_dir, scale=scale)
+    print(report.table(password_signin.HEADERS, comparison.rows()))
+    print(f"\n{comparison.verdict()}")
+    return comparison.as_json()
+
+
+def _http(
+    db_dir: Path, scale: float, suite: passkey_signin.SuiteResult, *, browser: bool
+) -> dict[str, Any]:
+    from bench import chromium, http_load
+
+    out: dict[str, Any] = {}
+    print("\nPasskey sign-in over HTTP: gunicorn (deploy/gunicorn.conf.py, 2 gthread workers),")
+    print("SQLite file with synchronous=FULL, http.client keep-alive clients on this machine\n")
+    with http_load.gunicorn(db_dir) as server:
+        result = http_load.run(server, scale=scale)
+        bare = suite.bare["ES256"].total.median_ms
+        in_process = suite.full[passkey_signin.HEADLINE].total.median_ms
+        s = result.serial
+        rows = [
+            ["bare verify ES256", None, bare, None, 1.0],
+            ["in-process full sign-in", None, in_process, None, in_process / bare],
+            [
+                "HTTP full sign-in",
+                s.total.count,
+                s.total.median_ms,
+                s.total.p95_ms,
+                s.total.median_ms / bare,
+            ],
+            [
+                "  HTTP options request",
+                s.options.count,
+                s.options.median_ms,
+                s.options.p95_ms,
+                None,
+            ],
+            ["  HTTP verify request", s.verify.count, s.verify.median_ms, s.verify.p95_ms, None],
+        ]
+        print(report.table(("serial, one client", "runs", "median ms", "p95 ms", "x bare"), rows))
+        print(
+            f"\nHTTP adds {s.total.median_ms - in_process:+.1f} ms to the in-process median "
+            f"({s.total.median_ms / in_process:.2f}x); HTTP full/bare = "
+            f"{s.total.median_ms / bare:.1f}x."
+        )
+        print("\nOpen-loop load (latency from the scheduled arrival; client in this process):\n")
+        print(report.table(http_load.RATE_HEADERS, result.rate_rows()))
+        capacity = result.capacity
+        met = capacity is not None and capacity >= http_load.TARGET_CAPACITY
+        print(
+            f"\nCapacity (p95 < {http_load.CAPACITY_P95_MS:g} ms, no errors): "
+            f"{capacity or 'below the lowest rate'}/s; target {http_load.TARGET_CAPACITY}/s: "
+            f"{'met' if met else 'MISSED'}."
+        )
+        rss = ", ".join(f"{mb:.1f} MB" for mb in result.rss_mb.values() if mb is not None)
+        worst = max((mb for mb in result.rss_mb.values() if mb is not None), default=0.0)
+        rss_met = "met" if worst < http_load.TARGET_RSS_MB else "MISSED"
+        print(
+            f"Worker resident memory after the load: {rss}; target < "
+            f"{http_load.TARGET_RSS_MB:g} MB: {rss_met}."
+        )
+        out["passkey_sign_in_http"] = {
+            **result.as_json(),
+            "bare_verify_median_ms": round(bare, 4),
+            "in_process_median_ms": round(in_process, 4),
+            "http_ratio_to_bare_median": round(s.total.median_ms / bare, 2),
+            "http_adds_ms_median": round(s.total.median_ms - in_process, 3),
+        }
+        if browser:
+            print("\nReal Chromium: click 'Sign in with a passkey' until the account page\n")
+            chrome = chromium.run(server, runs=max(5, int(chromium.RUNS * min(1.0, scale * 2))))
+            if "skipped" in chrome:
+                print(f"Skipped: {chrome['skipped']}")
+            else:
+                verdict = "met" if chrome["meets_target"] else "MISSED"
+                print(
+                    f"median {chrome['median_ms']:.0f} ms over {chrome['runs']} runs (p95 "
+                    f"{chrome['p95_ms']:.0f} ms); target <= {chromium.TARGET_MS:g} ms: {verdict}."
+                    f"\nSince the click, median ms when finished: "
+                    f"{chrome['median_ms_since_click_when_finished']}"
+                )
+            out["chromium_click_to_signed_in"] = chrome
+    return out
 
 
 if __name__ == "__main__":

@@ -145,10 +145,11 @@ def _http(
         )
         rss = ", ".join(f"{mb:.1f} MB" for mb in result.rss_mb.values() if mb is not None)
         worst = max((mb for mb in result.rss_mb.values() if mb is not None), default=0.0)
+        start = ", ".join(f"{mb:.1f} MB" for mb in result.rss_at_start_mb.values() if mb)
         rss_met = "met" if worst < http_load.TARGET_RSS_MB else "MISSED"
         print(
             f"Worker resident memory after the load: {rss}; target < "
-            f"{http_load.TARGET_RSS_MB:g} MB: {rss_met}."
+            f"{http_load.TARGET_RSS_MB:g} MB: {rss_met} (after start-up: {start})."
         )
         out["passkey_sign_in_http"] = {
             **result.as_json(),

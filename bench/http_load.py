@@ -35,7 +35,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -359,6 +359,7 @@ class RateResult:
     client_cpu_seconds: float
     wall_seconds: float
     first_error: str | None
+    server_cpu_seconds: float | None = None
 
     @property
     def meets_capacity(self) -> bool:
@@ -383,15 +384,25 @@ class RateResult:
             "max_ms": _round(self.max_ms),
             "client_cpu_seconds": round(self.client_cpu_seconds, 2),
             "client_cpu_share_of_one_core": round(self.client_cpu_seconds / self.wall_seconds, 2),
+            "server_cpu_seconds": _round(self.server_cpu_seconds),
+            "server_cpu_ms_per_sign_in": _round(self.server_cpu_ms_per_sign_in),
             "first_error": self.first_error,
         }
+
+    @property
+    def server_cpu_ms_per_sign_in(self) -> float | None:
+        if self.server_cpu_seconds is None or not self.ok:
+            return None
+        return self.server_cpu_seconds / self.ok * 1e3
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def open_loop(people: list[Person], rate: int, seconds: float, drain: float) -> RateResult:
+def open_loop(
+    people: list[Person], rate: int, seconds: float, drain: float, pids: Sequence[int] = ()
+) -> RateResult:
     """Sign-ins scheduled every ``1/rate`` s for ``seconds``; a pool of people serves them."""
     count = max(1, int(rate * seconds))
     jobs: queue.SimpleQueue[float | None] = queue.SimpleQueue()
@@ -422,6 +433,7 @@ def open_loop(people: list[Person], rate: int, seconds: float, drain: float) -> 
                 latencies.append(finished - scheduled)
 
     cpu = time.process_time()
+    server_cpu = _total_cpu(pids)
     threads = [threading.Thread(target=work, args=(p,), daemon=True) for p in people]
     for thread in threads:
         thread.start()
@@ -437,6 +449,7 @@ def open_loop(people: list[Person], rate: int, seconds: float, drain: float) -> 
         thread.join(timeout=max(0.0, drain_deadline - time.perf_counter()) + REQUEST_TIMEOUT)
     wall = time.perf_counter() - start
     client_cpu = time.process_time() - cpu
+    server_after = _total_cpu(pids)
     ordered = sorted(latencies)
 
     def pct(p: float) -> float | None:
@@ -456,7 +469,17 @@ def open_loop(people: list[Person], rate: int, seconds: float, drain: float) -> 
         client_cpu_seconds=client_cpu,
         wall_seconds=wall,
         first_error=errors[0] if errors else None,
+        server_cpu_seconds=(
+            server_after - server_cpu
+            if server_after is not None and server_cpu is not None
+            else None
+        ),
     )
+
+
+def _total_cpu(pids: Sequence[int]) -> float | None:
+    seconds = [cpu_seconds(pid) for pid in pids]
+    return sum(s for s in seconds if s is not None) if pids else None
 
 
 # --- the suite ----------------------------------------------------------------------------
@@ -467,6 +490,7 @@ class HttpResult:
     serial: Serial
     rates: list[RateResult]
     rss_mb: dict[int, float | None]
+    rss_at_start_mb: dict[int, float | None]
     workers: int
     threads: int
     server_cpu_seconds: dict[int, float | None]
@@ -489,6 +513,7 @@ class HttpResult:
                 r.p95_ms,
                 r.p99_ms,
                 r.client_cpu_seconds / r.wall_seconds,
+                r.server_cpu_ms_per_sign_in,
             ]
             for r in self.rates
         ]
@@ -514,6 +539,9 @@ class HttpResult:
             "worker_cpu_seconds_total": {
                 str(pid): _round(s) for pid, s in self.server_cpu_seconds.items()
             },
+            "worker_rss_at_start_mb": {
+                str(pid): _round(mb) for pid, mb in self.rss_at_start_mb.items()
+            },
             "target_rss_mb": TARGET_RSS_MB,
         }
 
@@ -529,6 +557,7 @@ RATE_HEADERS = (
     "p95 ms",
     "p99 ms",
     "client cpu",
+    "server cpu ms/sign-in",
 )
 
 
@@ -542,6 +571,7 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def run(server: Server, *, scale: float = 1.0, rates: tuple[int, ...] = RATES) -> HttpResult:
+    rss_at_start = {pid: rss_mb(pid) for pid in server.worker_pids()}
     people = [sign_up(server, f"bench{n}") for n in range(CONNECTIONS)]
     try:
         result_serial = serial(
@@ -551,12 +581,15 @@ def run(server: Server, *, scale: float = 1.0, rates: tuple[int, ...] = RATES) -
         )
         results: list[RateResult] = []
         for rate in rates:
-            results.append(open_loop(people, rate, RATE_SECONDS * max(scale, 0.4), DRAIN_SECONDS))
+            seconds = RATE_SECONDS * max(scale, 0.4)
+            pids = server.worker_pids()
+            results.append(open_loop(people, rate, seconds, DRAIN_SECONDS, pids))
         pids = server.worker_pids()
         return HttpResult(
             serial=result_serial,
             rates=results,
             rss_mb={pid: rss_mb(pid) for pid in pids},
+            rss_at_start_mb=rss_at_start,
             workers=len(pids),
             threads=int(os.environ.get("AUTHDEMO_THREADS", "4")),
             server_cpu_seconds={pid: cpu_seconds(pid) for pid in pids},

@@ -134,6 +134,15 @@ def _http(
             f"({s.total.median_ms / in_process:.2f}x); HTTP full/bare = "
             f"{s.total.median_ms / bare:.1f}x."
         )
+        in_process_cpu = suite.full[passkey_signin.HEADLINE].cpu.median_ms
+        server_cpu = [r.server_cpu_ms_per_sign_in for r in result.rates]
+        measured = [c for c in server_cpu if c is not None]
+        if measured:
+            print(
+                f"Server CPU per sign-in under load (gunicorn workers, /proc): "
+                f"{min(measured):.1f}-{max(measured):.1f} ms, against {in_process_cpu:.1f} ms "
+                "in-process (CPU does not depend on how busy the machine is; wall time does)."
+            )
         print("\nOpen-loop load (latency from the scheduled arrival; client in this process):\n")
         print(report.table(http_load.RATE_HEADERS, result.rate_rows()))
         capacity = result.capacity

@@ -91,6 +91,24 @@ class Server:
             return []
 
 
+def memory_mb(pid: int) -> dict[str, float]:
+    """RSS split into anonymous and file-backed pages, and PSS (shared pages divided among
+    the processes sharing them), in MiB, from ``/proc/<pid>/status`` and ``smaps_rollup``."""
+    found: dict[str, float] = {}
+    wanted = {"VmRSS:": "rss", "RssAnon:": "rss_anon", "RssFile:": "rss_file"}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key = line.split(" ", 1)[0].split("\t", 1)[0]
+            if key in wanted:
+                found[wanted[key]] = round(int(line.split()[1]) / 1024, 1)
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                found["pss"] = round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return found
+
+
 def rss_mb(pid: int) -> float | None:
     """Resident set size of ``pid`` in MiB, from ``/proc/<pid>/status``."""
     try:
@@ -542,6 +560,7 @@ class HttpResult:
             "worker_rss_at_start_mb": {
                 str(pid): _round(mb) for pid, mb in self.rss_at_start_mb.items()
             },
+            "worker_memory_mb_after_load": {str(pid): memory_mb(pid) for pid in self.rss_mb},
             "target_rss_mb": TARGET_RSS_MB,
         }
 

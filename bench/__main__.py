@@ -147,9 +147,10 @@ def _http(
         print(report.table(http_load.RATE_HEADERS, result.rate_rows()))
         capacity = result.capacity
         met = capacity is not None and capacity >= http_load.TARGET_CAPACITY
+        found = f"{capacity}/s" if capacity else f"below {min(http_load.RATES)}/s"
         print(
             f"\nCapacity (p95 < {http_load.CAPACITY_P95_MS:g} ms, no errors): "
-            f"{capacity or 'below the lowest rate'}/s; target {http_load.TARGET_CAPACITY}/s: "
+            f"{found}; target {http_load.TARGET_CAPACITY}/s: "
             f"{'met' if met else 'MISSED'}."
         )
         rss = ", ".join(f"{mb:.1f} MB" for mb in result.rss_mb.values() if mb is not None)

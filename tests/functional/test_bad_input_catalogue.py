@@ -137,8 +137,9 @@ PATH_VALUES = [
             reason=(
                 "bug: POST /account/passkeys/<int:passkey_id>/remove and "
                 "/account/sessions/<int:session_id>/sign-out pass an id over 2**63-1 to the "
-                "database (SQLite OverflowError), a 500; bound the converter, e.g. "
-                "<int(max=2**63-1):passkey_id>, in authdemo/account/routes.py"
+                "database (OverflowError on SQLite, an error on PostgreSQL too), a 500; "
+                "bound the converter in authdemo/account/routes.py, e.g. "
+                "<int(max=2**63-1):passkey_id>"
             ),
         ),
     ),

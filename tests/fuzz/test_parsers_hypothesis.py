@@ -42,7 +42,7 @@ from tests.support.authenticator import SoftwareAuthenticator
 
 ORIGIN = "http://localhost:5000"
 bounded = settings(
-    max_examples=300,
+    max_examples=200,
     deadline=None,
     derandomize=True,
     database=None,

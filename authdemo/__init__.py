@@ -10,12 +10,21 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter, Map
 
 from authdemo.clock import Clock, SystemClock
 from authdemo.config import flask_config, load_settings
 from authdemo.logging_setup import configure_logging
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:...>`` bounded to a signed 64-bit integer, the widest id a database holds."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
@@ -32,6 +41,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.extensions["authdemo.clock"] = clock or SystemClock()
     configure_logging(app, settings)
 
+    # Integer URL parts that fit a database integer: a larger one is a 404, not a 500.
+    app.url_map.converters["int"] = DatabaseIntConverter
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

@@ -102,7 +102,9 @@ class Settings:
     #: Bearer token for /metrics; empty means /metrics answers loopback clients only.
     METRICS_TOKEN: str = ""
 
-    RATELIMIT_STORAGE_URI: str = "memory://"
+    #: Where rate-limit counters live: in this process ("memory-lazy://", see
+    #: authdemo.extensions.LazyMemoryStorage), or Redis ("redis://...") for several instances.
+    RATELIMIT_STORAGE_URI: str = "memory-lazy://"
     RATELIMIT_KEY_PREFIX: str = "authdemo"
     RATELIMIT_ENABLED: bool = True
     RATELIMIT_CEREMONY: str = "30 per minute; 300 per hour"

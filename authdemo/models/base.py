@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Dialect, MetaData
+from sqlalchemy import DateTime, Dialect, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -70,3 +70,10 @@ def personal(*, export: bool = True, reason: str = "", erasure: str = "") -> dic
 def not_personal() -> dict[str, Any]:
     """Mark a column that holds nothing about a person (a random nonce, a row id)."""
     return {"personal": False}
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table of a mapped class, typed (for statements built once and reused)."""
+    mapped = model.__table__
+    assert isinstance(mapped, Table)
+    return mapped

@@ -65,7 +65,7 @@ def forget_limiter_keys(app: Flask, key: str) -> int:
     every endpoint, as ``flask limiter clear --key`` does. Returns how many counters held
     something. Counters under other keys (client addresses) are left alone.
 
-    With the default ``memory://`` storage, the counters live in the process that
+    With the default in-process (``memory-lazy://``) storage, the counters live in the process that
     counted them: the web server clears its own; a CLI run can only clear shared
     storage such as Redis.
     """

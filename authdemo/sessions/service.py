@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from authdemo.models import UserSession
+from authdemo.models.base import table
 
 TOKEN_BYTES = 32
 #: Refresh last_seen at most this often, so browsing is not a write per request.
@@ -40,6 +41,10 @@ def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+#: Built once (see authdemo.audit._INSERT): the sign-in path runs it every time.
+_INSERT = insert(table(UserSession))
+
+
 def start(
     session: Session,
     *,
@@ -52,17 +57,19 @@ def start(
     """Create a session record and return the raw token for the cookie (never stored)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session.execute(
-        insert(UserSession).values(
-            user_id=user_id,
-            token_hash=hash_token(token),
-            method=method,
-            created_at=now,
-            last_seen_at=now,
-            authenticated_at=now,
-            idle_expires_at=now + policy.idle,
-            absolute_expires_at=now + policy.absolute,
-            restricted=restricted,
-        )
+        _INSERT,
+        {
+            "user_id": user_id,
+            "token_hash": hash_token(token),
+            "method": method,
+            "created_at": now,
+            "last_seen_at": now,
+            "authenticated_at": now,
+            "idle_expires_at": now + policy.idle,
+            "absolute_expires_at": now + policy.absolute,
+            "restricted": restricted,
+            "device_label": None,
+        },
     )
     return token
 

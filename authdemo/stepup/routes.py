@@ -68,6 +68,9 @@ def passkey_options() -> Response:
 def passkey_verify() -> Response:
     body = read_json_object()
     consent_web.require_signin()
+    # The page sends where to go next beside the credential; the credential alone goes on
+    # to the strict WebAuthn parser, which refuses unknown members.
+    next_url = body.pop("next", None)
     with keeping_refusals():
         passkeys.finish_step_up(
             db.session,
@@ -78,7 +81,7 @@ def passkey_verify() -> Response:
             now=clock.now(),
         )
     _complete()
-    return jsonify({"status": "ok", "redirect": safe_next(body.get("next"), _default_next())})
+    return jsonify({"status": "ok", "redirect": safe_next(next_url, _default_next())})
 
 
 @bp.post("/reauth/password")

@@ -392,15 +392,6 @@ def test_consent_renewal_goes_only_to_a_local_next(signed_in: Browser) -> None:
         assert response.headers["Location"] == expected, target
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: /api/reauth/verify (authdemo/stepup/routes.py passkey_verify) hands the whole "
-        "body, `next` included, to the assertion parser, which refuses the unknown member; "
-        "static/js/reauth.js always sends `next`, so step-up with a passkey always fails in "
-        "the browser. Fix: `next_url = body.pop('next', None)` before finish_step_up."
-    ),
-)
 def test_step_up_with_a_passkey_goes_only_to_a_local_next(
     signed_in: Browser, authenticator: SoftwareAuthenticator
 ) -> None:

@@ -163,8 +163,10 @@ def is_positive(case: Case) -> bool:
     return case.meta is not None and case.meta.generation.mode is GenerationMode.POSITIVE
 
 
-#: Cases that fail today because of a bug the fuzzer found; each turns into a failure
-#: (strict xfail) once the bug is fixed, so the mark is removed with the fix.
+#: Operations that can fail today because of a bug the fuzzer found. Not strict: whether
+#: a bounded run meets the bug varies between runs (the strict, deterministic twin is
+#: test_authenticator_attachment_that_is_not_text_is_refused in test_parsers_hypothesis.py).
+#: Remove the entries with the fix.
 KNOWN_BUGS = {
     f"POST {path} negative": (
         "bug: an authenticatorAttachment that is an object or a list raises TypeError "
@@ -174,6 +176,7 @@ KNOWN_BUGS = {
         "/api/passkeys/sign-up/verify",
         "/api/passkeys/add/verify",
         "/api/passkeys/sign-in/verify",
+        "/api/reauth/verify",
     )
 }
 
@@ -192,7 +195,7 @@ def documented_operations() -> list[Any]:
                 name = f"{method.upper()} {path} {mode.value}"
                 marks = []
                 if name in KNOWN_BUGS:
-                    marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[name]))
+                    marks.append(pytest.mark.xfail(strict=False, reason=KNOWN_BUGS[name]))
                 cases.append(pytest.param(method.upper(), path, mode, id=name, marks=marks))
     return cases
 

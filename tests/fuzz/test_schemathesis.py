@@ -4,7 +4,7 @@ answer is one the document describes (status, content type, body, headers).
 Issue 9 item 3. For every documented operation, schemathesis generates valid requests
 and, where there is a body, invalid ones (``negative_data_rejection``: those must get a
 4xx), with a fixed seed and a fixed number of examples per operation, so the run is
-bounded and repeatable: about two thousand generated requests. ``FUZZ_SEED`` and
+bounded: about two thousand generated requests, a minute or two. ``FUZZ_SEED`` and
 ``FUZZ_EXAMPLES`` change the seed and the number of examples. Each operation is its own
 test, driven by hypothesis through ``APIOperation.as_strategy`` (schemathesis's lazy
 ``from_fixture`` loader does not run under pytest 9.2). A failing case fails its test,

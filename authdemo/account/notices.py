@@ -59,6 +59,10 @@ MESSAGES: dict[str, Any] = {
     Event.TOTP_ENROLLED: "Sign-in with a password and one-time code was set up.",
     Event.SECOND_FACTOR_REMOVED: "Sign-in with a password and one-time code was removed.",
     Event.PASSWORD_CHANGED: "Your password was changed.",
+    Event.OPERATOR_RECOVERY: (
+        "New recovery codes were issued for your account by our support team, after "
+        "checking your identity. Your old codes no longer work."
+    ),
     Event.PROFILE_CHANGED: _profile,
 }
 NOTICE_EVENTS = tuple(str(event) for event in MESSAGES)

@@ -42,6 +42,7 @@ class Event(enum.StrEnum):
     OPERATOR_EXPORT = "operator.dsar_export"
     OPERATOR_ERASURE = "operator.dsar_erasure"
     OPERATOR_USERS_LISTED = "operator.users_listed"
+    OPERATOR_RECOVERY = "operator.recovery_codes_issued"
     RETENTION_PURGED = "retention.purged"
 
 

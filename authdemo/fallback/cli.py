@@ -6,9 +6,13 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from authdemo import current
+from authdemo import audit, clock, current
+from authdemo.audit import Event
 from authdemo.extensions import db
 from authdemo.fallback import service
+from authdemo.models import User
+from authdemo.privacy.cli import checked_verified_by, find_person_or_fail, verified_by_option
+from authdemo.sessions import service as sessions
 
 keys_cli = AppGroup("keys", help="Data-key rotation.")
 
@@ -34,5 +38,37 @@ def rotate() -> None:
     )
 
 
+recovery_cli = AppGroup("recovery", help="Account recovery by the operator.")
+
+
+@recovery_cli.command("issue-codes")
+@click.argument("username")
+@verified_by_option
+@click.option("--yes", is_flag=True, help="Confirm: this replaces the person's recovery codes.")
+def issue_codes(username: str, verified_by: str, yes: bool) -> None:
+    """Give a person who lost every way in a fresh set of recovery codes.
+
+    Only after the organisation's own identity check, which --verified-by records (GDPR
+    Art 12(6)). Nothing else bypasses passkeys, passwords or codes. The old codes stop
+    working, every session of the person ends, and the person sees a security notice the
+    next time they sign in. Hand the codes over through the channel the check used.
+    """
+    if not yes:
+        raise click.UsageError("add --yes to replace the person's recovery codes")
+    checked = checked_verified_by(verified_by)
+    person = find_person_or_fail(username)
+    now = clock.now()
+    user = db.session.get(User, person.id)
+    assert user is not None
+    codes = service.regenerate_recovery_codes(db.session, current.fallback(), user=user, now=now)
+    ended = sessions.revoke_all(db.session, user_id=user.id)
+    audit.record(db.session, Event.OPERATOR_RECOVERY, now=now, user_id=user.id, verified_by=checked)
+    db.session.commit()
+    click.echo(f"new recovery codes for {person.username} (shown once; sessions ended: {ended}):")
+    for code in codes:
+        click.echo(f"  {code}")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(keys_cli)
+    app.cli.add_command(recovery_cli)

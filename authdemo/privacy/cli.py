@@ -54,7 +54,7 @@ verified_by_option = click.option(
 )
 
 
-def _verified_by(value: str) -> str:
+def checked_verified_by(value: str) -> str:
     text = " ".join(value.split())
     if not text:
         raise click.BadParameter(
@@ -67,7 +67,7 @@ def _verified_by(value: str) -> str:
     return text
 
 
-def _person(username: str) -> Person:
+def find_person_or_fail(username: str) -> Person:
     try:
         name = normalise_username(username)
     except InvalidInput as exc:
@@ -107,7 +107,7 @@ def users_list(search: str, verified_by: str) -> None:
         db.session,
         audit.Event.OPERATOR_USERS_LISTED,
         now=now,
-        verified_by=_verified_by(verified_by),
+        verified_by=checked_verified_by(verified_by),
         count=len(rows),
     )
     db.session.commit()
@@ -141,8 +141,8 @@ def users_list(search: str, verified_by: str) -> None:
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 def dsar_export(username: str, out: Path, verified_by: str, force: bool) -> None:
     """Write everything held about USERNAME to FILE (GDPR Art 15 and 20)."""
-    verified = _verified_by(verified_by)
-    person = _person(username)
+    verified = checked_verified_by(verified_by)
+    person = find_person_or_fail(username)
     now = clock.now()
     click.echo(f"Exporting the account {person.username!r}:")
     context = service.export_context(current.settings(), requested_via="operator")
@@ -185,8 +185,8 @@ def dsar_delete(username: str, yes: bool, verified_by: str, vacuum_full: bool) -
     """Erase USERNAME's account and everything about them (GDPR Art 17, CCPA 1798.105).
 
     Audit and consent events are kept, pseudonymised, until their retention ends."""
-    verified = _verified_by(verified_by)
-    person = _person(username)
+    verified = checked_verified_by(verified_by)
+    person = find_person_or_fail(username)
     if not yes:
         raise click.UsageError(
             f"this permanently deletes the account {person.username!r} and everything "

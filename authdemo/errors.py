@@ -183,7 +183,7 @@ def register_error_handlers(app: Flask) -> None:
         return response
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> tuple[Response | str, int]:
+    def _http_error(error: HTTPException) -> Response | tuple[Response | str, int]:
         original = getattr(error, "original_exception", None)
         if isinstance(original, _BACKING_SERVICE_ERRORS):
             # Raised outside a view (e.g. the limiter counting a failure after the
@@ -200,7 +200,13 @@ def register_error_handlers(app: Flask) -> None:
             415: "That kind of content isn't accepted here.",
         }.get(status, error.name)
         slug = (error.name or "error").lower().replace(" ", "-")
-        return _respond(status, slug, title, title)
+        response = app.make_response(_respond(status, slug, title, title))
+        # Keep the headers the exception carries about itself, e.g. Allow on a 405
+        # (RFC 9110 §15.5.6: a 405 MUST say which methods the resource supports).
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     def _backing_service_down(error: Exception) -> tuple[Response | str, int]:
         # Fail closed: if the rate-limit store (Redis) is unreachable, refuse rather than

@@ -175,6 +175,22 @@ def test_not_found_and_wrong_method_answers_have_the_security_headers(
     assert_security_headers("405", browser.client.delete("/signin"))
 
 
+def test_every_wrong_method_answer_says_which_methods_are_allowed(
+    app: Flask, browser: Browser
+) -> None:
+    # RFC 9110 §15.5.6: a 405 response MUST carry an Allow header.
+    values = sample_values(app)
+    for rule in rules(app):
+        allowed = (rule.methods or set()) - {"OPTIONS"}
+        wrong = next(m for m in ("DELETE", "PUT", "PATCH", "POST") if m not in allowed)
+        url = url_for_rule(app, rule, values)
+        response = browser.client.open(url, method=wrong)
+        assert response.status_code == 405, f"{wrong} {url}"
+        offered = {m.strip() for m in response.headers.get("Allow", "").split(",") if m.strip()}
+        assert allowed <= offered, f"{wrong} {url}: Allow {offered}"
+        assert_security_headers(f"{wrong} {url}", response)
+
+
 @pytest.fixture
 def production(tmp_path: Path) -> Flask:
     """A production configuration served at https://localhost."""

@@ -88,7 +88,9 @@ def _common(
     if not isinstance(payload["clientExtensionResults"], dict):
         raise CeremonyFailed("wrong_type", field="clientExtensionResults")
     attachment = payload.get("authenticatorAttachment")
-    if attachment is not None and attachment not in {"platform", "cross-platform"}:
+    if attachment is not None and (
+        not isinstance(attachment, str) or attachment not in {"platform", "cross-platform"}
+    ):
         raise CeremonyFailed("wrong_type", field="authenticatorAttachment")
     credential_id = b64url_decode(payload["id"], field="id", max_bytes=CREDENTIAL_ID_MAX + 1)
     if payload["rawId"] != payload["id"]:

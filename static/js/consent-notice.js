@@ -14,12 +14,17 @@ export function consentBody(form) {
 
 /** Explicit opt-in: an unticked box that the person ticked. Says so and refocuses if not. */
 export function requireTicked(checkbox, onMissing) {
+  const hint = checkbox.getAttribute("aria-describedby") || "";
+  const ids = hint.split(" ").filter((id) => id && id !== "status");
   if (checkbox.checked) {
     checkbox.removeAttribute("aria-invalid");
+    checkbox.setAttribute("aria-describedby", ids.join(" "));
     return true;
   }
   onMissing();
+  // The message is in #status: tie it to the box so it is read with it.
   checkbox.setAttribute("aria-invalid", "true");
+  checkbox.setAttribute("aria-describedby", [...ids, "status"].join(" "));
   checkbox.focus();
   return false;
 }

@@ -163,24 +163,6 @@ def is_positive(case: Case) -> bool:
     return case.meta is not None and case.meta.generation.mode is GenerationMode.POSITIVE
 
 
-#: Operations that can fail today because of a bug the fuzzer found. Not strict: whether
-#: a bounded run meets the bug varies between runs (the strict, deterministic twin is
-#: test_authenticator_attachment_that_is_not_text_is_refused in test_parsers_hypothesis.py).
-#: Remove the entries with the fix.
-KNOWN_BUGS = {
-    f"POST {path} negative": (
-        "bug: an authenticatorAttachment that is an object or a list raises TypeError "
-        "(unhashable) in authdemo/passkeys/responses.py _common, a 500 instead of a 400"
-    )
-    for path in (
-        "/api/passkeys/sign-up/verify",
-        "/api/passkeys/add/verify",
-        "/api/passkeys/sign-in/verify",
-        "/api/reauth/verify",
-    )
-}
-
-
 def documented_operations() -> list[Any]:
     """(METHOD, path, mode) to fuzz, read from the shipped document (no server needed):
     negative data only where there is something to negate, a request body."""
@@ -193,10 +175,7 @@ def documented_operations() -> list[Any]:
                 modes.append(GenerationMode.NEGATIVE)
             for mode in modes:
                 name = f"{method.upper()} {path} {mode.value}"
-                marks = []
-                if name in KNOWN_BUGS:
-                    marks.append(pytest.mark.xfail(strict=False, reason=KNOWN_BUGS[name]))
-                cases.append(pytest.param(method.upper(), path, mode, id=name, marks=marks))
+                cases.append(pytest.param(method.upper(), path, mode, id=name))
     return cases
 
 

@@ -170,10 +170,17 @@ def test_every_step_of_sign_up_has_no_serious_violations(watched: Page) -> None:
 # --- error states ---------------------------------------------------------------------------
 
 
+def submit(page: Page, selector: str) -> None:
+    """Post a plain form and wait for the answer page: reading the field before the
+    navigation completes would read the old page's field."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def invalid_username(page: Page) -> str:
     page.goto("/signup")
     page.fill("#username", "a")
-    page.click("#continue")
+    submit(page, "#continue")
     return "#username"
 
 
@@ -182,7 +189,7 @@ def wrong_password_and_code(page: Page) -> str:
     page.fill("#username", "nobody")
     page.fill("#password", PASSWORD)
     page.fill("#code", "000000")
-    page.click("#signin-password")
+    submit(page, "#signin-password")
     return "#password"
 
 
@@ -190,14 +197,14 @@ def wrong_recovery_code(page: Page) -> str:
     page.goto("/signin/recovery")
     page.fill("#username", "nobody")
     page.fill("#recovery_code", "AAAA-BBBB-CCCC-DDDD")
-    page.click("#signin-recovery")
+    submit(page, "#signin-recovery")
     return "#recovery_code"
 
 
 def password_too_short(page: Page) -> str:
     start_password_sign_up(page, "pat")
     page.fill("#password", "short")
-    page.click("#continue")
+    submit(page, "#continue")
     return "#password"
 
 
@@ -207,7 +214,7 @@ def wrong_code_at_enrolment(page: Page) -> str:
     page.click("#continue")
     expect(page).to_have_url(re.compile(r"/signup/password/code$"))
     page.fill("#code", "000000")
-    page.click("#create-account")
+    submit(page, "#create-account")
     return "#code"
 
 
@@ -223,7 +230,7 @@ def invalid_new_username(page: Page) -> str:
     sign_up_with_passkey(page, "ada")
     page.goto("/account/profile")
     page.fill("#username", "<b>ada</b>")
-    page.locator("#profile-form button[type=submit]").click()
+    submit(page, "#profile-form button[type=submit]")
     return "#username"
 
 
@@ -231,7 +238,7 @@ def wrong_deletion_confirmation(page: Page) -> str:
     sign_up_with_passkey(page, "ada")
     page.goto("/privacy/delete")
     page.fill("#confirm_username", "someone else")
-    page.click("#confirm-delete")
+    submit(page, "#confirm-delete")
     return "#confirm_username"
 
 

@@ -11,8 +11,13 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from limits.storage import MemoryStorage
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+#: Session.info key: the next transaction of this session may commit without an fsync.
+_RELAXED = "authdemo.relaxed_durability"
+#: Pool record info key: this SQLite connection's ``synchronous`` must be restored.
+_RESTORE_SYNCHRONOUS = "authdemo.restore_synchronous"
 
 
 class Database:
@@ -26,7 +31,9 @@ class Database:
         engine = create_engine(url, **_engine_options(url))
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine, sqlite_synchronous)
-        app.extensions["authdemo.db"] = sessionmaker(engine, expire_on_commit=False)
+        factory = sessionmaker(engine, expire_on_commit=False)
+        event.listen(factory, "after_begin", _apply_relaxed_durability)
+        app.extensions["authdemo.db"] = factory
         app.teardown_appcontext(self._close)
 
     @staticmethod
@@ -45,6 +52,19 @@ class Database:
         session: Session = g.db_session
         return session
 
+    def relax_durability(self) -> None:
+        """Let this request's next transaction commit without waiting for the disk.
+
+        Only for a transaction whose loss in a power cut costs a retry and nothing else: a
+        fresh ceremony challenge (docs/decisions/0011-durability-by-transaction.md). Call it
+        before the transaction's first statement. The next durable commit flushes the
+        write-ahead log, relaxed commits included, so ordering is kept. Applied when the
+        transaction begins (SQLite: ``synchronous=NORMAL`` for it, restored when the
+        connection goes back to the pool; PostgreSQL: ``SET LOCAL synchronous_commit``);
+        a request that writes nothing to the database (Redis ceremonies) pays nothing.
+        """
+        self.session.info[_RELAXED] = True
+
     @staticmethod
     def _close(_exc: BaseException | None) -> None:
         session: Session | None = g.pop("db_session", None)
@@ -61,6 +81,19 @@ def _engine_options(url: str) -> dict[str, Any]:
     return {**common, "pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
 
 
+def _apply_relaxed_durability(
+    session: Session, _transaction: SessionTransaction, connection: Connection
+) -> None:
+    if not session.info.pop(_RELAXED, False):
+        return
+    if connection.dialect.name == "sqlite":
+        # Outside a transaction: pysqlite sends BEGIN only before the first write.
+        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        connection.info[_RESTORE_SYNCHRONOUS] = True
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -73,6 +106,12 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         # in free pages (GDPR Art 17; see compliance/retention.md).
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        # Back to the configured durability before anyone else can check it out.
+        if record.info.pop(_RESTORE_SYNCHRONOUS, False):
+            dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
 
 
 class LazyMemoryStorage(MemoryStorage):

@@ -61,6 +61,7 @@ def sign_up_options() -> Response:
     # ticked, and the version and SHA-256 of the text match a notice we published.
     notice = consent_web.consent_from_json(body)
     now = clock.now()
+    db.relax_durability()  # only a ceremony is written: lost in a power cut, one retry
     started = service.start_sign_up(
         db.session,
         rp=current.relying_party(),
@@ -125,6 +126,7 @@ def sign_up_verify() -> Response:
 def sign_in_options() -> Response:
     read_json_object()
     consent_web.require_signin()
+    db.relax_durability()  # only a challenge is written: lost in a power cut, one retry
     started = service.start_sign_in(db.session, rp=current.relying_party(), now=clock.now())
     db.session.commit()
     cookie[CEREMONY_KEY] = started.ceremony_id

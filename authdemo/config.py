@@ -125,6 +125,11 @@ class Settings:
         return self.ENV == "production"
 
     @property
+    def uses_redis(self) -> bool:
+        """Redis holds shared state (REDIS_URL) or the rate-limit counters."""
+        return bool(self.REDIS_URL) or self.RATELIMIT_STORAGE_URI.startswith(("redis", "rediss"))
+
+    @property
     def related_origins(self) -> list[str]:
         return [o.strip() for o in self.RELATED_ORIGINS.split(",") if o.strip()]
 

@@ -21,20 +21,17 @@ log = logging.getLogger(__name__)
 PROBLEM_TYPE_BASE = "https://authdemo.example/problems/"
 
 
-def _backing_service_error_types() -> tuple[type[Exception], ...]:
+def backing_service_error_types(*, redis: bool) -> tuple[type[Exception], ...]:
+    """What an unreachable database or rate-limit store raises. Redis's errors only when
+    the app uses Redis: importing the client costs every worker about 6 MB of memory."""
     from limits.errors import StorageError
 
     types: list[type[Exception]] = [StorageError, OperationalError]
-    try:
+    if redis:
         from redis.exceptions import RedisError
-    except ImportError:  # Redis is an optional production extra
-        pass
-    else:
+
         types.append(RedisError)
     return tuple(types)
-
-
-_BACKING_SERVICE_ERRORS = _backing_service_error_types()
 
 
 class AuthDemoError(Exception):
@@ -146,6 +143,10 @@ def _respond(
 
 
 def register_error_handlers(app: Flask) -> None:
+    backing_service_errors = backing_service_error_types(
+        redis=app.extensions["authdemo.settings"].uses_redis
+    )
+
     @app.errorhandler(AuthDemoError)
     def _domain_error(error: AuthDemoError) -> tuple[Response | str, int]:
         extensions = dict(error.extensions)
@@ -185,7 +186,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response | tuple[Response | str, int]:
         original = getattr(error, "original_exception", None)
-        if isinstance(original, _BACKING_SERVICE_ERRORS):
+        if isinstance(original, backing_service_errors):
             # Raised outside a view (e.g. the limiter counting a failure after the
             # response): still the backing service, still a 503.
             return _backing_service_down(original)
@@ -216,7 +217,7 @@ def register_error_handlers(app: Flask) -> None:
         title = ServiceUnavailable.title
         return _respond(503, ServiceUnavailable.slug, title, title)
 
-    for error_type in _BACKING_SERVICE_ERRORS:
+    for error_type in backing_service_errors:
         app.register_error_handler(error_type, _backing_service_down)
 
     @app.errorhandler(Exception)

@@ -14,7 +14,9 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from authdemo import PROJECT_ROOT, current
-from authdemo.compliance import check, manifest, notices
+
+# The modules behind each command (YAML, the pack's parsers) are imported when the command
+# runs, not with the app: every server worker builds the app and would carry them.
 
 PACK = PROJECT_ROOT / "compliance"
 
@@ -24,6 +26,8 @@ compliance_cli = AppGroup("compliance", help="The accountability pack in complia
 @compliance_cli.command("check")
 def check_command() -> None:
     """Fail if compliance/ no longer describes the app (tests, schema, settings, notices)."""
+    from authdemo.compliance import check
+
     report = check.run(PACK, root=PROJECT_ROOT)
     for note in report.notes:
         click.echo(f"note: {note}")
@@ -42,6 +46,8 @@ def check_command() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def manifest_command(fmt: str, out: Path | None) -> None:
     """Print (or write) the privacy manifest of the running configuration."""
+    from authdemo.compliance import manifest
+
     built = manifest.from_app_files(current.settings(), PACK)
     text = manifest.render_html(built) if fmt == "html" else manifest.render_markdown(built)
     if out is None:
@@ -55,6 +61,8 @@ def manifest_command(fmt: str, out: Path | None) -> None:
 @click.option("--write", is_flag=True, help="Rewrite the generated part of compliance/notices.md.")
 def notices_command(write: bool) -> None:
     """Print the consent notices as notices.md shows them (from authdemo/consent/notices.py)."""
+    from authdemo.compliance import notices
+
     views = notices.load()
     if views is None:
         raise click.ClickException(f"{notices.SOURCE_MODULE} does not exist yet")

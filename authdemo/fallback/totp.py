@@ -13,7 +13,6 @@ import re
 from datetime import datetime
 
 import pyotp
-import segno
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
@@ -72,6 +71,8 @@ def provisioning_uri(secret: str, *, username: str, issuer: str) -> str:
 
 def qr_svg_data_uri(uri: str) -> str:
     """The QR code, drawn here (the secret is never sent to a QR service)."""
+    import segno  # imported on first use: only the set-up page needs it (worker memory)
+
     return str(segno.make(uri, error="m").svg_data_uri(scale=5, border=2))
 
 

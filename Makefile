@@ -66,11 +66,11 @@ bench: $(VENV)/.dev
 screenshots: $(VENV)/.dev chromium
 	$(BIN)/python tools/screenshots.py
 
-## serve: production-style server (gunicorn, 2 workers x 4 threads) on 127.0.0.1:8000.
+## serve: production-style server (gunicorn, 2 workers x 2 threads) on 127.0.0.1:8000.
 ## Configure with AUTHDEMO_* variables (see README); production needs AUTHDEMO_ENV=production.
 serve: $(VENV)/.main
 	$(BIN)/flask db upgrade
-	$(BIN)/gunicorn -c deploy/gunicorn.conf.py "authdemo:create_app()"
+	MALLOC_ARENA_MAX=2 $(BIN)/gunicorn -c deploy/gunicorn.conf.py "authdemo:create_app()"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,7 @@
 """Passkey sign-in over real HTTP: gunicorn, keep-alive clients, open-loop load, memory
 (issue 10 item 7 a, c and e).
 
-The server is ``deploy/gunicorn.conf.py`` (2 gthread workers, 4 threads each) on a
+The server is ``deploy/gunicorn.conf.py`` (2 gthread workers, 2 threads each) on a
 migrated SQLite *file* with ``SQLITE_SYNCHRONOUS=FULL`` and a throwaway directory on a real
 disk; the clients are ``http.client`` keep-alive connections in this process, on the same
 machine (loopback only), so client and server share the 2 cores.
@@ -122,7 +122,7 @@ def rss_mb(pid: int) -> float | None:
 
 
 @contextmanager
-def gunicorn(db_dir: Path, *, workers: int = 2, threads: int = 4) -> Iterator[Server]:
+def gunicorn(db_dir: Path, *, workers: int = 2, threads: int = 2) -> Iterator[Server]:
     """gunicorn with ``deploy/gunicorn.conf.py`` on a fresh SQLite file; stopped afterwards."""
     db_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-http-", dir=db_dir) as tmp:
@@ -141,12 +141,13 @@ def gunicorn(db_dir: Path, *, workers: int = 2, threads: int = 4) -> Iterator[Se
             "AUTHDEMO_RP_ID": "localhost",
             "AUTHDEMO_CEREMONY_STORE": "database",
             "AUTHDEMO_REDIS_URL": "",
-            "AUTHDEMO_RATELIMIT_STORAGE_URI": "memory://",
+            "AUTHDEMO_RATELIMIT_STORAGE_URI": "memory-lazy://",
             "AUTHDEMO_RATELIMIT_CEREMONY": RAISED_LIMIT,
             "AUTHDEMO_RATELIMIT_SIGNUP": RAISED_LIMIT,
             "AUTHDEMO_BIND": f"127.0.0.1:{port}",
             "AUTHDEMO_WORKERS": str(workers),
             "AUTHDEMO_THREADS": str(threads),
+            "MALLOC_ARENA_MAX": "2",  # as make serve starts it
             "FLASK_APP": "authdemo",
             "PROMETHEUS_MULTIPROC_DIR": str(metrics),
         }
@@ -611,7 +612,7 @@ def run(server: Server, *, scale: float = 1.0, rates: tuple[int, ...] = RATES) -
             rss_mb={pid: rss_mb(pid) for pid in pids},
             rss_at_start_mb=rss_at_start,
             workers=len(pids),
-            threads=int(os.environ.get("AUTHDEMO_THREADS", "4")),
+            threads=int(os.environ.get("AUTHDEMO_THREADS", "2")),
             server_cpu_seconds={pid: cpu_seconds(pid) for pid in pids},
         )
     finally:

@@ -170,7 +170,7 @@ def bench_app(database: Path, *, synchronous: str, **config: Any) -> Flask:
         "RP_ID": RP_ID,
         "CEREMONY_STORE": "database",
         "REDIS_URL": "",
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": "memory-lazy://",
         "RATELIMIT_CEREMONY": RAISED_LIMIT,
         "RATELIMIT_SIGNUP": RAISED_LIMIT,
         **config,

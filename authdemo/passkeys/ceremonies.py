@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import bindparam, delete, insert
 from sqlalchemy.orm import Session
@@ -58,6 +58,49 @@ class PendingCeremony:
     pending_user_handle: bytes | None
 
 
+def fresh_state(
+    kind: CeremonyKind,
+    *,
+    now: datetime,
+    lifetime: timedelta,
+    user_id: str | None = None,
+    pending_username: str | None = None,
+    pending_display_name: str | None = None,
+    pending_user_handle: bytes | None = None,
+) -> dict[str, Any]:
+    """A new ceremony as every store keeps it: random id and challenge, what is pending,
+    and when it expires."""
+    return {
+        "id": new_ceremony_id(),
+        "kind": kind,
+        "challenge": secrets.token_bytes(CHALLENGE_BYTES),
+        "user_id": user_id,
+        "pending_username": pending_username,
+        "pending_display_name": pending_display_name,
+        "pending_user_handle": pending_user_handle,
+        "expires_at": now + lifetime,
+    }
+
+
+def accept(
+    state: Mapping[str, Any] | None, *, kind: CeremonyKind, now: datetime
+) -> PendingCeremony:
+    """The checks every store applies to a ceremony it has just consumed."""
+    if state is None:
+        raise CeremonyFailed("challenge_unknown_or_used")
+    if state["expires_at"] <= now:
+        raise CeremonyFailed("challenge_expired")
+    if state["kind"] != kind:
+        raise CeremonyFailed("wrong_ceremony_kind")
+    return PendingCeremony(**{name: state[name] for name in PendingCeremony.__slots__})
+
+
+def _require_id(ceremony_id: object) -> str:
+    if not isinstance(ceremony_id, str) or not ceremony_id:
+        raise CeremonyFailed("no_ceremony")
+    return ceremony_id
+
+
 def start(
     session: Session,
     *,
@@ -70,45 +113,26 @@ def start(
     pending_user_handle: bytes | None = None,
 ) -> tuple[str, bytes]:
     """Store a fresh challenge; return (ceremony id for the cookie, challenge for options)."""
-    ceremony_id = new_ceremony_id()
-    challenge = secrets.token_bytes(CHALLENGE_BYTES)
-    session.execute(
-        _INSERT,
-        {
-            "id": ceremony_id,
-            "kind": kind,
-            "challenge": challenge,
-            "user_id": user_id,
-            "pending_username": pending_username,
-            "pending_display_name": pending_display_name,
-            "pending_user_handle": pending_user_handle,
-            "expires_at": now + lifetime,
-        },
+    state = fresh_state(
+        kind,
+        now=now,
+        lifetime=lifetime,
+        user_id=user_id,
+        pending_username=pending_username,
+        pending_display_name=pending_display_name,
+        pending_user_handle=pending_user_handle,
     )
-    return ceremony_id, challenge
+    session.execute(_INSERT, state)
+    return state["id"], state["challenge"]
 
 
 def consume(
     session: Session, ceremony_id: object, *, kind: CeremonyKind, now: datetime
 ) -> PendingCeremony:
     """Delete the ceremony and return it; refuse unknown, used, expired or other-kind ones."""
-    if not isinstance(ceremony_id, str) or not ceremony_id:
-        raise CeremonyFailed("no_ceremony")
-    row = session.execute(_CONSUME, {"ceremony_id": ceremony_id}).one_or_none()
-    if row is None:
-        raise CeremonyFailed("challenge_unknown_or_used")
-    if row.expires_at <= now:
-        raise CeremonyFailed("challenge_expired")
-    if row.kind != kind:
-        raise CeremonyFailed("wrong_ceremony_kind")
-    return PendingCeremony(
-        kind=row.kind,
-        challenge=row.challenge,
-        user_id=row.user_id,
-        pending_username=row.pending_username,
-        pending_display_name=row.pending_display_name,
-        pending_user_handle=row.pending_user_handle,
-    )
+    key = _require_id(ceremony_id)
+    row = session.execute(_CONSUME, {"ceremony_id": key}).one_or_none()
+    return accept(None if row is None else dict(row._mapping), kind=kind, now=now)
 
 
 def discard(session: Session, ceremony_id: str) -> None:
@@ -175,49 +199,56 @@ class RedisStore:
         pending_display_name: str | None = None,
         pending_user_handle: bytes | None = None,
     ) -> tuple[str, bytes]:
-        ceremony_id = new_ceremony_id()
-        challenge = secrets.token_bytes(CHALLENGE_BYTES)
-        state = {
-            "kind": kind.value,
-            "challenge": challenge.hex(),
-            "user_id": user_id,
-            "pending_username": pending_username,
-            "pending_display_name": pending_display_name,
-            "pending_user_handle": pending_user_handle.hex() if pending_user_handle else None,
-            "expires_at": (now + lifetime).isoformat(),
-        }
+        state = fresh_state(
+            kind,
+            now=now,
+            lifetime=lifetime,
+            user_id=user_id,
+            pending_username=pending_username,
+            pending_display_name=pending_display_name,
+            pending_user_handle=pending_user_handle,
+        )
         seconds = max(1, int(lifetime.total_seconds()))
         with _redis_errors():
-            self._redis.set(self.PREFIX + ceremony_id, json.dumps(state), ex=seconds, nx=True)
-        return ceremony_id, challenge
+            self._redis.set(self.PREFIX + state["id"], _to_json(state), ex=seconds, nx=True)
+        return state["id"], state["challenge"]
 
     def consume(
         self, session: Session, ceremony_id: object, *, kind: CeremonyKind, now: datetime
     ) -> PendingCeremony:
-        if not isinstance(ceremony_id, str) or not ceremony_id:
-            raise CeremonyFailed("no_ceremony")
+        key = _require_id(ceremony_id)
         with _redis_errors():
-            raw = self._redis.getdel(self.PREFIX + ceremony_id)
-        if raw is None:
-            raise CeremonyFailed("challenge_unknown_or_used")
-        state = json.loads(raw)
-        if datetime.fromisoformat(state["expires_at"]) <= now:
-            raise CeremonyFailed("challenge_expired")
-        if state["kind"] != kind.value:
-            raise CeremonyFailed("wrong_ceremony_kind")
-        handle = state["pending_user_handle"]
-        return PendingCeremony(
-            kind=CeremonyKind(state["kind"]),
-            challenge=bytes.fromhex(state["challenge"]),
-            user_id=state["user_id"],
-            pending_username=state["pending_username"],
-            pending_display_name=state["pending_display_name"],
-            pending_user_handle=bytes.fromhex(handle) if handle else None,
-        )
+            raw = self._redis.getdel(self.PREFIX + key)
+        return accept(None if raw is None else _from_json(raw), kind=kind, now=now)
 
     def discard(self, session: Session, ceremony_id: str) -> None:
         with _redis_errors():
             self._redis.delete(self.PREFIX + ceremony_id)
+
+
+def _to_json(state: Mapping[str, Any]) -> str:
+    handle = state["pending_user_handle"]
+    return json.dumps(
+        {
+            **{name: value for name, value in state.items() if name != "id"},  # the key
+            "kind": state["kind"].value,
+            "challenge": state["challenge"].hex(),
+            "pending_user_handle": handle.hex() if handle else None,
+            "expires_at": state["expires_at"].isoformat(),
+        }
+    )
+
+
+def _from_json(raw: str | bytes) -> dict[str, Any]:
+    state: dict[str, Any] = json.loads(raw)
+    handle = state["pending_user_handle"]
+    return {
+        **state,
+        "kind": CeremonyKind(state["kind"]),
+        "challenge": bytes.fromhex(state["challenge"]),
+        "pending_user_handle": bytes.fromhex(handle) if handle else None,
+        "expires_at": datetime.fromisoformat(state["expires_at"]),
+    }
 
 
 @contextmanager

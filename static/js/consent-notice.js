@@ -2,6 +2,9 @@
 // the page showed (its version and the SHA-256 of its exact text, from the form's hidden
 // fields). The server accepts only a notice it published, with that notice's own hash,
 // so a page cannot claim agreement to words that were never shown.
+import { postJSON } from "./api.js";
+import { createPasskey, explainCeremonyError } from "./webauthn.js";
+import { busy, showStatus } from "./ui.js";
 
 /** The JSON body for /api/passkeys/sign-up/options and /api/passkeys/add/options. */
 export function consentBody(form) {
@@ -27,4 +30,41 @@ export function requireTicked(checkbox, onMissing) {
   checkbox.setAttribute("aria-describedby", [...ids, "status"].join(" "));
   checkbox.focus();
   return false;
+}
+
+/**
+ * The opt-in form's submit: require the tick, send the consent to endpoints.options,
+ * create the passkey, send it to endpoints.verify, then go to destination(result)
+ * (default: the server's redirect). messages: { missing, success, checking? }, where
+ * checking, if given, is shown while the server verifies. stepUp(problem), if given,
+ * says where to go when the server asks for a fresh sign-in; without it, that error is
+ * explained like any other.
+ */
+export function createPasskeyOnSubmit({ form, consent, button, status, endpoints, messages, destination, stepUp }) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const ticked = requireTicked(consent, () => showStatus(status, messages.missing, "error"));
+    if (!ticked) return;
+    busy(button, true);
+    showStatus(status, "Follow the prompt on your device…");
+    let startedAt = 0;
+    let timeoutMs = 0;
+    try {
+      const options = await postJSON(endpoints.options, consentBody(form));
+      startedAt = Date.now();
+      timeoutMs = options.timeout || 0;
+      const credential = await createPasskey(options);
+      if (messages.checking) showStatus(status, messages.checking);
+      const result = await postJSON(endpoints.verify, credential);
+      showStatus(status, messages.success, "success");
+      window.location.assign(destination ? destination(result) : result.redirect);
+    } catch (error) {
+      if (stepUp && error && error.problem && error.problem.stepUpUrl) {
+        window.location.assign(stepUp(error.problem));
+        return;
+      }
+      showStatus(status, explainCeremonyError(error, { startedAt, timeoutMs, creating: true }), "error");
+      busy(button, false);
+    }
+  });
 }

@@ -53,7 +53,7 @@ OPTIONS_URL = "/api/passkeys/sign-in/options"
 VERIFY_URL = "/api/passkeys/sign-in/verify"
 
 #: 25/s first, so that a busy machine still gets a capacity figure rather than none.
-RATES = (25, 50, 100, 200, 400)
+RATES = (25, 50, 100, 200, 300, 400)
 RATE_SECONDS = 5.0
 #: After the last scheduled arrival, at most this long to finish what is queued.
 DRAIN_SECONDS = 5.0

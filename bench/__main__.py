@@ -3,6 +3,7 @@
 python -m bench              # the figures (about three minutes)
 python -m bench --quick      # a fifth of the budgets: a smoke run, rough figures
 python -m bench --profile    # also: breakdown by layer and a cProfile of the full path
+python -m bench --spy        # also: py-spy samples of the gunicorn workers under load
 python -m bench --no-http    # only the in-process benchmarks (no gunicorn, no Chromium)
 python -m bench --no-browser # everything but real Chromium
 """
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a fifth of the time budgets")
     parser.add_argument(
         "--profile", action="store_true", help="break down and profile the full sign-in"
+    )
+    parser.add_argument(
+        "--spy", action="store_true", help="also sample the gunicorn workers with py-spy"
     )
     parser.add_argument(
         "--export", action="store_true", help="also time the personal-data export (bench.export)"
@@ -70,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
 
     benchmarks["passkey_vs_password"] = _password(args.db_dir, scale)
     if not args.no_http:
-        benchmarks.update(_http(args.db_dir, scale, suite, browser=not args.no_browser))
+        benchmarks.update(
+            _http(args.db_dir, scale, suite, browser=not args.no_browser, spy=args.spy)
+        )
 
     if args.export:
         from bench import export
@@ -97,7 +103,7 @@ def _password(db_dir: Path, scale: float) -> dict[str, Any]:
 
 
 def _http(
-    db_dir: Path, scale: float, suite: passkey_signin.SuiteResult, *, browser: bool
+    db_dir: Path, scale: float, suite: passkey_signin.SuiteResult, *, browser: bool, spy: bool
 ) -> dict[str, Any]:
     from bench import chromium, http_load
 
@@ -168,6 +174,12 @@ def _http(
             "http_ratio_to_bare_median": round(s.total.median_ms / bare, 2),
             "http_adds_ms_median": round(s.total.median_ms - in_process, 3),
         }
+        if spy:
+            from bench import spy as py_spy
+
+            print("\nWhere the workers spend their time under load (py-spy):\n")
+            out["http_workers_profile"] = py_spy.run(server, seconds=py_spy.SPY_SECONDS * scale)
+            py_spy.print_summary(out["http_workers_profile"])
         if browser:
             print("\nReal Chromium: click 'Sign in with a passkey' until the account page\n")
             chrome = chromium.run(server, runs=max(5, int(chromium.RUNS * min(1.0, scale * 2))))

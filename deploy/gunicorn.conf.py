@@ -19,7 +19,8 @@ graceful_timeout = 10
 keepalive = 5
 # The heartbeat is an fchmod on a file in this directory from every worker loop; on a
 # disk-backed /tmp it can block (gunicorn FAQ, "Blocking os.fchmod"), so keep it in memory.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+_SHM = "/dev/shm"  # noqa: S108 - gunicorn creates its file there with mkstemp, unlinked
+worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
 # No access log by default: it would record addresses and user agents (see
 # compliance/retention.md). Enable it in your proxy with your own retention if needed.
 accesslog = None

@@ -4,7 +4,9 @@ Here a password is always one of two factors (it never works without the one-tim
 so the minimum is 8 characters. No composition rules and no expiry. Any Unicode is
 allowed, spaces included; text is NFKC-normalised so the same password typed on another
 keyboard still matches. Common and breached passwords are refused by a 30,000-entry
-blocklist (zxcvbn's "passwords" frequency list, built from leaked password corpora).
+blocklist: zxcvbn's "passwords" frequency list, built from leaked password corpora, shipped
+as ``authdemo/data/common-passwords.txt`` (tools/common_passwords.py writes it; loading
+zxcvbn itself would cost each worker about 17 MB instead of 4).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,11 +28,14 @@ class PasswordPolicy:
     max_length: int
 
 
+BLOCKLIST_FILE = "data/common-passwords.txt"
+
+
 @cache
 def _blocklist() -> frozenset[str]:
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-    return frozenset(word.casefold() for word in FREQUENCY_LISTS["passwords"])
+    """The casefolded common passwords, read on first use (``#`` lines are the header)."""
+    text = resources.files("authdemo").joinpath(BLOCKLIST_FILE).read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
 def blocklist_size() -> int:

@@ -9,6 +9,7 @@ from authdemo.errors import InvalidInput
 from authdemo.fallback.passwords import (
     Hasher,
     PasswordPolicy,
+    _blocklist,
     blocklist_size,
     check_new_password,
 )
@@ -18,6 +19,15 @@ POLICY = PasswordPolicy(min_length=8, max_length=256)
 
 def test_blocklist_has_tens_of_thousands_of_entries() -> None:
     assert blocklist_size() >= 20_000
+
+
+def test_shipped_blocklist_is_zxcvbns_password_list() -> None:
+    # authdemo/data/common-passwords.txt, written by tools/common_passwords.py: the same
+    # passwords the app refused when it read them from zxcvbn, casefolded.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    expected = frozenset(word.casefold() for word in FREQUENCY_LISTS["passwords"])
+    assert _blocklist() == expected
 
 
 @pytest.mark.parametrize("common", ["password", "123456789", "qwertyuiop", "iloveyou", "Password"])

@@ -110,7 +110,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection: Any, record: Any) -> None:
         # Back to the configured durability before anyone else can check it out.
-        if record.info.pop(_RESTORE_SYNCHRONOUS, False):
+        if record.info.pop(_RESTORE_SYNCHRONOUS, False) and dbapi_connection is not None:
             dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
 
 

@@ -39,27 +39,26 @@ print(json.dumps(sorted(m for m in %r if m in sys.modules)))
 """
 
 
-def test_building_the_app_leaves_first_use_libraries_unloaded() -> None:
-    # A fresh interpreter: this test process has imported everything already.
+def _first_use_libraries_loaded(*probe_args: str) -> list[str]:
+    """Build the app in a fresh interpreter (this test process has imported everything
+    already) and return which of ON_FIRST_USE it loaded."""
     result = subprocess.run(
-        [sys.executable, "-c", PROBE % (ON_FIRST_USE,)],
+        [sys.executable, "-c", PROBE % (ON_FIRST_USE,), *probe_args],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
     )
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    loaded: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_building_the_app_leaves_first_use_libraries_unloaded() -> None:
+    assert _first_use_libraries_loaded() == []
 
 
 def test_checking_a_password_does_not_load_zxcvbn() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE % (ON_FIRST_USE,), "--check-a-password"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    assert _first_use_libraries_loaded("--check-a-password") == []
 
 
 def test_redis_errors_are_backing_service_errors_only_when_redis_is_used() -> None:

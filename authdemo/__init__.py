@@ -84,7 +84,6 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from authdemo.account.routes import bp as account_bp
-    from authdemo.accounts.routes import bp as accounts_bp
     from authdemo.compliance.routes import bp as compliance_bp
     from authdemo.consent.routes import bp as consent_bp
     from authdemo.fallback.routes import bp as fallback_bp
@@ -94,11 +93,12 @@ def register_blueprints(app: Flask) -> None:
     from authdemo.passkeys.routes import bp as passkeys_bp
     from authdemo.privacy.routes import bp as privacy_bp
     from authdemo.sessions.routes import bp as sessions_bp
+    from authdemo.signup.routes import bp as signup_bp
     from authdemo.stepup.routes import bp as stepup_bp
 
     for bp in (
         main_bp,
-        accounts_bp,
+        signup_bp,
         sessions_bp,
         passkeys_bp,
         fallback_bp,

@@ -16,13 +16,13 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from authdemo import audit
-from authdemo.accounts.usernames import normalise_display_name, normalise_username
 from authdemo.audit import Event
 from authdemo.errors import AuthDemoError, InvalidInput, UsernameTaken
 from authdemo.models import AuditEvent, Passkey, TotpCredential, User, UserSession
 from authdemo.models.passkey import PASSKEY_NAME_MAX
 from authdemo.passkeys.providers import provider_name
 from authdemo.passkeys.responses import b64url_encode
+from authdemo.usernames import normalise_display_name, normalise_username
 
 #: Characters that have no place in a name shown back to people: controls, format
 #: characters (bidi overrides that make text read backwards), surrogates, private use,

@@ -106,7 +106,7 @@ def decline_at_signup() -> Response:
     """Remember the decline until the password + code account exists (then recorded)."""
     pending = cookie.get(SIGNUP_KEY)
     if not isinstance(pending, dict) or not isinstance(pending.get("username"), str):
-        return redirect(url_for("accounts.signup"))
+        return redirect(url_for("signup.signup"))
     service.reject_unexpected(request.form.keys(), NOTICE_FIELDS)
     if web.availability().enrolment:  # only a choice that was offered is recorded
         shown = web.notice_from_form(request.form, current_only=False)

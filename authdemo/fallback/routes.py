@@ -12,7 +12,6 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from authdemo import clock, current
-from authdemo.accounts.usernames import normalise_username
 from authdemo.errors import InvalidInput, UsernameTaken
 from authdemo.extensions import db, limiter
 from authdemo.fallback import service, throttle, totp
@@ -27,6 +26,7 @@ from authdemo.sessions.auth import (
     may_add_way_in,
     require_recent_auth,
 )
+from authdemo.usernames import normalise_username
 
 bp = Blueprint("fallback", __name__)
 
@@ -77,7 +77,7 @@ def _code_page(
 def signup_password() -> Page:
     pending = cookie.get(SIGNUP_KEY)
     if not isinstance(pending, dict) or not isinstance(pending.get("username"), str):
-        return redirect(url_for("accounts.signup"))
+        return redirect(url_for("signup.signup"))
     if request.method == "GET":
         return _setup_page("fallback/signup_password.html", username=pending["username"])
     try:
@@ -106,7 +106,7 @@ def signup_code() -> Page:
     pending = cookie.get(SIGNUP_KEY)
     enrolment_id = cookie.get(ENROLMENT_KEY)
     if not isinstance(pending, dict) or not isinstance(enrolment_id, str):
-        return redirect(url_for("accounts.signup"))
+        return redirect(url_for("signup.signup"))
     username = str(pending.get("username"))
     fb = current.fallback()
     secret = service.pending_secret(db.session, fb, enrolment_id=enrolment_id, now=clock.now())

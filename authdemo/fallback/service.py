@@ -34,10 +34,10 @@ from authdemo.models import (
     User,
 )
 from authdemo.models.user import new_user_handle
-from authdemo.passkeys.service import username_taken
 from authdemo.secrets_at_rest import DecryptionError, KeyedHash, SecretBox
 from authdemo.sessions import service as sessions
 from authdemo.sessions.service import SessionPolicy
+from authdemo.usernames import username_taken
 
 log = logging.getLogger(__name__)
 

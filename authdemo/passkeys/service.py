@@ -56,6 +56,7 @@ from authdemo.passkeys.responses import (
 )
 from authdemo.sessions import service as sessions
 from authdemo.sessions.service import SessionPolicy
+from authdemo.usernames import username_taken
 
 log = logging.getLogger(__name__)
 
@@ -582,7 +583,3 @@ def _registration_options(
         supported_pub_key_algs=[COSEAlgorithmIdentifier(a) for a in rp.algorithms],
     )
     return options_to_json(options)
-
-
-def username_taken(session: Session, username: str) -> bool:
-    return bool(session.execute(select(exists().where(User.username == username))).scalar())

@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from authdemo import audit, clock, current
-from authdemo.accounts.usernames import normalise_username
 from authdemo.audit import Event
 from authdemo.errors import InvalidInput
 from authdemo.extensions import Database, db
@@ -35,6 +34,7 @@ from authdemo.passkeys import ceremonies
 from authdemo.privacy import residue, service
 from authdemo.privacy.service import Person
 from authdemo.sessions import service as sessions
+from authdemo.usernames import normalise_username
 
 users_cli = AppGroup("users", help="Accounts, for operators.")
 dsar_cli = AppGroup("dsar", help="Data-subject requests: export and erasure (docs/dsar.md).")

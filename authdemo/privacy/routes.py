@@ -27,7 +27,6 @@ from flask_login import current_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from authdemo import audit, clock, current
-from authdemo.accounts.usernames import normalise_username
 from authdemo.audit import Event
 from authdemo.errors import (
     AuthDemoError,
@@ -40,6 +39,7 @@ from authdemo.privacy import residue, service
 from authdemo.privacy.service import Person
 from authdemo.sessions.auth import current_session, login_required, require_recent_auth
 from authdemo.sessions.service import ActiveSession
+from authdemo.usernames import normalise_username
 
 bp = Blueprint("privacy", __name__)
 

@@ -6,7 +6,7 @@ exception, which would be a 500:
 
 - ``authdemo.passkeys.responses``: the strict WebAuthn JSON checks, fed arbitrary JSON
   and real authenticator responses with one member replaced by arbitrary JSON;
-- ``authdemo.accounts.usernames``: usernames and display names;
+- ``authdemo.usernames``: usernames and display names;
 - ``authdemo.fallback.totp.normalise_code`` and ``authdemo.fallback.recovery.normalise``;
 - ``authdemo.http.safe_next``: never an absolute or scheme-relative URL, however a
   browser would read it.
@@ -31,13 +31,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from authdemo import openapi
-from authdemo.accounts.usernames import normalise_display_name, normalise_username
 from authdemo.errors import CeremonyFailed, InvalidInput
 from authdemo.fallback import recovery, totp
 from authdemo.http import safe_next
 from authdemo.models.passkey import CREDENTIAL_ID_MAX
 from authdemo.models.user import USERNAME_MAX
 from authdemo.passkeys import responses
+from authdemo.usernames import normalise_display_name, normalise_username
 from tests.support.authenticator import SoftwareAuthenticator
 
 ORIGIN = "http://localhost:5000"
@@ -197,7 +197,7 @@ def test_base64url_accepts_exactly_the_canonical_encoding_the_api_documents(text
         assert responses.b64url_encode(decoded) == text
 
 
-# --- usernames (authdemo/accounts/usernames.py) --------------------------------------------
+# --- usernames (authdemo/usernames.py) --------------------------------------------
 
 #: Text with what makes usernames hard: look-alikes, width and case variants, combining
 #: marks, invisible and bidirectional controls, and very long input.

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authdemo.accounts.usernames import (
+from authdemo.errors import InvalidInput
+from authdemo.models.user import DISPLAY_NAME_MAX, USERNAME_MAX
+from authdemo.usernames import (
     USERNAME_MIN,
     normalise_display_name,
     normalise_username,
 )
-from authdemo.errors import InvalidInput
-from authdemo.models.user import DISPLAY_NAME_MAX, USERNAME_MAX
 
 ALLOWED = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?")
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
 from authdemo.errors import InvalidInput
-from authdemo.models.user import DISPLAY_NAME_MAX, USERNAME_MAX
+from authdemo.models.user import DISPLAY_NAME_MAX, USERNAME_MAX, User
 
 USERNAME_MIN = 3
 _ALLOWED = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?")
@@ -72,3 +75,8 @@ def normalise_display_name(raw: object) -> str | None:
             "The display name contains characters that can't be shown.", field="display_name"
         )
     return name
+
+
+def username_taken(session: Session, username: str) -> bool:
+    """Whether an account already has this (normalised) username."""
+    return bool(session.execute(select(exists().where(User.username == username))).scalar())

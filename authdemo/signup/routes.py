@@ -8,13 +8,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from authdemo import current
-from authdemo.accounts.usernames import normalise_display_name, normalise_username
 from authdemo.errors import InvalidInput
 from authdemo.extensions import db, limiter
 from authdemo.passkeys.routes import SIGNUP_KEY
-from authdemo.passkeys.service import username_taken
+from authdemo.usernames import normalise_display_name, normalise_username, username_taken
 
-bp = Blueprint("accounts", __name__)
+bp = Blueprint("signup", __name__)
 
 
 def _signup_limit() -> str:
@@ -42,7 +41,7 @@ def signup() -> str | Response | tuple[str, int]:
         taken = InvalidInput("That username is taken. Please choose another.", field="username")
         return render_template("signup.html", form=form, error=taken), 409
     cookie[SIGNUP_KEY] = {"username": username, "display_name": display_name}
-    return redirect(url_for("accounts.choose_method"))
+    return redirect(url_for("signup.choose_method"))
 
 
 def _check_minimum_age(declared: object) -> None:
@@ -63,5 +62,5 @@ def choose_method() -> str | Response:
     """The opt-in screen: a passkey, or the equally good password + code alternative."""
     pending = cookie.get(SIGNUP_KEY)
     if not isinstance(pending, dict):
-        return redirect(url_for("accounts.signup"))
+        return redirect(url_for("signup.signup"))
     return render_template("signup_how.html", username=pending.get("username"))

@@ -1,1 +1,0 @@
-"""Accounts: usernames and the sign-up flow's entry page."""

@@ -1,0 +1,1 @@
+"""Sign-up: choose a username, then choose how to sign in (the passkey opt-in)."""

@@ -46,7 +46,8 @@ SIGNIN_OFF = (
     "Please use your password and one-time code, or a recovery code."
 )
 NOT_HERE = (
-    "Passkeys aren't offered where you are yet. A password with a one-time code works just as well."
+    "Passkeys aren't offered where you are yet. A password with a one-time code opens your "
+    "account just the same: type them only on this site's address."
 )
 
 

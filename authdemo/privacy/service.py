@@ -166,8 +166,10 @@ def pseudonymised_columns() -> list[Column[Any]]:
 
 def pseudonym_for(pseudonyms: KeyedHash, user_id: str) -> str:
     """``erased:`` + HMAC-SHA256 of the account id under a server-side key (GDPR Art 4(5)):
-    the events of one erased account still belong together, but nothing in them leads
-    back to the person without the key, and the id it was made from is gone."""
+    the events of one erased account still belong together, and the id it was made from
+    is gone. The result is pseudonymous, not anonymous (GDPR Recital 26): whoever holds
+    the key and the account id (the operator, from a backup taken before the erasure)
+    can recompute it, so the kept rows remain personal data until their retention ends."""
     return ERASED_PREFIX + pseudonyms.digest(user_id.encode()).hex()
 
 

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 export FLASK_APP := authdemo
 
-.PHONY: run test lint format typecheck bench serve screenshots chromium clean lock
+.PHONY: run test lint format typecheck bench serve screenshots system-packages clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,16 +27,26 @@ run: $(VENV)/.main
 	$(BIN)/flask db upgrade
 	$(BIN)/flask run --host localhost --port 5000
 
-## test: install test extras, install Debian's Chromium if missing, run the whole suite
-test: $(VENV)/.dev chromium
+## test: install test extras and the Debian packages below if missing, run the whole suite
+test: $(VENV)/.dev system-packages
 	$(BIN)/flask compliance check
 	$(BIN)/python -m pytest
 
-chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  echo "Installing Debian's chromium for the end-to-end tests..."; \
+# Debian packages the suite runs, as "command they install:package". Only missing ones are
+# installed (apt-get, as root or with sudo), so running `make test` again costs nothing.
+# chromium: the end-to-end tests; prometheus: promtool, which tests deploy/prometheus/.
+SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/bin/promtool:prometheus
+
+system-packages:
+	@missing=""; \
+	for pair in $(SYSTEM_PACKAGES); do \
+	  [ -x "$${pair%%:*}" ] || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages for the tests:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	  apt="$$SUDO apt-get -qq -o DPkg::Lock::Timeout=300"; \
+	  $$apt update && DEBIAN_FRONTEND=noninteractive $$apt install -y --no-install-recommends $$missing; \
 	fi
 
 lint: $(VENV)/.dev
@@ -63,7 +73,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench
 
 ## screenshots: the README's pictures, from the real app in headless Chromium
-screenshots: $(VENV)/.dev chromium
+screenshots: $(VENV)/.dev system-packages
 	$(BIN)/python tools/screenshots.py
 
 ## serve: production-style server (gunicorn, 2 workers x 2 threads) on 127.0.0.1:8000.

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from authdemo import jurisdictions
+
 ENV_PREFIX = "AUTHDEMO_"
 
 #: COSE algorithm identifiers offered at registration (ES256, EdDSA, RS256).
@@ -296,6 +298,16 @@ def validate_common(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}CEREMONY_STORE=redis needs {ENV_PREFIX}REDIS_URL")
     if settings.PROXY_HOPS < 0 or settings.PROXY_HOPS > 5:
         raise ConfigError(f"{ENV_PREFIX}PROXY_HOPS must be between 0 and 5")
+    _validate_places(settings)
+
+
+def _validate_places(settings: Settings) -> None:
+    """ISO 3166-1 codes only: a place no proxy sends would never match (e.g. UK for GB)."""
+    for name in ("JURISDICTION", "PASSKEY_JURISDICTIONS"):
+        for place in jurisdictions.parse_places(getattr(settings, name)):
+            problem = jurisdictions.problem_with(place)
+            if problem is not None:
+                raise ConfigError(f"{ENV_PREFIX}{name}: {problem}")
 
 
 def validate_production(settings: Settings) -> None:

@@ -10,7 +10,6 @@ never affected, so nobody is locked out by a switch who has it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,20 +18,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from authdemo import audit
+from authdemo import audit, jurisdictions
 from authdemo.audit import Event
 from authdemo.config import Settings
 from authdemo.models import AuditEvent
 
-#: Groups an operator may list instead of single countries (ISO 3166-1 alpha-2).
-EU = frozenset(
-    {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "IE", "IT"}
-    | {"LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
-)
-GROUPS: Mapping[str, frozenset[str]] = {"EU": EU, "EEA": EU | {"IS", "LI", "NO"}}
-
-#: "DE", "US-IL" (ISO 3166-2 subdivision), or a group name such as "EU".
-_PLACE = re.compile(r"[A-Z]{2,3}(-[A-Z0-9]{1,3})?")
+#: Groups an operator may list instead of single countries (ISO 3166-1 alpha-2); the EU's
+#: members come from a committed data file (authdemo/jurisdictions.py).
+GROUPS: Mapping[str, frozenset[str]] = jurisdictions.groups()
+EU = GROUPS["EU"]
 
 SWITCHED_OFF = (
     "Passkeys are switched off on this service for now. Your password and one-time code still work."
@@ -65,8 +59,7 @@ class Availability:
         return self.enrolment or self.signin
 
 
-def parse_places(raw: str) -> frozenset[str]:
-    return frozenset(part.strip().upper() for part in raw.split(",") if part.strip())
+parse_places = jurisdictions.parse_places
 
 
 def place_of(settings: Settings, country: str | None) -> str:
@@ -75,7 +68,7 @@ def place_of(settings: Settings, country: str | None) -> str:
     malformed value counts as unknown ("")."""
     if settings.COUNTRY_HEADER and country is not None:
         value = country.strip().upper()
-        return value if _PLACE.fullmatch(value) else ""
+        return value if jurisdictions.PLACE.fullmatch(value) else ""
     return settings.JURISDICTION.strip().upper()
 
 

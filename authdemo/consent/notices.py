@@ -11,7 +11,7 @@ paragraphs separated by a blank line; a paragraph whose lines start with
 "- " is a bulleted list. Pages render it without rewording (``Notice.blocks``). Never edit
 a published version: add a new one, and set ``material`` when the change alters what
 people agreed to (who gets what data, or what for), so they are asked again
-(GDPR Art 7(1), EDPB Guidelines 05/2020 §3.1 and §5.2).
+(GDPR Art 7(1); EDPB Guidelines 05/2020 §3.2 specific and §3.3 informed).
 """
 
 from __future__ import annotations

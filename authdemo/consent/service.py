@@ -329,7 +329,8 @@ def reconsent_due(session: Session, book: NoticeBook, user_id: str) -> Notice | 
 def may_invite(session: Session, user_id: str, *, now: datetime, quiet_period: timedelta) -> bool:
     """May we *offer* passkeys to this person (an invitation on their account page)?
     Not if they use passkeys already, and not within ``quiet_period`` of a "No thanks" or
-    a withdrawal: no nagging (EDPB 05/2020 §3.1.1). They can always opt in themselves."""
+    a withdrawal: no nagging (GDPR Recital 32: a request for consent must not be
+    unnecessarily disruptive). They can always opt in themselves."""
     if has_passkeys(session, user_id):
         return False
     current = latest(session, user_id)

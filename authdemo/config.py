@@ -89,6 +89,12 @@ class Settings:
     #: 0 = off. Otherwise people declare they are at least this old at sign-up.
     MINIMUM_AGE: int = 0
 
+    # --- who is responsible (GDPR Art 13(1)(a); EDPB Guidelines 05/2020 §3.3.1) ---
+    #: The controller's name and how to contact them, shown beside every consent notice
+    #: in its deployment-facts block (authdemo/consent/facts.py), not in the pinned text.
+    CONTROLLER_NAME: str = "[controller name: set AUTHDEMO_CONTROLLER_NAME]"
+    CONTROLLER_CONTACT: str = "[contact: set AUTHDEMO_CONTROLLER_CONTACT]"
+
     # --- retention (GDPR Art 5(1)(e)) ---
     AUDIT_RETENTION_DAYS: int = 90
     #: Consent records are kept to demonstrate consent (Art 7(1)) for this long after the

@@ -11,7 +11,8 @@ Each check reads compliance/ and compares it with the thing it describes:
    every cited module constant the value the module gives it;
 5. the data inventory matches ``authdemo.models.Base.metadata``, table by table, column
    by column, including each column's personal/export mark;
-6. the generated copy of the consent notices in notices.md is the text the app renders.
+6. the generated copy of the consent notices in notices.md is the text the app renders,
+   and every published notice text still hashes to its pin in notice-pins.json.
 
 The result is a list of problems (each with file and line where there is one) and a few
 notes that do not fail the check (for example a cited test in a file git does not track
@@ -291,6 +292,14 @@ def _check_notices(report: Report, pack: Path, root: Path, views: list[NoticeVie
             f"{notices.SOURCE_MODULE} does not exist yet: notice texts not compared"
         )
         return
+    try:
+        pins = notices.load_pins(pack)
+    except notices.PinError as exc:
+        report.problems.append(Problem(_relative(pack / notices.PINS_FILE, root), str(exc)))
+    else:
+        pins_where = _relative(pack / notices.PINS_FILE, root)
+        for drift in notices.pin_drift(views, pins):
+            report.problems.append(Problem(pins_where, drift.message))
     for view in views:
         if view.declared_sha256 != view.sha256:
             report.problems.append(

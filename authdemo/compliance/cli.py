@@ -2,7 +2,9 @@
 
 flask compliance check                      # non-zero exit and a list of drift
 flask compliance manifest [--format md|html] [--out FILE]
-flask compliance notices [--write]          # regenerate compliance/notices.md's copy
+flask compliance notices [--write]          # regenerate notices.md's copy, pin new versions
+flask compliance facts                      # this deployment's facts block and its hash
+flask compliance ledger                     # the ledger's hashes against the pinned ones
 """
 
 from __future__ import annotations
@@ -58,9 +60,17 @@ def manifest_command(fmt: str, out: Path | None) -> None:
 
 
 @compliance_cli.command("notices")
-@click.option("--write", is_flag=True, help="Rewrite the generated part of compliance/notices.md.")
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Pin newly published versions and rewrite the generated part of notices.md.",
+)
 def notices_command(write: bool) -> None:
-    """Print the consent notices as notices.md shows them (from authdemo/consent/notices.py)."""
+    """Print the consent notices as notices.md shows them (from authdemo/consent/notices.py).
+
+    With --write, a newly published version is pinned in compliance/notice-pins.json; a
+    published text that changed, or a published version that is gone, is refused and
+    nothing is written."""
     from authdemo.compliance import notices
 
     views = notices.load()
@@ -69,9 +79,52 @@ def notices_command(write: bool) -> None:
     if not write:
         click.echo(notices.render(views))
         return
+    try:
+        pinned = notices.write_pins(PACK, views)
+    except notices.PinError as exc:
+        raise click.ClickException(f"refused, nothing written: {exc}") from exc
+    if pinned:
+        click.echo(f"compliance/{notices.PINS_FILE}: pinned the newly published version(s)")
     changed = notices.write(PACK, views)
     state = "updated" if changed else "already up to date"
     click.echo(f"compliance/{notices.NOTICES_FILE} {state}")
+
+
+@compliance_cli.command("facts")
+def facts_command() -> None:
+    """Print this deployment's facts block (shown beside every notice) and its SHA-256,
+    the value the ledger records in consent_events.facts_sha256. Keep the output with
+    your configuration history, so each recorded hash can be read back as text."""
+    from authdemo.consent import facts
+
+    block = facts.from_settings(current.settings())
+    click.echo(block.text)
+    click.echo(f"SHA-256: {block.sha256}")
+
+
+@compliance_cli.command("ledger")
+def ledger_command() -> None:
+    """Fail if a consent record names a notice text that is not a pinned, published one."""
+    from authdemo.compliance import ledger, notices
+    from authdemo.extensions import db
+
+    try:
+        pins = notices.load_pins(PACK)
+    except notices.PinError as exc:
+        raise click.ClickException(str(exc)) from exc
+    result = ledger.compare(db.session, pins)
+    for problem in result.problems:
+        click.echo(problem, err=True)
+    if result.problems:
+        click.echo(
+            f"consent ledger: {len(result.problems)} problem(s) in {result.rows} record(s)",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(
+        f"consent ledger: {result.rows} record(s), every notice hash is a pinned one "
+        f"({len(result.facts)} deployment-facts hash(es): {', '.join(result.facts) or 'none'})"
+    )
 
 
 def register_commands(app: Flask) -> None:

@@ -180,6 +180,7 @@ def decline() -> Response:
         db.session,
         user_id=_user_id(),
         notice=shown,
+        facts_sha256=web.current_facts().sha256,
         method="account:no-thanks-button",
         now=clock.now(),
         quiet_period=_quiet_period(),
@@ -199,7 +200,12 @@ def withdraw() -> Response:
         raise service.UnexpectedField()
     shown = web.notice_from_form(request.form, current_only=False)
     done = service.withdraw(
-        db.session, user_id=_user_id(), notice=shown, method=method, now=clock.now()
+        db.session,
+        user_id=_user_id(),
+        notice=shown,
+        facts_sha256=web.current_facts().sha256,
+        method=method,
+        now=clock.now(),
     )
     db.session.commit()
     count = done.passkeys_deleted
@@ -259,6 +265,7 @@ def reconsent() -> str | Response:
         web.notice_book(),
         user_id=user_id,
         notice=shown,
+        facts_sha256=web.current_facts().sha256,
         method="reconsent:agree-button",
         now=clock.now(),
     )
@@ -322,6 +329,7 @@ def _template_helpers() -> dict[str, Any]:
         "passkey_consent_panel": lambda: panel_for(_user_id()),
         "passkey_availability": web.availability,
         "passkey_notice": web.current_notice,
+        "deployment_facts": web.current_facts,
     }
 
 

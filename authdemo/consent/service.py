@@ -2,7 +2,8 @@
 for asking (GDPR Art 7; EDPB Guidelines 05/2020 on consent).
 
 - The ledger is append-only: each decision is a new row (who, purpose, notice version,
-  SHA-256 of the exact text shown, granted / declined / withdrawn, when, page and control).
+  SHA-256 of the exact text shown and of the deployment facts shown beside it, granted /
+  declined / withdrawn, when, page and control).
   No IP address or user agent. Rows are never updated (erasure pseudonymises ``user_ref``).
 - A decision is accepted only against a notice we published, with the hash of its exact
   text, so a forged or stale post cannot put words in a person's mouth.
@@ -141,12 +142,17 @@ def record(
     user_id: str,
     action: Action,
     notice: Notice,
+    facts_sha256: str,
     method: str,
     now: datetime,
 ) -> None:
-    """Append one decision to the ledger and the audit trail (same transaction)."""
+    """Append one decision to the ledger and the audit trail (same transaction).
+    ``facts_sha256`` is the hash of the deployment-facts block shown beside the notice
+    (authdemo/consent/facts.py)."""
     if not method or len(method) > METHOD_MAX:
         raise ValueError("method must be 1-64 characters, e.g. 'signup:passkey-consent'")
+    if not _HEX64.fullmatch(facts_sha256):
+        raise ValueError("facts_sha256 must be a SHA-256 in lower-case hex")
     session.execute(
         insert(ConsentEvent).values(
             occurred_at=now,
@@ -155,6 +161,7 @@ def record(
             action=str(action),
             notice_version=notice.version,
             notice_sha256=notice.sha256,
+            facts_sha256=facts_sha256,
             method=method,
         )
     )
@@ -202,7 +209,15 @@ def history(session: Session, user_id: str) -> list[Entry]:
     return [Entry(Action(r.action), r.notice_version, r.occurred_at, r.method) for r in rows]
 
 
-def grant(session: Session, *, user_id: str, notice: Notice, method: str, now: datetime) -> bool:
+def grant(
+    session: Session,
+    *,
+    user_id: str,
+    notice: Notice,
+    facts_sha256: str,
+    method: str,
+    now: datetime,
+) -> bool:
     """Record consent to ``notice`` unless the person's current state already is exactly
     that (adding a second passkey is not a new decision). Returns True if recorded."""
     current = latest(session, user_id, notice.purpose)
@@ -212,7 +227,15 @@ def grant(session: Session, *, user_id: str, notice: Notice, method: str, now: d
         and current.notice_version == notice.version
     ):
         return False
-    record(session, user_id=user_id, action=Action.GRANTED, notice=notice, method=method, now=now)
+    record(
+        session,
+        user_id=user_id,
+        action=Action.GRANTED,
+        notice=notice,
+        facts_sha256=facts_sha256,
+        method=method,
+        now=now,
+    )
     return True
 
 
@@ -221,6 +244,7 @@ def decline(
     *,
     user_id: str,
     notice: Notice,
+    facts_sha256: str,
     method: str,
     now: datetime,
     quiet_period: timedelta,
@@ -230,7 +254,15 @@ def decline(
     replayed post leaves the ledger unchanged."""
     if not may_invite(session, user_id, now=now, quiet_period=quiet_period):
         raise AlreadyRecorded()
-    record(session, user_id=user_id, action=Action.DECLINED, notice=notice, method=method, now=now)
+    record(
+        session,
+        user_id=user_id,
+        action=Action.DECLINED,
+        notice=notice,
+        facts_sha256=facts_sha256,
+        method=method,
+        now=now,
+    )
 
 
 def reconsent(
@@ -239,13 +271,22 @@ def reconsent(
     *,
     user_id: str,
     notice: Notice,
+    facts_sha256: str,
     method: str,
     now: datetime,
 ) -> None:
     """Agree to the new material notice. Refused (409) when nothing is due (replay)."""
     if reconsent_due(session, book, user_id) is None:
         raise AlreadyRecorded()
-    record(session, user_id=user_id, action=Action.GRANTED, notice=notice, method=method, now=now)
+    record(
+        session,
+        user_id=user_id,
+        action=Action.GRANTED,
+        notice=notice,
+        facts_sha256=facts_sha256,
+        method=method,
+        now=now,
+    )
 
 
 # --- withdrawal ----------------------------------------------------------------------
@@ -260,7 +301,13 @@ class Withdrawn:
 
 
 def withdraw(
-    session: Session, *, user_id: str, notice: Notice, method: str, now: datetime
+    session: Session,
+    *,
+    user_id: str,
+    notice: Notice,
+    facts_sha256: str,
+    method: str,
+    now: datetime,
 ) -> Withdrawn:
     """Stop passkey sign-in now: delete every passkey of the person, cancel their passkey
     ceremonies in flight, and record the withdrawal. Refused (409) when there is nothing
@@ -284,7 +331,15 @@ def withdraw(
         audit.record(
             session, Event.PASSKEY_REMOVED, now=now, user_id=user_id, passkey_id=passkey_id
         )
-    record(session, user_id=user_id, action=Action.WITHDRAWN, notice=notice, method=method, now=now)
+    record(
+        session,
+        user_id=user_id,
+        action=Action.WITHDRAWN,
+        notice=notice,
+        facts_sha256=facts_sha256,
+        method=method,
+        now=now,
+    )
     return Withdrawn(len(passkey_ids), has_other_way_in(session, user_id))
 
 

@@ -20,7 +20,7 @@ from flask import session as cookie
 from sqlalchemy.orm import Session
 
 from authdemo import current
-from authdemo.consent import rollout, service
+from authdemo.consent import facts, rollout, service
 from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN, Notice, NoticeBook
 from authdemo.consent.rollout import Availability
 from authdemo.consent.service import Action, ConsentNotGiven, UnknownNotice
@@ -41,6 +41,11 @@ def notice_book() -> NoticeBook:
 
 def current_notice() -> Notice:
     return notice_book().current(PASSKEY_SIGNIN)
+
+
+def current_facts() -> facts.DeploymentFacts:
+    """The deployment-facts block shown beside every notice (from configuration)."""
+    return facts.from_settings(current.settings())
 
 
 # --- kill switches and jurisdiction --------------------------------------------------
@@ -102,6 +107,7 @@ def remember_signup_decision(
     cookie[SIGNUP_DECISION_KEY] = {
         "action": str(action),
         "version": notice.version,
+        "facts": current_facts().sha256,
         "method": method,
         "username": username,
         "at": now.isoformat(),
@@ -129,6 +135,8 @@ def record_signup_decision(session: Session, decision: Mapping[str, Any], *, use
         user_id=user_id,
         action=Action(decision["action"]),
         notice=notice,
+        # A decision remembered before this field existed: the facts shown now.
+        facts_sha256=str(decision.get("facts") or current_facts().sha256),
         method=str(decision["method"]),
         now=datetime.fromisoformat(str(decision["at"])),
     )

@@ -30,5 +30,9 @@ class ConsentEvent(Base):
     notice_version: Mapped[str] = mapped_column(String(16), info=personal())
     #: SHA-256 (hex) of the exact notice text shown when the decision was made.
     notice_sha256: Mapped[str] = mapped_column(String(64), info=personal())
+    #: SHA-256 (hex) of the deployment-facts block shown beside the notice (controller,
+    #: contact, retention: authdemo/consent/facts.py). NULL for decisions recorded before
+    #: the block existed (notice version 1 was shown without one).
+    facts_sha256: Mapped[str | None] = mapped_column(String(64), info=personal())
     #: How: the page and the control used, e.g. "signup:passkey-consent-checkbox".
     method: Mapped[str] = mapped_column(String(64), info=personal())

@@ -182,6 +182,7 @@ def add_options() -> Response:
         db.session,
         user_id=current_user.id,
         notice=notice,
+        facts_sha256=consent_web.current_facts().sha256,
         method=(
             "recovery:passkey-consent-checkbox"
             if restricted

@@ -12,10 +12,14 @@ import pyotp
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN
 from tests.e2e.harness import LiveServer, VirtualAuthenticators
 from tests.e2e.test_fallback_flows import PASSWORD, sign_up_with_password
 from tests.e2e.test_passkey_flows import expect_account_of, sign_out, sign_up
-from tests.functional.test_consent_support import MATERIAL_V2, publish
+from tests.functional.test_consent_support import MATERIAL_NEXT, publish
+
+#: The version every page shows until a test publishes another.
+CURRENT = NOTICES.current(PASSKEY_SIGNIN).version
 
 NOT_SIGNED_IN = (
     "The passkey request was cancelled, or no passkey for this site was found on this "
@@ -45,7 +49,7 @@ def test_no_thanks_then_password_sign_up_works_and_is_not_nagged(
     page.wait_for_load_state()
     expect(page.locator("#passkey-consent-state")).to_have_text("Passkey sign-in: off.")
     expect(page.locator("#passkey-invite")).to_have_count(0)
-    assert ledger(live_server) == [("declined", "1", "signup:no-thanks-button")]
+    assert ledger(live_server) == [("declined", CURRENT, "signup:no-thanks-button")]
 
     sign_out(page)
     page.fill("#username", "pat")
@@ -70,7 +74,7 @@ def test_consent_enrol_sign_in_withdraw_and_passkey_sign_in_is_refused(
     sign_out(page)
     page.click("#signin-passkey")
     expect_account_of(page, "alice")
-    assert ledger(live_server) == [("granted", "1", "signup:passkey-consent-checkbox")]
+    assert ledger(live_server) == [("granted", CURRENT, "signup:passkey-consent-checkbox")]
     [credential] = authenticators.credentials(authenticator)
 
     page.wait_for_load_state()
@@ -121,15 +125,15 @@ def test_notice_change_asks_again_at_the_next_sign_in(
     virtual_authenticator.add()
     sign_up(page, "alice")
     sign_out(page)
-    publish(live_server.app, MATERIAL_V2)  # a new, material version is deployed
+    publish(live_server.app, MATERIAL_NEXT)  # a new, material version is deployed
 
     page.click("#signin-passkey")
     expect(page).to_have_url(re.compile(r"/account/passkeys/consent/renew\?next="))
-    expect(page.locator("#notice-changes")).to_have_text(MATERIAL_V2.changes)
+    expect(page.locator("#notice-changes")).to_have_text(MATERIAL_NEXT.changes)
     page.wait_for_load_state()
     page.click("#reconsent-agree")
     expect_account_of(page, "alice")
-    assert ledger(live_server)[-1] == ("granted", "2", "reconsent:agree-button")
+    assert ledger(live_server)[-1] == ("granted", MATERIAL_NEXT.version, "reconsent:agree-button")
 
 
 def test_opting_in_later_from_the_consent_page(
@@ -152,8 +156,8 @@ def test_opting_in_later_from_the_consent_page(
     expect(page.locator("#passkey-consent-state")).to_contain_text("Passkey sign-in: on")
     assert live_server.query("SELECT count(*) FROM passkeys") == [(1,)]
     assert ledger(live_server) == [
-        ("declined", "1", "signup:no-thanks-button"),
-        ("granted", "1", "account:passkey-consent-checkbox"),
+        ("declined", CURRENT, "signup:no-thanks-button"),
+        ("granted", CURRENT, "account:passkey-consent-checkbox"),
     ]
 
 

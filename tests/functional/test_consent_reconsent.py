@@ -10,10 +10,12 @@ import pytest
 from flask import Flask
 
 from authdemo.clock import FrozenClock
+from authdemo.consent import web
+from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN, NoticeBook
 from tests.conftest import Browser, PasswordAccount
 from tests.functional.test_consent_support import (
-    MATERIAL_V2,
-    WORDING_V1_1,
+    MATERIAL_NEXT,
+    WORDING_NEXT,
     audit_details,
     ledger,
     notice_fields,
@@ -45,13 +47,13 @@ def _first_page_after_sign_in(browser: Browser) -> str:
 def test_material_change_asks_again_at_the_next_passkey_sign_in(
     app: Flask, alice: Browser, authenticator: SoftwareAuthenticator
 ) -> None:
-    publish(app, MATERIAL_V2)
+    publish(app, MATERIAL_NEXT)
     assert alice.sign_in_with_passkey(authenticator).status_code == 200
     assert _first_page_after_sign_in(alice) == f"{RENEW}?next=/account"
     text = html.unescape(page(alice, f"{RENEW}?next=/account"))
-    assert MATERIAL_V2.changes in text
-    assert MATERIAL_V2.text in text
-    assert f'name="notice_sha256" value="{MATERIAL_V2.sha256}"' in text
+    assert MATERIAL_NEXT.changes in text
+    assert MATERIAL_NEXT.text in text
+    assert f'name="notice_sha256" value="{MATERIAL_NEXT.sha256}"' in text
 
 
 def test_material_change_asks_again_after_password_sign_in_without_blocking_it(
@@ -60,7 +62,7 @@ def test_material_change_asks_again_after_password_sign_in_without_blocking_it(
     sign_up_with_passkey(app, browser, authenticator)
     account: PasswordAccount = add_password_and_code(browser, clock)
     browser.sign_out()
-    publish(app, MATERIAL_V2)
+    publish(app, MATERIAL_NEXT)
     clock.advance(seconds=30)
 
     assert browser.sign_in_with_password(account, clock).status_code == 302
@@ -74,7 +76,7 @@ def test_material_change_asks_again_after_password_sign_in_without_blocking_it(
 def test_the_question_comes_back_at_the_next_sign_in_until_answered(
     app: Flask, alice: Browser, authenticator: SoftwareAuthenticator
 ) -> None:
-    publish(app, MATERIAL_V2)
+    publish(app, MATERIAL_NEXT)
     alice.sign_in_with_passkey(authenticator)
     assert _first_page_after_sign_in(alice).startswith(RENEW)
     assert _first_page_after_sign_in(alice) == "/account"
@@ -86,14 +88,14 @@ def test_the_question_comes_back_at_the_next_sign_in_until_answered(
 def test_agreeing_records_the_new_version_and_stops_the_question(
     app: Flask, alice: Browser, authenticator: SoftwareAuthenticator
 ) -> None:
-    publish(app, MATERIAL_V2)
+    publish(app, MATERIAL_NEXT)
     alice.sign_in_with_passkey(authenticator)
     response = alice.post_form(RENEW, {**notice_fields(app), "next": "/account"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/account"
     latest = ledger(app)[-1]
-    assert (latest.action, latest.notice_version) == ("granted", "2")
-    assert (latest.notice_sha256, latest.method) == (MATERIAL_V2.sha256, "reconsent:agree-button")
+    assert (latest.action, latest.notice_version) == ("granted", MATERIAL_NEXT.version)
+    assert (latest.notice_sha256, latest.method) == (MATERIAL_NEXT.sha256, "reconsent:agree-button")
     assert audit_details(app, "consent.granted")[-1]["via"] == "reconsent:agree-button"
     alice.sign_out()
     alice.sign_in_with_passkey(authenticator)
@@ -103,16 +105,32 @@ def test_agreeing_records_the_new_version_and_stops_the_question(
 def test_wording_only_change_asks_nobody(
     app: Flask, alice: Browser, authenticator: SoftwareAuthenticator
 ) -> None:
-    publish(app, WORDING_V1_1)
+    publish(app, WORDING_NEXT)
     alice.sign_in_with_passkey(authenticator)
     assert _first_page_after_sign_in(alice) == "/account"
     assert alice.client.get(RENEW).status_code == 302
 
 
+def test_published_version_2_asks_nobody_who_agreed_to_version_1(
+    app: Flask, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    """Version 2 rewords the comparison with password + code and says more about what the
+    provider receives; nothing processed changed, so it is not material (issue 16 item 5)."""
+    v1, v2 = NOTICES.versions(PASSKEY_SIGNIN)[:2]
+    app.extensions[web.NOTICES_EXTENSION] = NoticeBook([v1])  # before version 2 shipped
+    assert sign_up_with_passkey(app, browser, authenticator).status_code == 200
+    browser.sign_out()
+    app.extensions[web.NOTICES_EXTENSION] = NoticeBook([v1, v2])  # version 2 deployed
+    browser.sign_in_with_passkey(authenticator)
+    assert _first_page_after_sign_in(browser) == "/account"
+    assert browser.client.get(RENEW).status_code == 302
+    assert [(row.action, row.notice_version) for row in ledger(app)] == [("granted", "1")]
+
+
 def test_stopping_at_the_question_withdraws_and_deletes_the_passkeys(
     app: Flask, alice: Browser, authenticator: SoftwareAuthenticator
 ) -> None:
-    publish(app, MATERIAL_V2)
+    publish(app, MATERIAL_NEXT)
     alice.sign_in_with_passkey(authenticator)
     response = alice.post_form(
         "/account/passkeys/consent/withdraw", {**notice_fields(app), "source": "reconsent"}
@@ -126,7 +144,7 @@ def test_stopping_at_the_question_withdraws_and_deletes_the_passkeys(
 def test_replayed_reconsent_is_refused_and_leaves_the_ledger_unchanged(
     app: Flask, alice: Browser, authenticator: SoftwareAuthenticator
 ) -> None:
-    publish(app, MATERIAL_V2)
+    publish(app, MATERIAL_NEXT)
     alice.sign_in_with_passkey(authenticator)
     alice.post_form(RENEW, notice_fields(app))
     before = ledger(app)
@@ -138,7 +156,7 @@ def test_reconsent_to_the_old_notice_is_refused(
     app: Flask, alice: Browser, authenticator: SoftwareAuthenticator
 ) -> None:
     old = notice_fields(app)
-    publish(app, MATERIAL_V2)
+    publish(app, MATERIAL_NEXT)
     alice.sign_in_with_passkey(authenticator)
     before = ledger(app)
     response = alice.post_form(RENEW, old)
@@ -151,7 +169,7 @@ def test_people_without_passkeys_are_not_asked(
 ) -> None:
     account = browser.sign_up_with_password(clock, "bob")
     browser.sign_out()
-    publish(app, MATERIAL_V2)
+    publish(app, MATERIAL_NEXT)
     clock.advance(seconds=30)
     browser.sign_in_with_password(account, clock)
     assert _first_page_after_sign_in(browser) == "/account"
@@ -160,7 +178,7 @@ def test_people_without_passkeys_are_not_asked(
 def test_reconsent_redirect_keeps_only_local_next_targets(
     app: Flask, alice: Browser, authenticator: SoftwareAuthenticator
 ) -> None:
-    publish(app, MATERIAL_V2)
+    publish(app, MATERIAL_NEXT)
     alice.sign_in_with_passkey(authenticator)
     response = alice.post_form(RENEW, {**notice_fields(app), "next": "https://evil.example/"})
     assert response.headers["Location"] == "/account"

@@ -17,7 +17,7 @@ from authdemo.extensions import db
 from authdemo.models import Ceremony, User
 from tests.conftest import Browser
 from tests.functional.test_consent_support import (
-    MATERIAL_V2,
+    MATERIAL_NEXT,
     consent_body,
     current_notice,
     ledger,
@@ -146,7 +146,7 @@ def test_forged_consent_is_refused_with_the_ledger_unchanged(
 
 def test_consent_to_a_superseded_notice_is_refused_with_409(app: Flask, browser: Browser) -> None:
     shown = current_notice(app)  # the page was loaded before the new version went live
-    publish(app, MATERIAL_V2)
+    publish(app, MATERIAL_NEXT)
     browser.choose_username("alice")
     response = browser.post_json(OPTIONS, consent_body(app, shown))
     assert response.status_code == 409

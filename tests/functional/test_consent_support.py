@@ -22,23 +22,23 @@ from tests.conftest import Browser
 from tests.support.authenticator import SoftwareAuthenticator
 
 #: A later, material version of the passkey notice (tests publish it with ``publish``).
-MATERIAL_V2 = Notice(
+MATERIAL_NEXT = Notice(
     purpose=PASSKEY_SIGNIN,
-    version="2",
-    published=date(2026, 6, 1),
+    version="test-material",
+    published=date(2027, 6, 1),
     material=True,
     title="Signing in with a passkey",
     text="We now also keep the passkey's attestation certificate.",
     changes="We now keep one more field: the attestation certificate.",
 )
 #: A later wording fix that changes nothing people agreed to.
-WORDING_V1_1 = Notice(
+WORDING_NEXT = Notice(
     purpose=PASSKEY_SIGNIN,
-    version="1.1",
-    published=date(2026, 3, 1),
+    version="test-wording",
+    published=date(2027, 3, 1),
     material=False,
     title="Signing in with a passkey",
-    text="Same as version 1, in clearer words.",
+    text="Same as the current version, in clearer words.",
     changes="Clearer wording; nothing else changed.",
 )
 

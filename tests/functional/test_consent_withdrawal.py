@@ -116,7 +116,11 @@ def test_withdrawal_needs_no_step_up_and_deletes_the_passkeys_at_once(
     assert withdrawn.method == "account:withdraw-button"
     assert withdrawn.notice_sha256 == current_notice(app).sha256
     assert audit_details(app, "consent.withdrawn") == [
-        {"purpose": "passkey_signin", "notice_version": "1", "via": "account:withdraw-button"}
+        {
+            "purpose": "passkey_signin",
+            "notice_version": current_notice(app).version,
+            "via": "account:withdraw-button",
+        }
     ]
     assert len(audit_details(app, "passkey.removed")) == 1
 

@@ -121,6 +121,7 @@ def give_them_everything(app: Flask, username: str, now: datetime) -> None:
                     action="granted",
                     notice_version="1",
                     notice_sha256="ab" * 32,
+                    facts_sha256="cd" * 32,
                     method="signup:passkey-consent-checkbox",
                 ),
             ]

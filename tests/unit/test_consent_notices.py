@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from authdemo.consent.facts import human_duration
 from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN, Block, Notice, NoticeBook
 
 
@@ -100,3 +101,41 @@ def test_published_notice_covers_what_the_issue_requires() -> None:
     assert "together with your username" in text
     assert "Security keys are passkeys too" in text
     assert "withdraw" in text or "change your mind" in text
+
+
+def test_the_summary_is_part_of_the_hashed_text() -> None:
+    current = NOTICES.current(PASSKEY_SIGNIN)
+    assert current.summary
+    assert current.full_text == f"{current.title}\n\n{current.summary}\n\n{current.text}"
+    assert replace(current, summary="Other words.").sha256 != current.sha256
+
+
+def test_the_current_notice_compares_the_two_ways_honestly() -> None:
+    """Issue 16 item 5: a password and code can be phished, a passkey cannot; the
+    alternative is not called equal in strength, nor second-class."""
+    current = NOTICES.current(PASSKEY_SIGNIN)
+    words = current.full_text.lower()
+    for overclaim in ("just as well", "equally secure", "equally strong", "as secure as"):
+        assert overclaim not in words
+    assert "a fake site cannot trick you into giving it away" in words
+    assert "a password and a code can be typed into a fake site" in words
+    assert "with the same access to everything" in words
+    assert "costs you nothing" in words
+
+
+def test_the_current_notice_says_the_provider_receives_the_display_name() -> None:
+    text = NOTICES.current(PASSKEY_SIGNIN).text
+    assert "receives your username and your display name" in text
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [(1, "1 day"), (90, "90 days"), (365, "1 year"), (3 * 365, "3 years"), (366, "366 days")],
+)
+def test_retention_periods_are_said_in_human_units_without_rounding(days: int, words: str) -> None:
+    assert human_duration(days) == words
+
+
+def test_a_retention_period_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        human_duration(0)

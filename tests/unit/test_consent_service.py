@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -27,13 +28,15 @@ QUIET = timedelta(days=90)
 V1 = NOTICES.current(PASSKEY_SIGNIN)
 V2 = Notice(
     purpose=PASSKEY_SIGNIN,
-    version="2",
-    published=date(2026, 4, 1),
+    version="test-material",
+    published=date(2027, 4, 1),
     material=True,
     title="Signing in with a passkey",
     text="Changed.",
 )
-V2_BOOK = NoticeBook([V1, V2])
+V2_BOOK = NoticeBook([*NOTICES.versions(PASSKEY_SIGNIN), V2])
+#: The deployment-facts hash the pages would show (any SHA-256 will do for the service).
+FACTS = hashlib.sha256(b"deployment facts").hexdigest()
 
 
 @pytest.fixture
@@ -71,7 +74,13 @@ def _record(
     session: Session, user_id: str, action: Action, when: datetime = NOW, notice: Notice = V1
 ) -> None:
     service.record(
-        session, user_id=user_id, action=action, notice=notice, method="test:button", now=when
+        session,
+        user_id=user_id,
+        action=action,
+        notice=notice,
+        facts_sha256=FACTS,
+        method="test:button",
+        now=when,
     )
 
 
@@ -119,11 +128,19 @@ def test_record_appends_to_the_ledger_and_the_audit_trail(session: Session) -> N
     _record(session, alice, Action.GRANTED)
     row = session.execute(select(ConsentEvent)).scalar_one()
     assert (row.user_ref, row.purpose, row.action) == (alice, PASSKEY_SIGNIN, "granted")
-    assert (row.notice_version, row.notice_sha256, row.method) == ("1", V1.sha256, "test:button")
+    assert (row.notice_version, row.notice_sha256, row.method) == (
+        V1.version,
+        V1.sha256,
+        "test:button",
+    )
     assert row.occurred_at == NOW
     audit = session.execute(select(AuditEvent)).scalar_one()
     assert audit.event == "consent.granted"
-    assert audit.details == {"purpose": PASSKEY_SIGNIN, "notice_version": "1", "via": "test:button"}
+    assert audit.details == {
+        "purpose": PASSKEY_SIGNIN,
+        "notice_version": V1.version,
+        "via": "test:button",
+    }
 
 
 def test_latest_is_the_most_recent_decision(session: Session) -> None:
@@ -144,9 +161,18 @@ def test_same_instant_decisions_are_ordered_by_insertion(session: Session) -> No
 
 def test_grant_is_not_repeated_for_the_same_version(session: Session) -> None:
     alice = _user(session)
-    assert service.grant(session, user_id=alice, notice=V1, method="a", now=NOW) is True
-    assert service.grant(session, user_id=alice, notice=V1, method="a", now=NOW) is False
-    assert service.grant(session, user_id=alice, notice=V2, method="a", now=NOW) is True
+    assert (
+        service.grant(session, user_id=alice, notice=V1, facts_sha256=FACTS, method="a", now=NOW)
+        is True
+    )
+    assert (
+        service.grant(session, user_id=alice, notice=V1, facts_sha256=FACTS, method="a", now=NOW)
+        is False
+    )
+    assert (
+        service.grant(session, user_id=alice, notice=V2, facts_sha256=FACTS, method="a", now=NOW)
+        is True
+    )
     assert _actions(session) == ["granted", "granted"]
 
 
@@ -177,11 +203,35 @@ def test_no_invitation_for_someone_who_uses_passkeys(session: Session) -> None:
 
 def test_decline_is_refused_within_the_quiet_period(session: Session) -> None:
     alice = _user(session)
-    service.decline(session, user_id=alice, notice=V1, method="a", now=NOW, quiet_period=QUIET)
+    service.decline(
+        session,
+        user_id=alice,
+        notice=V1,
+        facts_sha256=FACTS,
+        method="a",
+        now=NOW,
+        quiet_period=QUIET,
+    )
     with pytest.raises(AlreadyRecorded):
-        service.decline(session, user_id=alice, notice=V1, method="a", now=NOW, quiet_period=QUIET)
+        service.decline(
+            session,
+            user_id=alice,
+            notice=V1,
+            facts_sha256=FACTS,
+            method="a",
+            now=NOW,
+            quiet_period=QUIET,
+        )
     later = NOW + QUIET
-    service.decline(session, user_id=alice, notice=V1, method="a", now=later, quiet_period=QUIET)
+    service.decline(
+        session,
+        user_id=alice,
+        notice=V1,
+        facts_sha256=FACTS,
+        method="a",
+        now=later,
+        quiet_period=QUIET,
+    )
     assert _actions(session) == ["declined", "declined"]
 
 
@@ -207,7 +257,9 @@ def test_reconsent_when_nothing_is_due_is_refused(session: Session) -> None:
     _passkey(session, alice)
     _record(session, alice, Action.GRANTED)
     with pytest.raises(AlreadyRecorded):
-        service.reconsent(session, NOTICES, user_id=alice, notice=V1, method="a", now=NOW)
+        service.reconsent(
+            session, NOTICES, user_id=alice, notice=V1, facts_sha256=FACTS, method="a", now=NOW
+        )
 
 
 # --- withdrawal --------------------------------------------------------------------------
@@ -236,7 +288,9 @@ def test_withdraw_deletes_every_passkey_and_open_ceremony_of_the_person_only(
         )
     session.flush()
 
-    done = service.withdraw(session, user_id=alice, notice=V1, method="a", now=NOW)
+    done = service.withdraw(
+        session, user_id=alice, notice=V1, facts_sha256=FACTS, method="a", now=NOW
+    )
 
     assert done.passkeys_deleted == 2
     owners = session.execute(select(Passkey.user_id)).scalars().all()
@@ -254,7 +308,9 @@ def test_withdraw_reports_whether_another_way_in_is_left(session: Session) -> No
     _passkey(session, alice)
     _record(session, alice, Action.GRANTED)
     assert (
-        service.withdraw(session, user_id=alice, notice=V1, method="a", now=NOW).way_in_left
+        service.withdraw(
+            session, user_id=alice, notice=V1, facts_sha256=FACTS, method="a", now=NOW
+        ).way_in_left
         is False
     )
 
@@ -262,10 +318,10 @@ def test_withdraw_reports_whether_another_way_in_is_left(session: Session) -> No
 def test_withdraw_with_nothing_to_withdraw_is_refused(session: Session) -> None:
     alice = _user(session)
     with pytest.raises(AlreadyRecorded):
-        service.withdraw(session, user_id=alice, notice=V1, method="a", now=NOW)
+        service.withdraw(session, user_id=alice, notice=V1, facts_sha256=FACTS, method="a", now=NOW)
     _record(session, alice, Action.DECLINED)
     with pytest.raises(AlreadyRecorded):
-        service.withdraw(session, user_id=alice, notice=V1, method="a", now=NOW)
+        service.withdraw(session, user_id=alice, notice=V1, facts_sha256=FACTS, method="a", now=NOW)
     assert _actions(session) == ["declined"]
 
 
@@ -273,7 +329,9 @@ def test_withdraw_after_a_grant_without_a_passkey_is_recorded(session: Session) 
     alice = _user(session)
     _record(session, alice, Action.GRANTED)  # agreed, then cancelled the device prompt
     assert (
-        service.withdraw(session, user_id=alice, notice=V1, method="a", now=NOW).passkeys_deleted
+        service.withdraw(
+            session, user_id=alice, notice=V1, facts_sha256=FACTS, method="a", now=NOW
+        ).passkeys_deleted
         == 0
     )
     assert _actions(session) == ["granted", "withdrawn"]
@@ -286,6 +344,20 @@ def test_record_refuses_a_method_that_does_not_fit(session: Session) -> None:
             user_id=_user(session),
             action=Action.GRANTED,
             notice=V1,
+            facts_sha256=FACTS,
             method="x" * 65,
+            now=NOW,
+        )
+
+
+def test_record_refuses_a_facts_hash_that_is_not_a_sha256(session: Session) -> None:
+    with pytest.raises(ValueError, match="facts_sha256"):
+        service.record(
+            session,
+            user_id=_user(session),
+            action=Action.GRANTED,
+            notice=V1,
+            facts_sha256="not a hash",
+            method="test:button",
             now=NOW,
         )

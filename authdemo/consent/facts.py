@@ -1,0 +1,77 @@
+"""What a consent notice says that varies per deployment: the deployment-facts block.
+
+A published notice text is pinned by its SHA-256 (compliance/notice-pins.json), so it
+cannot name the organisation running this copy of the app or its retention periods,
+which each deployment sets in configuration. Those facts are rendered beside the notice
+as their own short block, hashed on their own, and the ledger records that hash beside
+the notice's (``consent_events.facts_sha256``), so a record shows both what the notice
+said and what the deployment said next to it (GDPR Art 7(1), Art 13(1)(a) and 13(2)(a);
+EDPB Guidelines 05/2020 §3.3.1; docs/decisions/0017-pinned-notices-and-deployment-facts.md).
+
+``flask compliance facts`` prints the block and its hash, so an operator can keep the
+text each hash stands for with the configuration history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from authdemo.config import Settings
+
+#: Days in a year as the settings count them (``CONSENT_RETENTION_DAYS = 3 * 365``).
+_YEAR_DAYS = 365
+
+
+def human_duration(days: int) -> str:
+    """A retention period as a person says it: 1095 -> "3 years", 90 -> "90 days".
+
+    Only an exact multiple of 365 days becomes years, so the words never round a period
+    (months are not a fixed number of days, so they are never used)."""
+    if days <= 0:
+        raise ValueError("a retention period is a positive number of days")
+    if days % _YEAR_DAYS == 0:
+        years = days // _YEAR_DAYS
+        return "1 year" if years == 1 else f"{years} years"
+    return "1 day" if days == 1 else f"{days} days"
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentFacts:
+    """The facts shown beside the notice, in the order a page shows them."""
+
+    facts: tuple[Fact, ...]
+
+    @property
+    def text(self) -> str:
+        """``label: value`` lines, as the hash covers them."""
+        return "\n".join(f"{fact.label}: {fact.value}" for fact in self.facts)
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 (lower-case hex) of :attr:`text` as UTF-8: what the ledger records."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def from_settings(settings: Settings) -> DeploymentFacts:
+    """The block for this deployment (from configuration, never from the request)."""
+    kept = human_duration(settings.CONSENT_RETENTION_DAYS)
+    return DeploymentFacts(
+        (
+            Fact("Who is responsible for your data", settings.CONTROLLER_NAME),
+            Fact("How to contact them", settings.CONTROLLER_CONTACT),
+            Fact(
+                "How long we keep the record of your choice",
+                f"{kept} after you make it, and longer only while it is still your latest "
+                f"choice and you have an account. If you delete your account, the record "
+                f"is kept for the rest of that time under a code instead of your account, "
+                f"which only we can link back to you.",
+            ),
+        )
+    )

@@ -405,7 +405,9 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         # Errors become responses in tests too, through the same handlers as production.
         "PROPAGATE_EXCEPTIONS": False,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "WTF_CSRF_SSL_STRICT": settings.SECURE_COOKIES,
+        # Flask-WTF's Referer check is replaced by an Origin check that works whatever the
+        # Referrer-Policy (authdemo/csrf.py, docs/decisions/0014).
+        "WTF_CSRF_SSL_STRICT": False,
         "RATELIMIT_ENABLED": settings.RATELIMIT_ENABLED,
         "RATELIMIT_STORAGE_URI": settings.RATELIMIT_STORAGE_URI,
         "RATELIMIT_KEY_PREFIX": settings.RATELIMIT_KEY_PREFIX,

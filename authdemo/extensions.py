@@ -9,10 +9,11 @@ from flask import Flask, g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
 from limits.storage import MemoryStorage
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from authdemo.csrf import OriginCheckingCSRFProtect
 
 #: Session.info key: the next transaction of this session may commit without an fsync.
 _RELAXED = "authdemo.relaxed_durability"
@@ -141,5 +142,5 @@ class LazyMemoryStorage(MemoryStorage):
 
 db = Database()
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = OriginCheckingCSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

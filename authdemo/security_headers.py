@@ -18,6 +18,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+#: Full URLs to this site only, nothing at all to any other (W3C Referrer Policy,
+#: "same-origin").
+#: ``no-referrer`` would also make browsers send ``Origin: null`` on this site's own form
+#: posts and fetches (Fetch standard, "append a request `Origin` header"), which the
+#: origin check must refuse (authdemo/csrf.py, docs/decisions/0014).
+REFERRER_POLICY = "same-origin"
+
 PERMISSIONS_POLICY = (
     "publickey-credentials-create=(self), publickey-credentials-get=(self), "
     "camera=(), microphone=(), geolocation=(), interest-cohort=()"
@@ -30,7 +37,7 @@ def register_security_headers(app: Flask) -> None:
         h = response.headers
         h.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("Referrer-Policy", "no-referrer")
+        h.setdefault("Referrer-Policy", REFERRER_POLICY)
         h.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         h.setdefault("X-Frame-Options", "DENY")
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")

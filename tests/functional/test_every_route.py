@@ -140,7 +140,7 @@ def assert_security_headers(where: str, response: TestResponse) -> None:
     for name, sources in csp.items():
         assert not UNSAFE_SOURCES & set(sources), f"{where}: {name} {sources}"
     assert response.headers.get("X-Content-Type-Options") == "nosniff", where
-    assert response.headers.get("Referrer-Policy") == "no-referrer", where
+    assert response.headers.get("Referrer-Policy") == "same-origin", where
     policy = permissions(response)
     assert policy.get("publickey-credentials-get") == "(self)", where
     assert policy.get("publickey-credentials-create") == "(self)", where
@@ -327,7 +327,6 @@ def test_production_sign_in_cookie_has_the_same_attributes(tmp_path: Path) -> No
         "/signup",
         data={"csrf_token": token.group(1), "username": "ada"},
         base_url=HTTPS,
-        headers={"Referer": f"{HTTPS}/signup"},
     )
     assert response.status_code == 302
     attributes = set_cookie_attributes(response, "__Host-authdemo")

@@ -1,9 +1,10 @@
 """Web security on every route: headers, cookies and CSRF (issue 9 item 2).
 
 Every response, page or API, success or error, carries a strict Content-Security-Policy
-(no inline script, so page data travels in JSON blocks), ``nosniff``, no referrer, and a
-Permissions-Policy that lets only this origin use passkeys. Every state-changing request
-needs the CSRF token: a JSON client gets a 400 problem+json, a form a friendly page.
+(no inline script, so page data travels in JSON blocks), ``nosniff``, a referrer for this
+site only, and a Permissions-Policy that lets only this origin use passkeys. Every
+state-changing request needs the CSRF token: a JSON client gets a 400 problem+json, a form
+a friendly page.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def assert_security_headers(response: TestResponse, where: str) -> None:
                 continue  # inline SVG icons and QR codes
             assert unsafe not in values, f"{where}: {name} allows {unsafe}"
     assert response.headers.get("X-Content-Type-Options") == "nosniff", where
-    assert response.headers.get("Referrer-Policy") == "no-referrer", where
+    assert response.headers.get("Referrer-Policy") == "same-origin", where
     permissions = response.headers.get("Permissions-Policy", "")
     assert "publickey-credentials-get=(self)" in permissions, where
     assert "publickey-credentials-create=(self)" in permissions, where

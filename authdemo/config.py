@@ -168,16 +168,12 @@ class Settings:
 
 
 def _decode_key(value: str, name: str) -> bytes:
-    import base64
-    import re
+    from authdemo import base64url
 
-    # urlsafe_b64decode silently skips characters outside its alphabet, so a garbled or
-    # standard-base64 key would be accepted; check the alphabet first.
-    if not re.fullmatch(r"[A-Za-z0-9_-]*", value):
-        raise ConfigError(f"{ENV_PREFIX}{name} must be base64url")
+    # A garbled or standard-base64 key is refused, not half-read (authdemo.base64url).
     try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (ValueError, TypeError) as exc:
+        raw = base64url.decode(value)
+    except ValueError as exc:
         raise ConfigError(f"{ENV_PREFIX}{name} must be base64url") from exc
     if len(raw) != 32:
         raise ConfigError(f"{ENV_PREFIX}{name} must decode to exactly 32 bytes")

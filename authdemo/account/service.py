@@ -15,13 +15,12 @@ from typing import Any
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from authdemo import audit
+from authdemo import audit, base64url
 from authdemo.audit import Event
 from authdemo.errors import AuthDemoError, InvalidInput, UsernameTaken
 from authdemo.models import AuditEvent, Passkey, TotpCredential, User, UserSession
 from authdemo.models.passkey import PASSKEY_NAME_MAX
 from authdemo.passkeys.providers import provider_name
-from authdemo.passkeys.responses import b64url_encode
 from authdemo.usernames import normalise_display_name, normalise_username
 
 #: Characters that have no place in a name shown back to people: controls, format
@@ -215,8 +214,8 @@ def all_accepted_credentials(session: Session, *, user: User, rp_id: str) -> dic
     ).scalars()
     return {
         "rpId": rp_id,
-        "userId": b64url_encode(user.user_handle),
-        "allAcceptedCredentialIds": [b64url_encode(c) for c in ids],
+        "userId": base64url.encode(user.user_handle),
+        "allAcceptedCredentialIds": [base64url.encode(c) for c in ids],
     }
 
 
@@ -225,7 +224,7 @@ def current_user_details(user: User, *, rp_id: str) -> dict[str, Any]:
     the passkey picker shows, as registration set them (``user.name``/``displayName``)."""
     return {
         "rpId": rp_id,
-        "userId": b64url_encode(user.user_handle),
+        "userId": base64url.encode(user.user_handle),
         "name": user.username,
         "displayName": user.label,
     }

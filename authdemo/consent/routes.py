@@ -32,7 +32,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from authdemo import clock, current
+from authdemo import base64url, clock, current
 from authdemo.consent import rollout, service, web
 from authdemo.consent.notices import PASSKEY_SIGNIN, Notice
 from authdemo.consent.rollout import Availability
@@ -41,7 +41,6 @@ from authdemo.errors import wants_json
 from authdemo.extensions import Database, db
 from authdemo.http import safe_next
 from authdemo.models import User
-from authdemo.passkeys.responses import b64url_encode
 from authdemo.passkeys.routes import SIGNUP_KEY
 from authdemo.sessions.auth import current_session, has_recent_auth, login_required
 
@@ -228,7 +227,7 @@ def withdrawn() -> str | Response:
     user: User = current_user
     signal = {
         "rpId": current.settings().RP_ID,
-        "userId": b64url_encode(user.user_handle),
+        "userId": base64url.encode(user.user_handle),
         "allAcceptedCredentialIds": [],
     }
     return render_template(

@@ -10,7 +10,7 @@ from flask import session as cookie
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from authdemo import clock, current
+from authdemo import base64url, clock, current
 from authdemo.consent import service as consent
 from authdemo.consent import web as consent_web
 from authdemo.consent.service import Action
@@ -24,7 +24,6 @@ from authdemo.errors import (
 from authdemo.extensions import db, limiter
 from authdemo.http import json_text, read_json_object, safe_next
 from authdemo.passkeys import service
-from authdemo.passkeys.responses import b64url_encode
 from authdemo.sessions import auth
 from authdemo.sessions.auth import allow_restricted, login_required, may_add_way_in
 
@@ -158,7 +157,7 @@ def sign_in_verify() -> Response:
             # For PublicKeyCredential.signalAllAcceptedCredentials (WebAuthn Signal API).
             "signal": {
                 "rpId": current.settings().RP_ID,
-                "userId": b64url_encode(outcome.user_handle),
+                "userId": base64url.encode(outcome.user_handle),
                 "allAcceptedCredentialIds": outcome.passkey_ids,
             },
         }

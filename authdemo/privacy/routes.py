@@ -26,7 +26,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from authdemo import audit, clock, current
+from authdemo import audit, base64url, clock, current
 from authdemo.audit import Event
 from authdemo.errors import (
     AuthDemoError,
@@ -224,7 +224,7 @@ def delete_account() -> ResponseReturnValue:
         "method": "signalAllAcceptedCredentials",
         "options": {
             "rpId": settings.RP_ID,
-            "userId": service.b64url(erasure.user_handle),
+            "userId": base64url.encode(erasure.user_handle),
             "allAcceptedCredentialIds": [],
         },
     }

@@ -13,7 +13,6 @@ transaction that either happens completely or not at all.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import json
 from collections.abc import Callable, Iterator, Mapping
@@ -36,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import TypeDecorator
 
-from authdemo import audit
+from authdemo import audit, base64url
 from authdemo.audit import Event
 from authdemo.config import Settings
 from authdemo.errors import AuthDemoError
@@ -188,10 +187,6 @@ class ExportContext:
     current_session_id: int | None = None
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def _iso(value: datetime) -> str:
     return value.isoformat()
 
@@ -205,7 +200,7 @@ def _json_converter(column: Column[Any]) -> Callable[[Any], object] | None:
     except NotImplementedError:
         return None
     if issubclass(python_type, bytes):
-        return b64url
+        return base64url.encode
     if issubclass(python_type, datetime):
         return _iso
     return None

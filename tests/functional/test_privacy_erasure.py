@@ -20,7 +20,7 @@ from authdemo.extensions import Database, db
 from authdemo.models import AuditEvent, ConsentEvent, Passkey, User, UserSession
 from authdemo.privacy import service
 from tests.conftest import Browser, PasswordAccount
-from tests.support.authenticator import SoftwareAuthenticator
+from tests.support.authenticator import SoftwareAuthenticator, b64url
 
 _CONFIRMATION = re.compile(r'name="confirmation" value="([^"]+)"')
 _PAGE_DATA = re.compile(r'<script type="application/json" id="page-data">(.*?)</script>', re.S)
@@ -106,7 +106,7 @@ def test_erasure_is_audited_under_the_pseudonym_without_name_or_handle(
     assert row.details == {"via": "self-service"}
     text = json.dumps([row.user_ref, row.details])
     assert "ada" not in text
-    assert service.b64url(person.user_handle) not in text
+    assert b64url(person.user_handle) not in text
 
 
 def test_erasure_leaves_other_accounts_untouched(
@@ -157,7 +157,7 @@ def test_goodbye_page_asks_the_browser_to_forget_the_accounts_passkeys(
             "method": "signalAllAcceptedCredentials",
             "options": {
                 "rpId": "localhost",
-                "userId": service.b64url(person.user_handle),
+                "userId": b64url(person.user_handle),
                 "allAcceptedCredentialIds": [],
             },
         }
@@ -208,10 +208,10 @@ def test_raw_database_files_hold_nothing_of_the_person_after_erasure(
             "username": b"quentin-erasable",
             "display name": b"Quentin Q. Erasable",
             "user handle": user.user_handle,
-            "user handle (base64url)": service.b64url(user.user_handle).encode(),
+            "user handle (base64url)": b64url(user.user_handle).encode(),
             "account id": user.id.encode(),
             "credential id": passkey.credential_id,
-            "credential id (base64url)": service.b64url(passkey.credential_id).encode(),
+            "credential id (base64url)": b64url(passkey.credential_id).encode(),
             "public key": passkey.public_key,
         }
     files = [tmp_path / "test.sqlite3", tmp_path / "test.sqlite3-wal"]

@@ -33,7 +33,7 @@ from authdemo.models import (
 )
 from authdemo.privacy import service
 from tests.conftest import Browser, make_app
-from tests.support.authenticator import SoftwareAuthenticator
+from tests.support.authenticator import SoftwareAuthenticator, b64url
 
 EXPORT_API = "/api/privacy/export"
 DOWNLOAD = "/privacy/export"
@@ -238,8 +238,8 @@ def test_export_describes_passkeys_with_public_key_aaguid_and_provider(
     passkey = export_of(ada)["passkeys"][0]
     with app.app_context():
         stored = db.session.execute(select(Passkey)).scalar_one()
-    assert passkey["credential_id"] == service.b64url(stored.credential_id)
-    assert passkey["public_key"] == service.b64url(stored.public_key)
+    assert passkey["credential_id"] == b64url(stored.credential_id)
+    assert passkey["public_key"] == b64url(stored.public_key)
     assert passkey["aaguid"] == "fbfc3007-154e-4ecc-8c0b-6e020557d7bd"
     assert passkey["provider"] == "iCloud Keychain"
     assert passkey["backup_state"] is True
@@ -262,15 +262,15 @@ def test_export_leaves_out_the_secrets_that_protect_the_account(ada: Browser, ap
         user_id = session.execute(select(User.id)).scalar_one()
         secrets_held = [
             session.get(PasswordCredential, user_id).hash,  # type: ignore[union-attr]
-            service.b64url(session.get(TotpCredential, user_id).secret_ciphertext),  # type: ignore[union-attr]
-            *(service.b64url(h) for h in session.scalars(select(RecoveryCode.code_hmac))),
-            *(service.b64url(h) for h in session.scalars(select(UserSession.token_hash))),
-            *(service.b64url(c) for c in session.scalars(select(Ceremony.challenge))),
+            b64url(session.get(TotpCredential, user_id).secret_ciphertext),  # type: ignore[union-attr]
+            *(b64url(h) for h in session.scalars(select(RecoveryCode.code_hmac))),
+            *(b64url(h) for h in session.scalars(select(UserSession.token_hash))),
+            *(b64url(c) for c in session.scalars(select(Ceremony.challenge))),
             *session.scalars(
                 select(Enrolment.password_hash).where(Enrolment.password_hash.is_not(None))
             ),
             *(
-                service.b64url(c)
+                b64url(c)
                 for c in session.scalars(select(Enrolment.totp_secret_ciphertext))
                 if c is not None
             ),
@@ -310,7 +310,7 @@ def test_export_contains_only_the_signed_in_persons_data(
     assert ada_id not in text
     assert '"ada"' not in text
     assert [p["credential_id"] for p in document["passkeys"]] == [
-        service.b64url(bob_key.credentials[0].credential_id)
+        b64url(bob_key.credentials[0].credential_id)
     ]
     with app.app_context():
         bob_id = document["account"]["id"]

@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from authdemo import openapi
+from authdemo import base64url, openapi
 from authdemo.errors import CeremonyFailed, InvalidInput
 from authdemo.fallback import recovery, totp
 from authdemo.http import safe_next
@@ -57,17 +57,17 @@ json_values = st.recursive(
     ),
     max_leaves=12,
 )
-base64url_text = st.binary(max_size=80).map(responses.b64url_encode)
+base64url_text = st.binary(max_size=80).map(base64url.encode)
 
 
 # --- WebAuthn JSON (authdemo/passkeys/responses.py) ----------------------------------------
 
 
 def _options() -> tuple[dict[str, Any], dict[str, Any]]:
-    challenge = responses.b64url_encode(secrets.token_bytes(32))
+    challenge = base64url.encode(secrets.token_bytes(32))
     creation = {
         "rp": {"id": "localhost", "name": "authdemo"},
-        "user": {"id": responses.b64url_encode(secrets.token_bytes(64)), "name": "a"},
+        "user": {"id": base64url.encode(secrets.token_bytes(64)), "name": "a"},
         "challenge": challenge,
         "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
     }
@@ -149,7 +149,7 @@ def test_whatever_parses_has_a_canonical_credential_id_within_the_limit(
     parsed = parses_or_refuses(parse, payload)
     if isinstance(parsed, responses.ParsedRegistration | responses.ParsedAssertion):
         assert 1 <= len(parsed.credential_id) <= CREDENTIAL_ID_MAX
-        assert responses.b64url_encode(parsed.credential_id) == payload["id"] == payload["rawId"]
+        assert base64url.encode(parsed.credential_id) == payload["id"] == payload["rawId"]
 
 
 @pytest.mark.parametrize("kind", sorted(PARSERS))
@@ -177,7 +177,7 @@ def test_deeply_nested_client_data_is_refused(depth: int) -> None:
 @bounded
 @given(data=st.binary(max_size=200))
 def test_base64url_round_trips(data: bytes) -> None:
-    encoded = responses.b64url_encode(data)
+    encoded = base64url.encode(data)
     assert responses.b64url_decode(encoded, field="x", max_bytes=200) == data
 
 
@@ -194,7 +194,7 @@ def test_base64url_accepts_exactly_the_canonical_encoding_the_api_documents(text
         assert not re.search(pattern, text)
     else:
         assert re.search(pattern, text)
-        assert responses.b64url_encode(decoded) == text
+        assert base64url.encode(decoded) == text
 
 
 # --- usernames (authdemo/usernames.py) --------------------------------------------

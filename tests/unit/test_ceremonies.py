@@ -14,13 +14,12 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from authdemo import current
+from authdemo import base64url, current
 from authdemo.clock import FrozenClock
 from authdemo.errors import CeremonyFailed
 from authdemo.extensions import db
 from authdemo.models import Ceremony, CeremonyKind
 from authdemo.passkeys import ceremonies
-from authdemo.passkeys.responses import b64url_encode
 
 FIVE_MINUTES = timedelta(minutes=5)
 
@@ -69,7 +68,7 @@ def test_ceremony_id_is_not_derived_from_the_challenge(
     )
     # The id travels in the cookie; the challenge must only come from the server's row.
     assert challenge.hex() not in ceremony_id
-    assert b64url_encode(challenge)[:16] not in ceremony_id
+    assert base64url.encode(challenge)[:16] not in ceremony_id
 
 
 def test_consume_returns_the_stored_challenge_and_pending_account(

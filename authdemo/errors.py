@@ -207,6 +207,11 @@ def register_error_handlers(app: Flask) -> None:
         for name, value in error.get_headers():
             if name.lower() != "content-type":
                 response.headers[name] = value
+        if status == 413:
+            # The body was refused unread: what follows it on the connection is not the
+            # start of the next request, so the connection ends with this answer (RFC 9110
+            # §15.5.14: the server MAY close the connection to prevent the client sending).
+            response.headers["Connection"] = "close"
         return response
 
     def _backing_service_down(error: Exception) -> tuple[Response | str, int]:

@@ -40,7 +40,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from authdemo import audit
+from authdemo import audit, base64url
 from authdemo.audit import Event
 from authdemo.errors import CeremonyFailed, UsernameTaken
 from authdemo.models import CeremonyKind, Passkey, User
@@ -50,7 +50,7 @@ from authdemo.passkeys import ceremonies
 from authdemo.passkeys.providers import provider_name
 from authdemo.passkeys.responses import (
     ParsedAssertion,
-    b64url_encode,
+    check_challenge,
     parse_assertion,
     parse_registration,
 )
@@ -238,6 +238,7 @@ def _verify_registration(
     session: Session, *, rp: RelyingParty, challenge: bytes, payload: object
 ) -> _VerifiedPasskey:
     parsed = parse_registration(payload)
+    check_challenge(parsed.challenge, challenge)
     try:
         verified = verify_registration_response(
             credential=parsed.raw,
@@ -271,8 +272,20 @@ def _verify_registration(
     )
 
 
+#: Key type (COSE "kty") -> the algorithms a key of that type can verify, each with the
+#: curve it requires (None: no curve). WebAuthn L3 §5.8.5 fixes the curves of ES256,
+#: ES384, ES512 and EdDSA keys; RFC 9053 §2.1-2.2 and §7, RFC 8230 §4 the key types.
+_ALGORITHMS_OF_KEY_TYPE: dict[int, dict[int, int | None]] = {
+    1: {-8: 6},  # OKP: EdDSA on Ed25519
+    2: {-7: 1, -35: 2, -36: 3},  # EC2: ES256 on P-256, ES384 on P-384, ES512 on P-521
+    3: {-257: None, -258: None, -259: None, -37: None, -38: None, -39: None},  # RSA
+}
+
+
 def _usable_public_key_algorithm(cose_key: bytes, allowed: tuple[int, ...]) -> int:
-    """Decode the COSE key to a real key object before storing it (§7.1 step 22-23)."""
+    """Decode the COSE key to a real key object before storing it, and check that its
+    "alg" is one offered (§7.1 step 20) *and* one its key type can verify (§5.8.5): an EC2
+    key labelled RS256 would be stored, then never verify a signature again."""
     try:
         decoded = decode_credential_public_key(cose_key)
         decoded_public_key_to_cryptography(decoded)
@@ -281,7 +294,15 @@ def _usable_public_key_algorithm(cose_key: bytes, allowed: tuple[int, ...]) -> i
     algorithm = int(decoded.alg)
     if algorithm not in allowed:
         raise CeremonyFailed("unsupported_algorithm")
+    curves = _ALGORITHMS_OF_KEY_TYPE.get(int(decoded.kty), {})
+    if algorithm not in curves or curves[algorithm] != _curve(decoded):
+        raise CeremonyFailed("key_type_does_not_match_algorithm")
     return algorithm
+
+
+def _curve(decoded: object) -> int | None:
+    crv = getattr(decoded, "crv", None)
+    return None if crv is None else int(crv)
 
 
 def _store_passkey(
@@ -357,7 +378,7 @@ def finish_sign_in(
     token = sessions.start(session, user_id=user_id, method=METHOD, now=now, policy=policy)
     audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user_id, method=METHOD)
     accepted = session.execute(_CREDENTIAL_IDS, {"user_id": user_id}).scalars()
-    return SignedIn(user_id, user_handle, token, [b64url_encode(c) for c in accepted])
+    return SignedIn(user_id, user_handle, token, [base64url.encode(c) for c in accepted])
 
 
 def start_step_up(session: Session, *, rp: RelyingParty, user_id: str, now: datetime) -> Started:
@@ -452,7 +473,8 @@ def _authenticate(
         )
         raise CeremonyFailed("credential_of_another_user")
     try:
-        _check_user_handle(parsed, row.user_handle)
+        check_challenge(parsed.challenge, challenge)
+        _check_user_handle(parsed, row.user_handle, identified=expected_user_id is not None)
         new_count, backup_state = _verify_assertion(
             parsed,
             rp=rp,
@@ -494,13 +516,17 @@ def _authenticate(
     return row.user_id, row.user_handle
 
 
-def _check_user_handle(parsed: ParsedAssertion, stored: bytes) -> None:
+def _check_user_handle(parsed: ParsedAssertion, stored: bytes, *, identified: bool) -> None:
     """§7.2 step 6: the credential must belong to the user named by ``userHandle``.
 
     py_webauthn does not check this; without it, a passkey of one account presented with
-    another account's handle would sign in as the wrong person.
+    another account's handle would sign in as the wrong person. Where the user was
+    identified before the ceremony (step-up: the signed-in person; the credential was
+    already checked to be theirs), ``userHandle`` is optional, and checked when present.
     """
     if parsed.user_handle is None:
+        if identified:
+            return
         raise CeremonyFailed("user_handle_missing")
     if not hmac.compare_digest(parsed.user_handle, stored):
         raise CeremonyFailed("user_handle_mismatch")

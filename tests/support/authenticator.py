@@ -79,7 +79,7 @@ FLAG_UV: Final = 0x04  # User Verified
 FLAG_BE: Final = 0x08  # Backup Eligible (§6.1.3)
 FLAG_BS: Final = 0x10  # Backup State (§6.1.3)
 FLAG_AT: Final = 0x40  # Attested credential data included (registration only)
-FLAG_ED: Final = 0x80  # Extension data included (never set here: we implement no extensions)
+FLAG_ED: Final = 0x80  # Extension data included (only with the ``extensions`` override)
 
 PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 """Any private key this authenticator can hold: P-256, Ed25519 or RSA."""
@@ -256,6 +256,9 @@ class _CommonOverrides(TypedDict, total=False):
     """``clientDataJSON.type`` (honest: ``"webauthn.create"`` / ``"webauthn.get"``)."""
     challenge: bytes
     """Challenge bytes to put in client data instead of the options' challenge."""
+    challenge_text: str
+    """The exact text of ``clientDataJSON.challenge`` (e.g. another spelling of the same
+    bytes: padded, standard alphabet, stray bits)."""
     origin: str
     """``clientDataJSON.origin`` (honest: the authenticator's ``origin``)."""
     cross_origin: bool | None
@@ -281,6 +284,9 @@ class _CommonOverrides(TypedDict, total=False):
     with a throwaway key when it differs from the credential's."""
     authenticator_data_suffix: bytes
     """Bytes appended after the authenticator data (trailing garbage)."""
+    extensions: bytes
+    """Raw CBOR put in the authenticator data as its extensions, with the ED flag set
+    (honest: no extensions and ED clear)."""
     truncate_authenticator_data: int
     """Cut the authenticator data to this many bytes."""
     extra_fields: dict[str, Any]
@@ -294,6 +300,11 @@ class CreateOverrides(_CommonOverrides, total=False):
 
     attestation_object: bytes
     """Raw bytes to send as ``attestationObject`` instead (e.g. malformed CBOR)."""
+    attestation_object_suffix: bytes
+    """Bytes appended after the attestation object's CBOR (trailing garbage)."""
+    cose_algorithm_label: int
+    """The "alg" written in the credential public key, whatever the key is (honest: the
+    algorithm of the key)."""
 
 
 class GetOverrides(_CommonOverrides, total=False):
@@ -416,7 +427,7 @@ class SoftwareAuthenticator:
             self.aaguid
             + len(credential.credential_id).to_bytes(2, "big")
             + credential.credential_id
-            + cose_public_key(private_key, algorithm)
+            + _relabel(cose_public_key(private_key, algorithm), overrides)
         )
         authenticator_data = self._authenticator_data(
             rp_id, credential.sign_count, overrides, attested_credential_data
@@ -432,7 +443,7 @@ class SoftwareAuthenticator:
         else:
             attestation_object = cbor2.dumps(
                 {"fmt": "none", "attStmt": {}, "authData": authenticator_data}, canonical=True
-            )
+            ) + overrides.get("attestation_object_suffix", b"")
 
         self.credentials.append(credential)
         result = {
@@ -575,12 +586,15 @@ class SoftwareAuthenticator:
             flags |= FLAG_BS
         if attested_credential_data is not None:
             flags |= FLAG_AT
+        if "extensions" in overrides:
+            flags |= FLAG_ED
 
         data: bytes = (
             hashlib.sha256(overrides.get("rp_id", rp_id).encode("utf-8")).digest()
             + bytes([flags])
             + overrides.get("sign_count", sign_count).to_bytes(4, "big")
             + (attested_credential_data or b"")
+            + overrides.get("extensions", b"")
             + overrides.get("authenticator_data_suffix", b"")
         )
         if "truncate_authenticator_data" in overrides:
@@ -596,7 +610,9 @@ class SoftwareAuthenticator:
         """
         client_data: dict[str, Any] = {
             "type": overrides.get("client_data_type", ceremony),
-            "challenge": b64url(overrides.get("challenge", challenge)),
+            "challenge": overrides.get(
+                "challenge_text", b64url(overrides.get("challenge", challenge))
+            ),
             "origin": overrides.get("origin", self.origin),
         }
         cross_origin = overrides.get("cross_origin", False)
@@ -605,6 +621,14 @@ class SoftwareAuthenticator:
         if "top_origin" in overrides:
             client_data["topOrigin"] = overrides["top_origin"]
         return json.dumps(client_data, separators=(",", ":")).encode("utf-8")
+
+
+def _relabel(cose_key: bytes, overrides: Mapping[str, Any]) -> bytes:
+    """The ``cose_algorithm_label`` override: the same key under another "alg" (label 3)."""
+    if "cose_algorithm_label" not in overrides:
+        return cose_key
+    relabelled = {**cbor2.loads(cose_key), 3: overrides["cose_algorithm_label"]}
+    return cbor2.dumps(relabelled, canonical=True)
 
 
 def _unwrap(options: Mapping[str, Any]) -> Mapping[str, Any]:

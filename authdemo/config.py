@@ -100,6 +100,11 @@ class Settings:
     #: Consent records are kept to demonstrate consent (Art 7(1)) for this long after the
     #: event, also after erasure (pseudonymised).
     CONSENT_RETENTION_DAYS: int = 3 * 365
+    #: The longest the deployer keeps any backup of the database. A restored backup brings
+    #: back accounts erased after it was taken; their erasure records (``account.deleted``)
+    #: are kept at least this long, whatever AUDIT_RETENTION_DAYS says, so that
+    #: ``flask dsar reapply-erasures`` can erase them again (docs/dsar.md).
+    BACKUP_RETENTION_DAYS: int = 35
 
     #: Redis for state shared by several instances (e.g. redis://127.0.0.1:6379/0).
     REDIS_URL: str = ""
@@ -269,6 +274,7 @@ def validate_common(settings: Settings) -> None:
         "ENROLMENT_TIMEOUT_SECONDS",
         "AUDIT_RETENTION_DAYS",
         "CONSENT_RETENTION_DAYS",
+        "BACKUP_RETENTION_DAYS",
         "RECOVERY_CODE_COUNT",
     ):
         if getattr(settings, name) <= 0:

@@ -3,7 +3,8 @@
     flask users list [--search TEXT]
     flask dsar export USERNAME --out FILE --verified-by TEXT
     flask dsar delete USERNAME --yes --verified-by TEXT
-    flask dsar reapply-erasures [--yes]
+    flask dsar erasures --out FILE
+    flask dsar reapply-erasures [--from FILE] [--yes]
     flask retention purge
 
 ``--verified-by`` records how the requester's identity was checked before acting on the
@@ -204,10 +205,50 @@ def dsar_delete(username: str, yes: bool, verified_by: str, vacuum_full: bool) -
     )
 
 
+@dsar_cli.command("erasures")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="File to write (created with mode 600; refused if it exists).",
+)
+def dsar_erasures(out: Path) -> None:
+    """Save the erasure records (pseudonyms and dates) before restoring a backup.
+
+    The file holds pseudonymous personal data: keep it like a backup, and delete it once
+    `flask dsar reapply-erasures --from FILE` has run on the restored database."""
+    tombstones = service.erasure_tombstones(db.session)
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise click.ClickException(f"{out} exists; choose another file") from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from exc
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(service.dump_tombstones(tombstones))
+    click.echo(f"Wrote {len(tombstones)} erasure record(s) to {out}.")
+
+
 @dsar_cli.command("reapply-erasures")
 @click.option("--yes", is_flag=True, help="Erase them again without asking.")
-def dsar_reapply(yes: bool) -> None:
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Erasure records saved with `flask dsar erasures` before the restore; they are "
+    "added to the restored audit trail first.",
+)
+def dsar_reapply(yes: bool, source: Path | None) -> None:
     """After restoring a backup: erase again the accounts whose erasure is on record."""
+    if source is not None:
+        try:
+            tombstones = service.load_tombstones(source.read_bytes())
+        except ValueError as exc:
+            raise click.ClickException(f"{source}: {exc}") from exc
+        added = service.restore_tombstones(db.session, tombstones)
+        db.session.commit()
+        click.echo(f"{added} erasure record(s) from {source} added to the audit trail.")
     pseudonyms = current.keyed_hash("pseudonym")
     people = service.erased_accounts_among(db.session, pseudonyms)
     if not people:
@@ -276,25 +317,36 @@ def retention_purge() -> None:
     click.echo(f"abandoned sign-ups and set-ups deleted: {counts['enrolments']}")
     counts["audit_events"] = _batched(
         lambda s, n, limit: service.purge_audit_events(
-            s, now=n, days=settings.AUDIT_RETENTION_DAYS, limit=limit
+            s,
+            now=n,
+            days=settings.AUDIT_RETENTION_DAYS,
+            tombstone_days=settings.BACKUP_RETENTION_DAYS,
+            limit=limit,
         ),
         "audit events",
         now,
     )
+    tombstone_days = max(settings.AUDIT_RETENTION_DAYS, settings.BACKUP_RETENTION_DAYS)
     click.echo(
-        f"audit events older than {settings.AUDIT_RETENTION_DAYS} days deleted: "
+        f"audit events older than {settings.AUDIT_RETENTION_DAYS} days deleted "
+        f"(erasure records are kept {tombstone_days} days, for backups): "
         f"{counts['audit_events']}"
     )
     counts["consent_events"] = _batched(
         lambda s, n, limit: service.purge_consent_events(
-            s, now=n, days=settings.CONSENT_RETENTION_DAYS, limit=limit
+            s,
+            now=n,
+            days=settings.CONSENT_RETENTION_DAYS,
+            reask_days=settings.CONSENT_REASK_DAYS,
+            limit=limit,
         ),
         "consent events",
         now,
     )
     click.echo(
         f"consent events older than {settings.CONSENT_RETENTION_DAYS} days deleted "
-        f"(decisions still in force are kept): {counts['consent_events']}"
+        f"(decisions still in force are kept), and declines older than "
+        f"{settings.CONSENT_REASK_DAYS} days: {counts['consent_events']}"
     )
     # Every table, not only those purged here: this also reaches the rows that
     # self-service erasures deleted since the last run (no VACUUM runs in a request).

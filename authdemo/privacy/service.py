@@ -38,6 +38,7 @@ from sqlalchemy.types import TypeDecorator
 from authdemo import audit, base64url
 from authdemo.audit import Event
 from authdemo.config import Settings
+from authdemo.consent.service import Action
 from authdemo.errors import AuthDemoError
 from authdemo.models import AuditEvent, Base, ConsentEvent, User
 from authdemo.passkeys.providers import provider_name
@@ -361,22 +362,102 @@ def erased_accounts_among(session: Session, pseudonyms: KeyedHash) -> list[Perso
     return people
 
 
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """The record of one erasure: the erased account's pseudonym and when it happened."""
+
+    pseudonym: str
+    erased_at: datetime
+
+
+def erasure_tombstones(session: Session) -> list[Tombstone]:
+    rows = session.execute(
+        select(AuditEvent.user_ref, AuditEvent.occurred_at)
+        .where(AuditEvent.event == str(Event.ACCOUNT_DELETED), AuditEvent.user_ref.is_not(None))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    )
+    return [Tombstone(str(row.user_ref), row.occurred_at) for row in rows]
+
+
+def dump_tombstones(tombstones: list[Tombstone]) -> bytes:
+    items = [{"pseudonym": t.pseudonym, "erased_at": t.erased_at.isoformat()} for t in tombstones]
+    return json.dumps({"erasures": items}, indent=2).encode() + b"\n"
+
+
+def load_tombstones(data: bytes) -> list[Tombstone]:
+    """Parse a file written by ``dump_tombstones``; ValueError says what is wrong."""
+    try:
+        items = json.loads(data)["erasures"]
+        tombstones = [
+            Tombstone(str(item["pseudonym"]), datetime.fromisoformat(item["erased_at"]))
+            for item in items
+        ]
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError("not a file of erasure records") from exc
+    for t in tombstones:
+        if not t.pseudonym.startswith(ERASED_PREFIX):
+            raise ValueError(f"not a pseudonym: {t.pseudonym[:12]}...")
+    return tombstones
+
+
+def restore_tombstones(session: Session, tombstones: list[Tombstone]) -> int:
+    """Add the erasure records a restored audit trail lacks, with their original dates
+    (so their retention runs from the erasure). Flushes only; returns how many."""
+    known = {(t.pseudonym, t.erased_at) for t in erasure_tombstones(session)}
+    added = 0
+    for t in tombstones:
+        if (t.pseudonym, t.erased_at) not in known:
+            audit.record(
+                session, Event.ACCOUNT_DELETED, now=t.erased_at, user_id=t.pseudonym, via="restore"
+            )
+            known.add((t.pseudonym, t.erased_at))
+            added += 1
+    return added
+
+
 # --- retention (GDPR Art 5(1)(e)) -----------------------------------------------------
 
 
-def purge_audit_events(session: Session, *, now: datetime, days: int, limit: int) -> int:
-    """Delete up to ``limit`` audit events older than the retention period."""
+def purge_audit_events(
+    session: Session, *, now: datetime, days: int, tombstone_days: int, limit: int
+) -> int:
+    """Delete up to ``limit`` audit events older than the retention period (``days``).
+
+    Erasure records (``account.deleted``, a pseudonym and nothing else) are tombstones: a
+    backup up to ``tombstone_days`` old (BACKUP_RETENTION_DAYS) may be restored and bring
+    back an account erased since, and only the tombstone lets ``reapply_erasures`` find
+    it. They are kept for the longer of the two periods."""
     cutoff = now - timedelta(days=days)
-    batch = select(AuditEvent.id).where(AuditEvent.occurred_at < cutoff).limit(limit)
+    tombstone_cutoff = now - timedelta(days=max(days, tombstone_days))
+    is_tombstone = AuditEvent.event == str(Event.ACCOUNT_DELETED)
+    batch = (
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.occurred_at < cutoff,
+            or_(~is_tombstone, AuditEvent.occurred_at < tombstone_cutoff),
+        )
+        .limit(limit)
+    )
     result = session.execute(delete(AuditEvent).where(AuditEvent.id.in_(batch.scalar_subquery())))
     return int(getattr(result, "rowcount", 0))
 
 
-def purge_consent_events(session: Session, *, now: datetime, days: int, limit: int) -> int:
-    """Delete up to ``limit`` consent events older than the retention period, except the
-    decision still in force for a live account: while passkeys are used on the strength
-    of a consent, that consent must stay demonstrable (Art 7(1)), however old it is."""
+def purge_consent_events(
+    session: Session, *, now: datetime, days: int, reask_days: int, limit: int
+) -> int:
+    """Delete up to ``limit`` consent events older than the retention period (``days``),
+    except the decision still in force for a live account: while passkeys are used on the
+    strength of a consent, that consent must stay demonstrable (Art 7(1)), however old
+    it is.
+
+    A "No thanks" has one purpose, not asking again within the re-ask period
+    (``reask_days``): it demonstrates no consent, so it goes when that period ends, in
+    force or not (Art 5(1)(e)). Afterwards the person may be invited again."""
     cutoff = now - timedelta(days=days)
+    spent_decline = and_(
+        ConsentEvent.action == str(Action.DECLINED),
+        ConsentEvent.occurred_at < now - timedelta(days=reask_days),
+    )
     newer = aliased(ConsentEvent)
     superseded = exists().where(
         newer.user_ref == ConsentEvent.user_ref,
@@ -386,7 +467,12 @@ def purge_consent_events(session: Session, *, now: datetime, days: int, limit: i
     account_gone = ConsentEvent.user_ref.not_in(select(User.id))
     batch = (
         select(ConsentEvent.id)
-        .where(and_(ConsentEvent.occurred_at < cutoff, or_(account_gone, superseded)))
+        .where(
+            or_(
+                and_(ConsentEvent.occurred_at < cutoff, or_(account_gone, superseded)),
+                spent_decline,
+            )
+        )
         .limit(limit)
     )
     result = session.execute(

@@ -319,7 +319,10 @@ def test_retention_purge_deletes_what_is_past_retention_and_says_so(
     assert "expired passkey ceremonies deleted: 1" in result.output
     assert "expired sessions deleted: 2" in result.output
     assert "abandoned sign-ups and set-ups deleted: 1" in result.output
-    assert f"audit events older than 90 days deleted: {audit_before}" in result.output
+    assert (
+        "audit events older than 90 days deleted (erasure records are kept 90 days, "
+        f"for backups): {audit_before}" in result.output
+    )
     with app.app_context():
         for model in (Ceremony, Enrolment, UserSession):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
@@ -327,7 +330,10 @@ def test_retention_purge_deletes_what_is_past_retention_and_says_so(
         assert remaining == ["retention.purged"]  # only the record of this purge itself
     again = flask(app, "retention", "purge")
     assert again.exit_code == 0
-    assert "audit events older than 90 days deleted: 0" in again.output
+    assert (
+        "audit events older than 90 days deleted (erasure records are kept 90 days, for backups): 0"
+        in again.output
+    )
 
 
 def test_retention_purge_keeps_what_is_within_retention(
@@ -335,7 +341,10 @@ def test_retention_purge_keeps_what_is_within_retention(
 ) -> None:
     clock.advance(days=89)
     result = flask(app, "retention", "purge")
-    assert "audit events older than 90 days deleted: 0" in result.output
+    assert (
+        "audit events older than 90 days deleted (erasure records are kept 90 days, for backups): 0"
+        in result.output
+    )
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) > 0
 
@@ -371,7 +380,9 @@ def test_retention_purge_removes_old_consent_events_but_keeps_the_decision_in_fo
     consent(app, "erased:" + "0" * 64, "granted", start)  # an erased account's
     clock.advance(days=3 * 365 + 10)
     result = flask(app, "retention", "purge")
-    assert "(decisions still in force are kept): 3" in result.output
+    assert "(decisions still in force are kept), and declines older than 90 days: 3" in (
+        result.output
+    )
     with app.app_context():
         left = db.session.execute(select(ConsentEvent.user_ref, ConsentEvent.action)).all()
     assert [(r.user_ref, r.action) for r in left] == [(ada_id, "granted")]

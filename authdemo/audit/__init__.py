@@ -46,6 +46,9 @@ class Event(enum.StrEnum):
     RETENTION_PURGED = "retention.purged"
 
 
+# Every event's /metrics series exists from the first scrape, at zero.
+metrics.initialise_events(str(event) for event in Event)
+
 #: Keys allowed in ``details``. Anything else is a programming error: this stops a
 #: username, code or key from slipping into the trail by accident.
 ALLOWED_DETAIL_KEYS = frozenset(

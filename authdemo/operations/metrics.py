@@ -1,5 +1,14 @@
 """Prometheus metrics. Labels are bounded enumerations (event names, methods, outcomes,
-endpoint names); no username, id, address or other personal data ever becomes a label.
+endpoint names, status classes); no username, id, address or other personal data ever
+becomes a label.
+
+Sign-ins are counted from the HTTP answer a person got (not from the audit trail), so a
+refusal is counted the same way whether or not the account exists, and a failure no
+matter where it happens (CSRF, a backing service, the verification itself) still shows
+as a failed sign-in. Every series an alert rule in deploy/prometheus/ reads exists from
+the first scrape, at zero: a ratio over a series that does not exist yet is no answer
+at all, and an alert on it would never fire. See
+docs/decisions/0018-monitoring-and-security-contact.md.
 
 Under gunicorn set PROMETHEUS_MULTIPROC_DIR (``make serve`` does) so every worker's
 counts are aggregated; see deploy/gunicorn.conf.py.
@@ -9,16 +18,20 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable, Iterator, Mapping
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
     multiprocess,
 )
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 EVENTS = Counter(
     "authdemo_events_total",
@@ -27,10 +40,23 @@ EVENTS = Counter(
 )
 SIGN_INS = Counter(
     "authdemo_sign_in_attempts_total",
-    "Sign-in attempts by method and outcome.",
+    "Sign-in attempts by method and outcome (succeeded, failed, throttled, error), "
+    "counted from the HTTP answer.",
     ["method", "outcome"],
 )
+SIGN_IN_SECONDS = Histogram(
+    "authdemo_sign_in_seconds",
+    "Server time of a sign-in request (the passkey verify step, the password + code or "
+    "recovery-code form post) by method; throttled attempts are not observed.",
+    ["method"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0),
+)
 THROTTLED = Counter("authdemo_throttled_total", "Requests refused by rate limiting.", ["endpoint"])
+RESPONSES = Counter(
+    "authdemo_http_responses_total",
+    "HTTP responses by status class (2xx, 3xx, 4xx, 5xx).",
+    ["status_class"],
+)
 LATENCY = Histogram(
     "authdemo_request_seconds",
     "Request latency by endpoint.",
@@ -38,39 +64,102 @@ LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 
-_METHODS = {"passkey", "password_totp", "recovery_code"}
+#: The sign-in methods, as the audit trail and the consent ledger name them.
+METHODS = ("passkey", "password_totp", "recovery_code")
+OUTCOMES = ("succeeded", "failed", "throttled", "error")
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+
+#: The request that decides a sign-in, per method (endpoint name: method). A test checks
+#: that each is a real endpoint and that signing in with each method moves its series.
+SIGN_IN_ENDPOINTS: Mapping[str, str] = {
+    "passkeys.sign_in_verify": "passkey",
+    "fallback.signin_password": "password_totp",
+    "fallback.signin_recovery": "recovery_code",
+}
+
+
+for _method in METHODS:
+    SIGN_IN_SECONDS.labels(method=_method)
+    for _outcome in OUTCOMES:
+        SIGN_INS.labels(method=_method, outcome=_outcome)
+for _status_class in STATUS_CLASSES:
+    RESPONSES.labels(status_class=_status_class)
+
+
+def initialise_events(events: Iterable[str]) -> None:
+    """Create each audited event's series at zero; called once by authdemo.audit."""
+    for event in events:
+        EVENTS.labels(event=event, method="")
 
 
 def observe_event(event: str, method: object) -> None:
     """Called from the audit trail's single call site (authdemo.audit.record)."""
-    method_label = method if isinstance(method, str) and method in _METHODS else ""
+    method_label = method if isinstance(method, str) and method in METHODS else ""
     EVENTS.labels(event=event, method=method_label).inc()
-    if event in {"sign_in.succeeded", "sign_in.failed"} and method_label:
-        SIGN_INS.labels(method=method_label, outcome=event.split(".")[1]).inc()
 
 
 def observe_throttled() -> None:
     THROTTLED.labels(endpoint=request.endpoint or "unknown").inc()
 
 
+def _sign_in_outcome(status: int) -> str:
+    if status == 429:
+        return "throttled"
+    if status >= 500:
+        return "error"
+    return "failed" if status >= 400 else "succeeded"
+
+
 def register_request_timing(app: Flask) -> None:
-    @app.before_request
     def _start() -> None:
         g.request_started = time.perf_counter()
+
+    # First of all before_request functions: a request refused by the rate limiter or the
+    # CSRF check (both before_request functions) is still timed and counted.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
 
     @app.after_request
     def _stop(response: Response) -> Response:
         started = g.pop("request_started", None)
-        if started is not None and request.endpoint and request.endpoint != "static":
-            LATENCY.labels(endpoint=request.endpoint).observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started if started is not None else None
+        RESPONSES.labels(status_class=f"{min(response.status_code // 100, 5)}xx").inc()
+        endpoint = request.endpoint
+        if not endpoint or endpoint == "static":
+            return response
+        if elapsed is not None:
+            LATENCY.labels(endpoint=endpoint).observe(elapsed)
+        method = SIGN_IN_ENDPOINTS.get(endpoint)
+        if method is not None and request.method == "POST":
+            outcome = _sign_in_outcome(response.status_code)
+            SIGN_INS.labels(method=method, outcome=outcome).inc()
+            if elapsed is not None and outcome != "throttled":
+                SIGN_IN_SECONDS.labels(method=method).observe(elapsed)
         return response
 
 
-def exposition() -> Response:
+class _Dependencies(Collector):
+    """``authdemo_dependency_up``: 1 or 0 per backing service, checked at scrape time."""
+
+    def __init__(self, checks: Mapping[str, bool]) -> None:
+        self.checks = checks
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "authdemo_dependency_up",
+            "Whether a backing service answered this scrape (1) or not (0).",
+            labels=["dependency"],
+        )
+        for name, ok in self.checks.items():
+            family.add_metric([name], 1.0 if ok else 0.0)
+        yield family
+
+
+def exposition(dependencies: Mapping[str, bool]) -> Response:
+    scraped = CollectorRegistry()
+    scraped.register(_Dependencies(dependencies))
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        data = generate_latest(registry)
+        multiprocess.MultiProcessCollector(scraped)  # type: ignore[no-untyped-call]
+        data = generate_latest(scraped)
     else:
-        data = generate_latest()
+        data = generate_latest(REGISTRY) + generate_latest(scraped)
     return Response(data, mimetype=CONTENT_TYPE_LATEST)

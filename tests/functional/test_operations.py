@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from prometheus_client import REGISTRY
 
 from authdemo.clock import FrozenClock
+from authdemo.extensions import Database
+from authdemo.operations import metrics
 from tests.conftest import REDIS_URL, Browser, make_app
 from tests.support.authenticator import SoftwareAuthenticator
 
@@ -15,8 +18,81 @@ from tests.support.authenticator import SoftwareAuthenticator
 def test_health_reports_the_database(app: Flask) -> None:
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
-    redis = "ok" if REDIS_URL else "not configured"  # the CI stage on Redis configures it
-    assert response.get_json() == {"status": "ok", "database": "ok", "redis": redis}
+    expected = {"status": "ok", "database": "ok"}
+    if REDIS_URL:  # the CI stage on Redis configures it
+        expected["redis"] = "ok"
+    assert response.get_json() == expected
+
+
+def test_health_says_only_ok_or_failing_and_nothing_about_configuration(tmp_path: Path) -> None:
+    # A Redis that does not answer (nothing listens on port 1), behind a URL with a password.
+    app = make_app(
+        tmp_path,
+        REDIS_URL="redis://:h3alth-secret@127.0.0.1:1/5",
+        RP_ID="localhost",
+        METRICS_TOKEN="t0ken-for-prometheus",
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "failing", "database": "ok", "redis": "failing"}
+    text = response.get_data(as_text=True) + str(response.headers)
+    settings = app.extensions["authdemo.settings"]
+    for value in ("h3alth-secret", "127.0.0.1", "t0ken", settings.ORIGIN, "testing", "0.1.0"):
+        assert value not in text
+    assert "Connection" not in response.get_data(as_text=True)  # no error message either
+
+
+def test_health_reports_the_database_failing(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    Database.engine_for(app).dispose()
+    (tmp_path / "test.sqlite3").unlink()
+    (tmp_path / "test.sqlite3").mkdir()  # the database file is now a directory
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "failing"
+
+
+def test_every_sign_in_endpoint_named_by_the_metrics_exists(app: Flask) -> None:
+    for endpoint in metrics.SIGN_IN_ENDPOINTS:
+        rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint]
+        assert rules, endpoint
+        assert all("POST" in (rule.methods or ()) for rule in rules), endpoint
+
+
+def test_a_refused_sign_in_counts_the_same_whether_or_not_the_account_exists(
+    app: Flask, browser: Browser, clock: FrozenClock
+) -> None:
+    account = browser.sign_up_with_password(clock, "countedperson")
+    browser.sign_out()
+
+    def failed_count() -> float:
+        return _sample("authdemo_sign_in_attempts_total", method="password_totp", outcome="failed")
+
+    deltas = []
+    for username in ("countedperson", "nosuchperson"):
+        before = failed_count()
+        refused = browser.post_form(
+            "/signin/password", {"username": username, "password": "wrong", "code": "000000"}
+        )
+        assert refused.status_code == 401
+        deltas.append(failed_count() - before)
+    assert deltas == [1, 1]
+    assert account.username not in app.test_client().get("/metrics").get_data(as_text=True)
+
+
+def test_a_server_error_is_counted(app: Flask) -> None:
+    @app.get("/boom-for-the-metrics-test")
+    def boom() -> str:
+        raise RuntimeError("a bug")
+
+    before = _sample("authdemo_http_responses_total", status_class="5xx")
+    assert app.test_client().get("/boom-for-the-metrics-test").status_code == 500
+    assert _sample("authdemo_http_responses_total", status_class="5xx") == before + 1
+
+
+def _sample(name: str, **labels: str) -> float:
+    value = REGISTRY.get_sample_value(name, labels)
+    return value or 0.0
 
 
 def test_metrics_count_sign_ins_without_personal_data(

@@ -108,4 +108,4 @@ def test_health_reports_each_backend(
     pg_proxy.cut()
     down = client.get("/healthz")
     assert down.status_code == 503
-    assert down.get_json()["database"] == "unreachable"
+    assert down.get_json() == {"status": "failing", "database": "failing", "redis": "ok"}

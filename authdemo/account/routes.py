@@ -17,11 +17,12 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from authdemo import clock, current
+from authdemo import clock, current, ways_in
 from authdemo.account import notices, service
-from authdemo.account.service import LastWayIn
+from authdemo.consent import web as consent_web
 from authdemo.errors import AuthDemoError, InvalidInput, UsernameTaken
 from authdemo.extensions import db, limiter
+from authdemo.passkeys import signals
 from authdemo.sessions import auth
 from authdemo.sessions.auth import (
     current_session,
@@ -37,8 +38,8 @@ Page = str | Response | tuple[str, int]
 #: One-shot Signal API calls for the next page of this browser (names only; the
 #: options are computed from the database when that page renders).
 SIGNALS_KEY = "account_signals"
-SIGNAL_ACCEPTED = "signalAllAcceptedCredentials"
-SIGNAL_USER_DETAILS = "signalCurrentUserDetails"
+SIGNAL_ACCEPTED = signals.ALL_ACCEPTED
+SIGNAL_USER_DETAILS = signals.USER_DETAILS
 
 # Profile changes are limited per account (RATELIMIT_PROFILE). Every attempt counts, not
 # only successes: "that username is taken" tells whether an account exists, so trying
@@ -74,7 +75,7 @@ def _page_signals() -> list[dict[str, Any]]:
     """The Signal API calls queued for this page, with their options from the database."""
     queued = cookie.pop(SIGNALS_KEY, [])
     rp_id = current.settings().RP_ID
-    signals: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
     for method in queued if isinstance(queued, list) else []:
         if method == SIGNAL_ACCEPTED:
             options = service.all_accepted_credentials(db.session, user=current_user, rp_id=rp_id)
@@ -82,8 +83,8 @@ def _page_signals() -> list[dict[str, Any]]:
             options = service.current_user_details(current_user, rp_id=rp_id)
         else:
             continue
-        signals.append({"method": method, "options": options})
-    return signals
+        calls.append(signals.call(method, options))
+    return calls
 
 
 def render_account_page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
@@ -108,14 +109,20 @@ def recent_activity() -> list[notices.Notice]:
 # --- passkeys ------------------------------------------------------------------------
 
 
+def _passkey_signin() -> bool:
+    """Passkeys are a way in here and now (kill switch and rollout, ``authdemo.ways_in``)."""
+    return consent_web.availability().signin
+
+
 def _passkeys_page(status: int = 200, **context: Any) -> tuple[str, int]:
     user_id = current_user.id
+    methods = ways_in.methods_of(db.session, user_id)
     return render_account_page(
         "account/passkeys.html",
         status,
         passkeys=service.list_passkeys(db.session, user_id=user_id),
-        can_remove=service.can_remove_a_passkey(db.session, user_id=user_id),
-        has_password=service.has_password_and_code(db.session, user_id),
+        can_remove=ways_in.can_remove_a_passkey(methods, passkey_signin=_passkey_signin()),
+        has_password=methods.password_and_code,
         page_data={
             "endpoints": {
                 "options": url_for("passkeys.add_options"),
@@ -157,7 +164,8 @@ def rename_passkey(passkey_id: int) -> Page:
 @login_required
 def confirm_remove_passkey(passkey_id: int) -> Page:
     passkey = service.get_passkey(db.session, user_id=current_user.id, passkey_id=passkey_id)
-    removable = service.can_remove_a_passkey(db.session, user_id=current_user.id)
+    methods = ways_in.methods_of(db.session, current_user.id)
+    removable = ways_in.can_remove_a_passkey(methods, passkey_signin=_passkey_signin())
     if removable and not has_recent_auth():
         # Step-up before the question, so the answer is not lost to a detour.
         return redirect(url_for("stepup.reauth", next=request.path))
@@ -165,7 +173,7 @@ def confirm_remove_passkey(passkey_id: int) -> Page:
         "account/remove_passkey.html",
         passkey=passkey,
         removable=removable,
-        has_password=service.has_password_and_code(db.session, current_user.id),
+        has_password=methods.password_and_code,
     )
 
 
@@ -175,9 +183,13 @@ def confirm_remove_passkey(passkey_id: int) -> Page:
 def remove_passkey(passkey_id: int) -> Page:
     try:
         service.remove_passkey(
-            db.session, user_id=current_user.id, passkey_id=passkey_id, now=clock.now()
+            db.session,
+            user_id=current_user.id,
+            passkey_id=passkey_id,
+            passkey_signin=_passkey_signin(),
+            now=clock.now(),
         )
-    except LastWayIn as error:
+    except ways_in.LastWayIn as error:
         db.session.rollback()
         return _passkeys_page(error.status, remove_error=error)
     db.session.commit()

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
-from authdemo import audit, base64url
+from authdemo import audit, ways_in
 from authdemo.audit import Event
 from authdemo.errors import AuthDemoError, InvalidInput, UsernameTaken
-from authdemo.models import AuditEvent, Passkey, TotpCredential, User, UserSession
+from authdemo.models import AuditEvent, Passkey, User, UserSession
 from authdemo.models.passkey import PASSKEY_NAME_MAX
+from authdemo.passkeys import signals
 from authdemo.passkeys.providers import provider_name
 from authdemo.usernames import normalise_display_name, normalise_username
 
@@ -43,17 +44,6 @@ class SessionNotFound(AuthDemoError):
     status = 404
     slug = "session-not-found"
     title = "That session has already ended."
-
-
-class LastWayIn(AuthDemoError):
-    """Removing this passkey would leave the account with no way to sign in."""
-
-    status = 409
-    slug = "last-way-in"
-    title = (
-        "This passkey is your only way to sign in, so it can't be removed. First add "
-        "another passkey, or set up a password and one-time code; then you can remove it."
-    )
 
 
 # --- names people type ---------------------------------------------------------------
@@ -164,27 +154,11 @@ def rename_passkey(
     return new_name
 
 
-def has_password_and_code(session: Session, user_id: str) -> bool:
-    """Password sign-in exists exactly when an authenticator app is enrolled (a password
-    never works alone), as in authdemo.fallback.service."""
-    return bool(session.execute(select(exists().where(TotpCredential.user_id == user_id))).scalar())
-
-
-def passkey_count(session: Session, *, user_id: str) -> int:
-    count = session.execute(
-        select(func.count()).select_from(Passkey).where(Passkey.user_id == user_id)
-    ).scalar()
-    return int(count or 0)
-
-
-def can_remove_a_passkey(session: Session, *, user_id: str) -> bool:
-    """A way in remains after removing one passkey: another passkey, or password + code.
-    Recovery codes do not count: they only open a restricted session."""
-    return has_password_and_code(session, user_id) or passkey_count(session, user_id=user_id) > 1
-
-
-def remove_passkey(session: Session, *, user_id: str, passkey_id: int, now: datetime) -> None:
-    """Remove one of the person's passkeys, refusing to remove the last way in.
+def remove_passkey(
+    session: Session, *, user_id: str, passkey_id: int, passkey_signin: bool, now: datetime
+) -> None:
+    """Remove one of the person's passkeys, refusing to remove the last way in
+    (``authdemo.ways_in``; ``passkey_signin``: passkeys work where the person is).
 
     The account row is locked first (``SELECT ... FOR UPDATE`` on PostgreSQL), so two
     removals at once cannot each see "another way in remains" and together remove both.
@@ -196,8 +170,13 @@ def remove_passkey(session: Session, *, user_id: str, passkey_id: int, now: date
     ).scalar()
     if not owned:
         raise PasskeyNotFound()
-    if not can_remove_a_passkey(session, user_id=user_id):
-        raise LastWayIn()
+    methods = ways_in.methods_of(session, user_id)
+    ways_in.check_removal(
+        methods,
+        methods.without_a_passkey(),
+        passkey_signin=passkey_signin,
+        detail=ways_in.PASSKEY_IS_LAST,
+    )
     session.execute(
         delete(Passkey)
         .where(Passkey.id == passkey_id, Passkey.user_id == user_id)
@@ -212,22 +191,17 @@ def all_accepted_credentials(session: Session, *, user: User, rp_id: str) -> dic
     ids = session.execute(
         select(Passkey.credential_id).where(Passkey.user_id == user.id).order_by(Passkey.id)
     ).scalars()
-    return {
-        "rpId": rp_id,
-        "userId": base64url.encode(user.user_handle),
-        "allAcceptedCredentialIds": [base64url.encode(c) for c in ids],
-    }
+    return signals.all_accepted_credentials(
+        rp_id=rp_id, user_handle=user.user_handle, credential_ids=ids
+    )
 
 
 def current_user_details(user: User, *, rp_id: str) -> dict[str, Any]:
     """Options for ``PublicKeyCredential.signalCurrentUserDetails`` (§5.1.10.3): the names
     the passkey picker shows, as registration set them (``user.name``/``displayName``)."""
-    return {
-        "rpId": rp_id,
-        "userId": base64url.encode(user.user_handle),
-        "name": user.username,
-        "displayName": user.label,
-    }
+    return signals.current_user_details(
+        rp_id=rp_id, user_handle=user.user_handle, name=user.username, display_name=user.label
+    )
 
 
 # --- sessions ------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from authdemo import base64url, clock, current
+from authdemo import clock, current, ways_in
 from authdemo.consent import rollout, service, web
 from authdemo.consent.notices import PASSKEY_SIGNIN, Notice
 from authdemo.consent.rollout import Availability
@@ -41,8 +41,9 @@ from authdemo.errors import wants_json
 from authdemo.extensions import Database, db
 from authdemo.http import safe_next
 from authdemo.models import User
-from authdemo.passkeys.routes import SIGNUP_KEY
+from authdemo.passkeys import signals
 from authdemo.sessions.auth import current_session, has_recent_auth, login_required
+from authdemo.signup import pending as pending_signup
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,8 @@ def notice(version: str | None = None) -> str:
 @bp.post("/signup/no-passkey")
 def decline_at_signup() -> Response:
     """Remember the decline until the password + code account exists (then recorded)."""
-    pending = cookie.get(SIGNUP_KEY)
-    if not isinstance(pending, dict) or not isinstance(pending.get("username"), str):
+    pending = pending_signup.current()
+    if pending is None:
         return redirect(url_for("signup.signup"))
     service.reject_unexpected(request.form.keys(), NOTICE_FIELDS)
     if web.availability().enrolment:  # only a choice that was offered is recorded
@@ -113,7 +114,7 @@ def decline_at_signup() -> Response:
             Action.DECLINED,
             shown,
             method="signup:no-thanks-button",
-            username=pending["username"],
+            username=pending.username,
             now=clock.now(),
         )
     return redirect(url_for("fallback.signup_password"))
@@ -143,15 +144,16 @@ class Panel:
 
 def panel_for(user_id: str) -> Panel:
     session, now = db.session, clock.now()
-    passkeys = service.passkey_count(session, user_id)
+    methods = ways_in.methods_of(session, user_id)
     state = web.availability()
     last = service.latest(session, user_id)
     return Panel(
-        passkeys=passkeys,
+        passkeys=methods.passkeys,
         agreed=last if last is not None and last.action is Action.GRANTED else None,
         invite=state.enrolment
         and service.may_invite(session, user_id, now=now, quiet_period=_quiet_period()),
-        only_way_in=passkeys > 0 and not service.has_other_way_in(session, user_id),
+        only_way_in=methods.passkeys > 0
+        and not methods.without_passkeys().has_way_in(passkey_signin=state.signin),
         reconsent=service.reconsent_due(session, web.notice_book(), user_id),
         availability=state,
         notice=web.current_notice(),
@@ -221,19 +223,19 @@ def withdrawn() -> str | Response:
     """After withdrawing: tell the device to stop offering the passkeys (Signal API), and
     say plainly when the account has no way in left."""
     user_id = _user_id()
-    if service.has_passkeys(db.session, user_id):
+    methods = ways_in.methods_of(db.session, user_id)
+    if methods.passkeys:
         # Never ask a browser to hide passkeys the account still accepts.
         return redirect(url_for("consent.manage"))
     user: User = current_user
-    signal = {
-        "rpId": current.settings().RP_ID,
-        "userId": base64url.encode(user.user_handle),
-        "allAcceptedCredentialIds": [],
-    }
+    signal = signals.all_accepted_credentials(
+        rp_id=current.settings().RP_ID, user_handle=user.user_handle, credential_ids=[]
+    )
     return render_template(
         "consent/withdrawn.html",
         page_data={"signal": signal},
-        way_in_left=service.has_other_way_in(db.session, user_id),
+        way_in_left=methods.has_way_in(passkey_signin=False),
+        recovery_codes_left=methods.recovery_codes,
         can_set_up_password=has_recent_auth(),
         privacy_url=PRIVACY_URL,
     )

@@ -25,14 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from authdemo import audit
+from authdemo import audit, ways_in
 from authdemo.audit import Event
 from authdemo.consent.notices import PASSKEY_SIGNIN, Notice, NoticeBook
 from authdemo.errors import AuthDemoError
-from authdemo.fallback import service as fallback
 from authdemo.models import Ceremony, CeremonyKind, ConsentEvent, Passkey
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -295,9 +294,11 @@ def reconsent(
 @dataclass(frozen=True, slots=True)
 class Withdrawn:
     passkeys_deleted: int
-    #: False when the person now has no way to sign in at all (no password + code and
-    #: no recovery code left): they are told so plainly and offered deletion.
+    #: False when the person now has no way in (``authdemo.ways_in``: no password + code;
+    #: recovery codes are a way back, not a way in): they are told so plainly and offered
+    #: the ways to carry on, or deletion.
     way_in_left: bool
+    recovery_codes_left: int
 
 
 def withdraw(
@@ -340,27 +341,12 @@ def withdraw(
         method=method,
         now=now,
     )
-    return Withdrawn(len(passkey_ids), has_other_way_in(session, user_id))
+    left = ways_in.methods_of(session, user_id)
+    return Withdrawn(len(passkey_ids), left.has_way_in(passkey_signin=False), left.recovery_codes)
 
 
 def has_passkeys(session: Session, user_id: str) -> bool:
-    return bool(session.execute(select(exists().where(Passkey.user_id == user_id))).scalar())
-
-
-def passkey_count(session: Session, user_id: str) -> int:
-    return int(
-        session.execute(
-            select(func.count()).select_from(Passkey).where(Passkey.user_id == user_id)
-        ).scalar_one()
-    )
-
-
-def has_other_way_in(session: Session, user_id: str) -> bool:
-    """A way in that is not a passkey: password + code, or a recovery code (which leads
-    to a restricted session where a new way in can be set up)."""
-    return fallback.has_password_and_code(session, user_id) or (
-        fallback.recovery_codes_left(session, user_id) > 0
-    )
+    return ways_in.methods_of(session, user_id).passkeys > 0
 
 
 # --- asking ----------------------------------------------------------------------------

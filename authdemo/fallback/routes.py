@@ -11,13 +11,13 @@ from flask import session as cookie
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from authdemo import clock, current
+from authdemo import clock, current, ways_in
+from authdemo.consent import web as consent_web
 from authdemo.errors import InvalidInput, UsernameTaken
 from authdemo.extensions import db, limiter
 from authdemo.fallback import service, throttle, totp
 from authdemo.fallback.service import SignInRefused
 from authdemo.http import safe_next
-from authdemo.passkeys.routes import SIGNUP_KEY
 from authdemo.sessions import auth
 from authdemo.sessions.auth import (
     allow_restricted,
@@ -26,6 +26,7 @@ from authdemo.sessions.auth import (
     may_add_way_in,
     require_recent_auth,
 )
+from authdemo.signup import pending as pending_signup
 from authdemo.usernames import normalise_username
 
 bp = Blueprint("fallback", __name__)
@@ -75,17 +76,17 @@ def _code_page(
 
 @bp.route("/signup/password", methods=["GET", "POST"])
 def signup_password() -> Page:
-    pending = cookie.get(SIGNUP_KEY)
-    if not isinstance(pending, dict) or not isinstance(pending.get("username"), str):
+    pending = pending_signup.current()
+    if pending is None:
         return redirect(url_for("signup.signup"))
     if request.method == "GET":
-        return _setup_page("fallback/signup_password.html", username=pending["username"])
+        return _setup_page("fallback/signup_password.html", username=pending.username)
     try:
         enrolment = service.start_signup(
             db.session,
             current.fallback(),
-            username=pending["username"],
-            display_name=pending.get("display_name"),
+            username=pending.username,
+            display_name=pending.display_name,
             password=request.form.get("password"),
             now=clock.now(),
         )
@@ -93,7 +94,7 @@ def signup_password() -> Page:
         return _setup_page(
             "fallback/signup_password.html",
             error.status,
-            username=pending["username"],
+            username=pending.username,
             error=error,
         )
     db.session.commit()
@@ -103,11 +104,11 @@ def signup_password() -> Page:
 
 @bp.route("/signup/password/code", methods=["GET", "POST"])
 def signup_code() -> Page:
-    pending = cookie.get(SIGNUP_KEY)
+    pending = pending_signup.current()
     enrolment_id = cookie.get(ENROLMENT_KEY)
-    if not isinstance(pending, dict) or not isinstance(enrolment_id, str):
+    if pending is None or not isinstance(enrolment_id, str):
         return redirect(url_for("signup.signup"))
-    username = str(pending.get("username"))
+    username = pending.username
     fb = current.fallback()
     secret = service.pending_secret(db.session, fb, enrolment_id=enrolment_id, now=clock.now())
     if request.method == "GET":
@@ -209,7 +210,7 @@ def recover() -> Page:
         return redirect(url_for("main.account"))
     return render_template(
         "fallback/recover.html",
-        codes_left=service.recovery_codes_left(db.session, current_user.id),
+        codes_left=ways_in.methods_of(db.session, current_user.id).recovery_codes,
     )
 
 
@@ -219,12 +220,14 @@ def recover() -> Page:
 @bp.get("/account/password-code")
 @login_required
 def manage() -> str:
-    user_id = current_user.id
+    methods = ways_in.methods_of(db.session, current_user.id)
     return render_template(
         "fallback/manage.html",
-        has_password=service.has_password_and_code(db.session, user_id),
-        has_passkey=service.has_passkey(db.session, user_id),
-        codes_left=service.recovery_codes_left(db.session, user_id),
+        has_password=methods.password_and_code,
+        removable=ways_in.can_remove_password_and_code(
+            methods, passkey_signin=consent_web.availability().signin
+        ),
+        codes_left=methods.recovery_codes,
         min_length=current.fallback().policy.min_length,
     )
 
@@ -313,8 +316,13 @@ def change_password() -> Page:
 @require_recent_auth
 def remove() -> Page:
     try:
-        service.remove_password_and_code(db.session, user=current_user, now=clock.now())
-    except service.LastWayIn as error:
+        service.remove_password_and_code(
+            db.session,
+            user=current_user,
+            passkey_signin=consent_web.availability().signin,
+            now=clock.now(),
+        )
+    except ways_in.LastWayIn as error:
         flash(error.detail)
         return redirect(url_for("fallback.manage"))
     db.session.commit()

@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from authdemo import audit
+from authdemo import audit, ways_in
 from authdemo.audit import Event
 from authdemo.errors import AuthDemoError, InvalidInput, ServiceUnavailable, UsernameTaken
 from authdemo.fallback import recovery, totp
@@ -28,7 +28,6 @@ from authdemo.fallback.passwords import (
 )
 from authdemo.models import (
     Enrolment,
-    Passkey,
     PasswordCredential,
     TotpCredential,
     User,
@@ -63,12 +62,6 @@ class EnrolmentExpired(AuthDemoError):
 class WrongCode(InvalidInput):
     slug = "wrong-code"
     title = "That code is not right. Check the time on your phone and try the newest code."
-
-
-class LastWayIn(AuthDemoError):
-    status = 409
-    slug = "last-way-in"
-    title = "This is your only way to sign in. Set up a passkey first, then remove it."
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,14 +388,22 @@ def change_password(
     audit.record(session, Event.PASSWORD_CHANGED, now=now, user_id=user.id)
 
 
-def remove_password_and_code(session: Session, *, user: User, now: datetime) -> None:
-    """Removing the app removes password sign-in with it, and only if a passkey remains.
+def remove_password_and_code(
+    session: Session, *, user: User, passkey_signin: bool, now: datetime
+) -> None:
+    """Removing the app removes password sign-in with it, and only if another way in
+    remains (``authdemo.ways_in``: a passkey that works where the person is).
 
     The account row is locked first (on PostgreSQL; SQLite serialises writers anyway), so
     this and a simultaneous removal of the last passkey cannot both succeed."""
     session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    if not has_passkey(session, user.id):
-        raise LastWayIn()
+    methods = ways_in.methods_of(session, user.id)
+    ways_in.check_removal(
+        methods,
+        methods.without_password_and_code(),
+        passkey_signin=passkey_signin,
+        detail=ways_in.FALLBACK_IS_LAST,
+    )
     session.execute(delete(TotpCredential).where(TotpCredential.user_id == user.id))
     session.execute(delete(PasswordCredential).where(PasswordCredential.user_id == user.id))
     audit.record(session, Event.SECOND_FACTOR_REMOVED, now=now, user_id=user.id)
@@ -415,18 +416,6 @@ def regenerate_recovery_codes(
 
 
 # --- queries -------------------------------------------------------------------------
-
-
-def has_password_and_code(session: Session, user_id: str) -> bool:
-    return bool(session.execute(select(exists().where(TotpCredential.user_id == user_id))).scalar())
-
-
-def has_passkey(session: Session, user_id: str) -> bool:
-    return bool(session.execute(select(exists().where(Passkey.user_id == user_id))).scalar())
-
-
-def recovery_codes_left(session: Session, user_id: str) -> int:
-    return recovery.remaining(session, user_id=user_id)
 
 
 def purge_expired_enrolments(session: Session, *, now: datetime) -> int:

@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from authdemo.account import service as account_service
+from authdemo import ways_in
 from authdemo.account.routes import recent_activity, render_account_page
 from authdemo.extensions import db
 from authdemo.sessions.auth import login_required
@@ -26,10 +26,10 @@ def index() -> str | Response:
 def account() -> str | tuple[str, int]:
     """The account overview: what the person has set up, where to manage it, and what
     happened lately (security notices)."""
-    user_id = current_user.id
+    methods = ways_in.methods_of(db.session, current_user.id)
     return render_account_page(
         "account.html",
-        passkey_count=account_service.passkey_count(db.session, user_id=user_id),
-        has_password=account_service.has_password_and_code(db.session, user_id),
+        passkey_count=methods.passkeys,
+        has_password=methods.password_and_code,
         activity=recent_activity(),
     )

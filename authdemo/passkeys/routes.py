@@ -10,27 +10,26 @@ from flask import session as cookie
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from authdemo import base64url, clock, current
+from authdemo import clock, current
 from authdemo.consent import service as consent
 from authdemo.consent import web as consent_web
 from authdemo.consent.service import Action
 from authdemo.errors import (
     AuthDemoError,
     CeremonyFailed,
-    InvalidInput,
     StepUpRequired,
     UsernameTaken,
 )
 from authdemo.extensions import db, limiter
 from authdemo.http import json_text, read_json_object, safe_next
-from authdemo.passkeys import service
+from authdemo.passkeys import service, signals
 from authdemo.sessions import auth
 from authdemo.sessions.auth import allow_restricted, login_required, may_add_way_in
+from authdemo.signup import pending as pending_signup
 
 bp = Blueprint("passkeys", __name__, url_prefix="/api/passkeys")
 
 CEREMONY_KEY = "ceremony"
-SIGNUP_KEY = "signup"
 
 
 def _ceremony_limit() -> str:
@@ -52,9 +51,7 @@ def keeping_refusals() -> Iterator[None]:
 @limiter.limit(_ceremony_limit)
 def sign_up_options() -> Response:
     body = read_json_object()
-    pending = cookie.get(SIGNUP_KEY)
-    if not isinstance(pending, dict) or not isinstance(pending.get("username"), str):
-        raise InvalidInput("Please choose a username first.", field="username")
+    pending = pending_signup.require()
     consent_web.require_enrolment()
     # Explicit opt-in (GDPR Art 7) on the notice the page showed: the unticked box was
     # ticked, and the version and SHA-256 of the text match a notice we published.
@@ -64,8 +61,8 @@ def sign_up_options() -> Response:
     started = service.start_sign_up(
         db.session,
         rp=current.relying_party(),
-        username=pending["username"],
-        display_name=pending.get("display_name"),
+        username=pending.username,
+        display_name=pending.display_name,
         now=now,
     )
     db.session.commit()
@@ -75,7 +72,7 @@ def sign_up_options() -> Response:
         Action.GRANTED,
         notice,
         method="signup:passkey-consent-checkbox",
-        username=pending["username"],
+        username=pending.username,
         now=now,
     )
     return json_text(started.options_json)
@@ -87,10 +84,7 @@ def sign_up_verify() -> Response:
     body = read_json_object()
     consent_web.require_enrolment()
     ceremony_id = cookie.pop(CEREMONY_KEY, None)
-    pending = cookie.get(SIGNUP_KEY)
-    username = pending.get("username") if isinstance(pending, dict) else None
-    if not isinstance(username, str):
-        raise InvalidInput("Please choose a username first.", field="username")
+    username = pending_signup.require().username
     try:
         with keeping_refusals():
             outcome = service.finish_sign_up(
@@ -115,7 +109,7 @@ def sign_up_verify() -> Response:
         if "credential_id" in str(error.orig):
             raise CeremonyFailed("credential_already_registered") from None
         raise UsernameTaken() from None
-    cookie.pop(SIGNUP_KEY, None)
+    pending_signup.finish()
     auth.establish(outcome.user_id, outcome.session_token)
     return jsonify({"status": "ok", "redirect": url_for("main.account")})
 
@@ -155,11 +149,11 @@ def sign_in_verify() -> Response:
             "status": "ok",
             "redirect": safe_next(next_url, url_for("main.account")),
             # For PublicKeyCredential.signalAllAcceptedCredentials (WebAuthn Signal API).
-            "signal": {
-                "rpId": current.settings().RP_ID,
-                "userId": base64url.encode(outcome.user_handle),
-                "allAcceptedCredentialIds": outcome.passkey_ids,
-            },
+            "signal": signals.all_accepted_credentials(
+                rp_id=current.settings().RP_ID,
+                user_handle=outcome.user_handle,
+                credential_ids=outcome.passkey_ids,
+            ),
         }
     )
 

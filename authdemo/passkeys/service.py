@@ -40,13 +40,13 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from authdemo import audit, base64url
+from authdemo import audit
 from authdemo.audit import Event
 from authdemo.errors import CeremonyFailed, UsernameTaken
 from authdemo.models import CeremonyKind, Passkey, User
 from authdemo.models.base import table
 from authdemo.models.user import new_user_handle
-from authdemo.passkeys import ceremonies
+from authdemo.passkeys import ceremonies, signals
 from authdemo.passkeys.providers import provider_name
 from authdemo.passkeys.responses import (
     ParsedAssertion,
@@ -110,8 +110,8 @@ class SignedIn:
     user_id: str
     user_handle: bytes
     session_token: str
-    #: The account's credential ids (base64url), for signalAllAcceptedCredentials.
-    passkey_ids: list[str]
+    #: The account's credential ids, for signalAllAcceptedCredentials.
+    passkey_ids: list[bytes]
 
 
 # --- registration (WebAuthn L3 §7.1) -------------------------------------------------
@@ -200,7 +200,7 @@ def finish_sign_up(
     audit.record(session, Event.SIGN_UP, now=now, user_id=user.id, method=METHOD)
     token = sessions.start(session, user_id=user.id, method=METHOD, now=now, policy=policy)
     audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user.id, method=METHOD)
-    return SignedIn(user.id, user.user_handle, token, [passkey.credential_id_b64])
+    return SignedIn(user.id, user.user_handle, token, [passkey.credential_id])
 
 
 def finish_add_passkey(
@@ -224,7 +224,6 @@ def finish_add_passkey(
 @dataclass(frozen=True, slots=True)
 class _VerifiedPasskey:
     credential_id: bytes
-    credential_id_b64: str
     public_key: bytes
     algorithm: int
     sign_count: int
@@ -261,7 +260,6 @@ def _verify_registration(
         raise CeremonyFailed("credential_already_registered")
     return _VerifiedPasskey(
         credential_id=verified.credential_id,
-        credential_id_b64=parsed.raw["id"],
         public_key=verified.credential_public_key,
         algorithm=algorithm,
         sign_count=verified.sign_count,
@@ -378,7 +376,7 @@ def finish_sign_in(
     token = sessions.start(session, user_id=user_id, method=METHOD, now=now, policy=policy)
     audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user_id, method=METHOD)
     accepted = session.execute(_CREDENTIAL_IDS, {"user_id": user_id}).scalars()
-    return SignedIn(user_id, user_handle, token, [base64url.encode(c) for c in accepted])
+    return SignedIn(user_id, user_handle, token, list(accepted))
 
 
 def start_step_up(session: Session, *, rp: RelyingParty, user_id: str, now: datetime) -> Started:
@@ -459,7 +457,7 @@ def _authenticate(
         # The page may tell the browser to forget this passkey (WebAuthn Signal API).
         raise CeremonyFailed(
             "unknown_credential",
-            signal={"rpId": rp.id, "credentialId": parsed.raw["id"]},
+            signal=signals.unknown_credential(rp_id=rp.id, credential_id=parsed.credential_id),
         )
     if expected_user_id is not None and row.user_id != expected_user_id:
         # §7.2 step 5: the credential must be one of those of the user being identified.

@@ -26,7 +26,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from authdemo import audit, base64url, clock, current
+from authdemo import audit, clock, current
 from authdemo.audit import Event
 from authdemo.errors import (
     AuthDemoError,
@@ -34,6 +34,7 @@ from authdemo.errors import (
 )
 from authdemo.extensions import Database, db, limiter
 from authdemo.fallback.throttle import account_key_for
+from authdemo.passkeys import signals
 from authdemo.privacy import dashboard as view
 from authdemo.privacy import residue, service
 from authdemo.privacy.service import Person
@@ -220,14 +221,12 @@ def delete_account() -> ResponseReturnValue:
     _after_erasure(erasure)
     logout_user()
     cookie.clear()
-    signal = {
-        "method": "signalAllAcceptedCredentials",
-        "options": {
-            "rpId": settings.RP_ID,
-            "userId": base64url.encode(erasure.user_handle),
-            "allAcceptedCredentialIds": [],
-        },
-    }
+    signal = signals.call(
+        signals.ALL_ACCEPTED,
+        signals.all_accepted_credentials(
+            rp_id=settings.RP_ID, user_handle=erasure.user_handle, credential_ids=[]
+        ),
+    )
     return render_template("privacy/goodbye.html", page_data={"signals": [signal]})
 
 

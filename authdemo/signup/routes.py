@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask import session as cookie
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from authdemo import current
 from authdemo.errors import InvalidInput
 from authdemo.extensions import db, limiter
-from authdemo.passkeys.routes import SIGNUP_KEY
+from authdemo.signup import pending as pending_signup
 from authdemo.usernames import normalise_display_name, normalise_username, username_taken
 
 bp = Blueprint("signup", __name__)
@@ -40,7 +39,7 @@ def signup() -> str | Response | tuple[str, int]:
     if username_taken(db.session, username):
         taken = InvalidInput("That username is taken. Please choose another.", field="username")
         return render_template("signup.html", form=form, error=taken), 409
-    cookie[SIGNUP_KEY] = {"username": username, "display_name": display_name}
+    pending_signup.start(username, display_name)
     return redirect(url_for("signup.choose_method"))
 
 
@@ -60,7 +59,7 @@ def _check_minimum_age(declared: object) -> None:
 @bp.get("/signup/how")
 def choose_method() -> str | Response:
     """The opt-in screen: a passkey, or the equally good password + code alternative."""
-    pending = cookie.get(SIGNUP_KEY)
-    if not isinstance(pending, dict):
+    pending = pending_signup.current()
+    if pending is None:
         return redirect(url_for("signup.signup"))
-    return render_template("signup_how.html", username=pending.get("username"))
+    return render_template("signup_how.html", username=pending.username)

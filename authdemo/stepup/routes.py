@@ -7,7 +7,7 @@ from flask import session as cookie
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from authdemo import clock, current
+from authdemo import clock, current, ways_in
 from authdemo.consent import web as consent_web
 from authdemo.extensions import db, limiter
 from authdemo.fallback import service as fallback
@@ -39,12 +39,12 @@ def _complete() -> None:
 @bp.get("/reauth")
 @login_required
 def reauth() -> str:
-    user_id = current_user.id
+    methods = ways_in.methods_of(db.session, current_user.id)
     return render_template(
         "stepup/reauth.html",
         next_url=safe_next(request.args.get("next"), _default_next()),
-        has_passkey=fallback.has_passkey(db.session, user_id),
-        has_password=fallback.has_password_and_code(db.session, user_id),
+        has_passkey=methods.passkeys > 0,
+        has_password=methods.password_and_code,
     )
 
 
@@ -109,7 +109,7 @@ def password() -> ResponseReturnValue:
         page = render_template(
             "stepup/reauth.html",
             next_url=next_url,
-            has_passkey=fallback.has_passkey(db.session, current_user.id),
+            has_passkey=ways_in.methods_of(db.session, current_user.id).passkeys > 0,
             has_password=True,
             error="The password or code is not right. Please try again.",
         )

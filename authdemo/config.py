@@ -12,9 +12,11 @@ import dataclasses
 import ipaddress
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -114,6 +116,14 @@ class Settings:
     PROXY_HOPS: int = 0
     #: Bearer token for /metrics; empty means /metrics answers loopback clients only.
     METRICS_TOKEN: str = ""
+    #: Where to report a security problem with this deployment: "mailto:", "https://" or
+    #: "tel:" URIs, comma-separated, most preferred first (RFC 9116 §2.5.3). Served as
+    #: /.well-known/security.txt; when empty there is no such file (404).
+    SECURITY_CONTACT: str = ""
+    #: Until when the contact is vouched for (RFC 9116 §2.5.5 "Expires"), an RFC 3339
+    #: date-time such as 2027-06-30T00:00:00Z; required with SECURITY_CONTACT, less than a
+    #: year after start-up. After it the file is still served, and readers treat it as stale.
+    SECURITY_TXT_EXPIRES: str = ""
 
     #: Where rate-limit counters live: in this process ("memory-lazy://", see
     #: authdemo.extensions.LazyMemoryStorage), or Redis ("redis://...") for several instances.
@@ -141,6 +151,26 @@ class Settings:
     def uses_redis(self) -> bool:
         """Redis holds shared state (REDIS_URL) or the rate-limit counters."""
         return bool(self.REDIS_URL) or self.RATELIMIT_STORAGE_URI.startswith(("redis", "rediss"))
+
+    @property
+    def security_contacts(self) -> list[str]:
+        return [c.strip() for c in self.SECURITY_CONTACT.split(",") if c.strip()]
+
+    @property
+    def security_txt_expires(self) -> datetime | None:
+        """SECURITY_TXT_EXPIRES as an aware datetime (None when unset)."""
+        if not self.SECURITY_TXT_EXPIRES:
+            return None
+        try:
+            parsed = datetime.fromisoformat(self.SECURITY_TXT_EXPIRES.strip())
+        except ValueError as exc:
+            raise ConfigError(
+                f"{ENV_PREFIX}SECURITY_TXT_EXPIRES must be an RFC 3339 date-time, "
+                "e.g. 2027-06-30T00:00:00Z"
+            ) from exc
+        if parsed.tzinfo is None:
+            raise ConfigError(f"{ENV_PREFIX}SECURITY_TXT_EXPIRES needs a time zone, e.g. Z")
+        return parsed
 
     @property
     def related_origins(self) -> list[str]:
@@ -306,6 +336,32 @@ def validate_common(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}CEREMONY_STORE=redis needs {ENV_PREFIX}REDIS_URL")
     if settings.PROXY_HOPS < 0 or settings.PROXY_HOPS > 5:
         raise ConfigError(f"{ENV_PREFIX}PROXY_HOPS must be between 0 and 5")
+    validate_security_contact(settings, now=datetime.now(UTC))
+
+
+#: RFC 9116 §2.5.3: a Contact is a URI; a web URI MUST begin with "https://". No space or
+#: control character, so a value can never start another line (another field) of the file.
+_SECURITY_CONTACT = re.compile(r"(?:mailto:|https://|tel:)[^\s,]+")
+
+
+def validate_security_contact(settings: Settings, *, now: datetime) -> None:
+    contacts = settings.security_contacts
+    expires = settings.security_txt_expires
+    for contact in contacts:
+        if not _SECURITY_CONTACT.fullmatch(contact):
+            raise ConfigError(
+                f"{ENV_PREFIX}SECURITY_CONTACT must be mailto:, https:// or tel: URIs "
+                "(RFC 9116 §2.5.3), comma-separated"
+            )
+    if contacts and expires is None:
+        raise ConfigError(f"{ENV_PREFIX}SECURITY_CONTACT needs {ENV_PREFIX}SECURITY_TXT_EXPIRES")
+    if expires is not None and not contacts:
+        raise ConfigError(f"{ENV_PREFIX}SECURITY_TXT_EXPIRES needs {ENV_PREFIX}SECURITY_CONTACT")
+    if expires is not None and expires - now >= timedelta(days=365):
+        # RFC 9116 §2.5.5 recommends less than a year, so a forgotten file goes stale.
+        raise ConfigError(
+            f"{ENV_PREFIX}SECURITY_TXT_EXPIRES must be less than a year from now (RFC 9116 §2.5.5)"
+        )
     _validate_places(settings)
 
 

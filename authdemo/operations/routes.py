@@ -1,12 +1,15 @@
-"""/healthz for load balancers, /metrics for Prometheus, /.well-known/webauthn."""
+"""/healthz for load balancers, /metrics for Prometheus, /.well-known/webauthn and
+/.well-known/security.txt."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+from datetime import UTC
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import text
+from werkzeug.exceptions import NotFound
 
 from authdemo import current
 from authdemo.errors import Forbidden
@@ -78,3 +81,19 @@ def related_origins() -> tuple[Response, int]:
 
 
 csrf.exempt(bp)
+
+
+@bp.get("/.well-known/security.txt")
+def security_txt() -> Response:
+    """RFC 9116: where to report a vulnerability in this deployment. Contact (§2.5.3, one
+    line each, most preferred first) and Expires (§2.5.5, once) are required; Canonical
+    (§2.5.2) says where the file belongs. Served as text/plain; charset=utf-8 (§3). Without
+    a configured contact there is no file: an invented address would be worse than none."""
+    s = current.settings()
+    expires = s.security_txt_expires
+    if not s.security_contacts or expires is None:
+        raise NotFound()
+    lines = [f"Contact: {contact}" for contact in s.security_contacts]
+    lines.append(f"Expires: {expires.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    lines.append(f"Canonical: {s.ORIGIN}/.well-known/security.txt")
+    return Response("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import Flask, g
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from limits.storage import MemoryStorage
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from authdemo.csrf import OriginCheckingCSRFProtect
+from authdemo.ratelimit import address_key
 
 #: Session.info key: the next transaction of this session may commit without an fsync.
 _RELAXED = "authdemo.relaxed_durability"
@@ -143,4 +143,5 @@ class LazyMemoryStorage(MemoryStorage):
 db = Database()
 login_manager = LoginManager()
 csrf = OriginCheckingCSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Per-address limits are keyed by a keyed hash of the address, never the address itself.
+limiter = Limiter(key_func=address_key, default_limits=[])

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import session as cookie
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -23,6 +22,7 @@ from authdemo.consent import web as consent_web
 from authdemo.errors import AuthDemoError, InvalidInput, UsernameTaken
 from authdemo.extensions import db, limiter
 from authdemo.passkeys import signals
+from authdemo.ratelimit import address_key
 from authdemo.sessions import auth
 from authdemo.sessions.auth import (
     current_session,
@@ -284,7 +284,7 @@ def _profile_limit() -> str:
 
 def _account_key() -> str:
     user_id = getattr(current_user, "id", None)
-    return f"profile:{user_id}" if user_id else f"profile-ip:{get_remote_address()}"
+    return f"profile:{user_id}" if user_id else address_key()
 
 
 def _profile_page(status: int = 200, **context: Any) -> tuple[str, int]:

@@ -60,7 +60,8 @@ def redis_db() -> Iterator[int]:
     import redis
 
     require("Redis", REDIS_HOST, REDIS_PORT)
-    index = 14
+    # CI uses 14; people running tests side by side on one Redis can choose their own.
+    index = int(os.environ.get("AUTHDEMO_TEST_PRODUCTION_REDIS_DB", "14"))
     client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=index)
     client.flushdb()
     try:

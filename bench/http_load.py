@@ -121,6 +121,12 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+#: Where several benchmark workers keep their shared rate-limit counters (keys under a
+#: fresh prefix per run, expiring by themselves); AUTHDEMO_BENCH_RATELIMIT_STORAGE_URI
+#: overrides it.
+BENCH_REDIS = "redis://127.0.0.1:6379/13"
+
+
 @contextmanager
 def gunicorn(db_dir: Path, *, workers: int = 2, threads: int = 2) -> Iterator[Server]:
     """gunicorn with ``deploy/gunicorn.conf.py`` on a fresh SQLite file; stopped afterwards."""
@@ -141,7 +147,14 @@ def gunicorn(db_dir: Path, *, workers: int = 2, threads: int = 2) -> Iterator[Se
             "AUTHDEMO_RP_ID": "localhost",
             "AUTHDEMO_CEREMONY_STORE": "database",
             "AUTHDEMO_REDIS_URL": "",
-            "AUTHDEMO_RATELIMIT_STORAGE_URI": "memory-lazy://",
+            # As shipped: several workers share their rate-limit counters in Redis
+            # (deploy/gunicorn.conf.py refuses per-process counters with more than one).
+            "AUTHDEMO_RATELIMIT_STORAGE_URI": (
+                os.environ.get("AUTHDEMO_BENCH_RATELIMIT_STORAGE_URI", BENCH_REDIS)
+                if workers > 1
+                else "memory-lazy://"
+            ),
+            "AUTHDEMO_RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
             "AUTHDEMO_RATELIMIT_CEREMONY": RAISED_LIMIT,
             "AUTHDEMO_RATELIMIT_SIGNUP": RAISED_LIMIT,
             "AUTHDEMO_BIND": f"127.0.0.1:{port}",

@@ -5,9 +5,13 @@ CPU-bound but short, and a second thread works while the first waits for a commi
 fsync. More threads only queue for the interpreter lock and hold more memory (make bench
 measured no gain in capacity from 4). Start gunicorn with MALLOC_ARENA_MAX=2 in its
 environment (make serve does): fewer malloc arenas, a few MB less per worker.
+
+More than one worker needs rate-limit counters they all share:
+AUTHDEMO_RATELIMIT_STORAGE_URI=redis://... (gunicorn refuses to start otherwise).
 """
 
 import os
+import sys
 import tempfile
 
 bind = os.environ.get("AUTHDEMO_BIND", "127.0.0.1:8000")
@@ -32,6 +36,18 @@ forwarded_allow_ips = os.environ.get("AUTHDEMO_FORWARDED_ALLOW_IPS", "127.0.0.1"
 # Prometheus multiprocess mode: every worker writes its counters to this directory and
 # /metrics aggregates them.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="authdemo-metrics-"))
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Refuse several workers that would each keep their own rate-limit counters: every
+    stated limit would then hold only per worker (docs/decisions/0015-limits-as-shipped.md)."""
+    from authdemo.ratelimit import StorageNotShared, check_server_environment
+
+    try:
+        check_server_environment(os.environ, server.cfg.workers)
+    except StorageNotShared as refused:
+        server.log.error("authdemo: %s", refused)
+        sys.exit(1)
 
 
 def child_exit(server, worker):  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from authdemo import clock, current, ways_in
 from authdemo.consent import web as consent_web
 from authdemo.errors import InvalidInput, UsernameTaken
-from authdemo.extensions import db, limiter
+from authdemo.extensions import db
 from authdemo.fallback import service, throttle, totp
 from authdemo.fallback.service import SignInRefused
 from authdemo.http import safe_next
@@ -136,13 +136,7 @@ def signup_code() -> Page:
 
 
 @bp.post("/signin/password")
-@limiter.limit(throttle.ip_limits, deduct_when=throttle.failed)
-@limiter.shared_limit(
-    throttle.account_limits,
-    scope=throttle.ACCOUNT_SCOPE,
-    key_func=throttle.account_key,
-    deduct_when=throttle.failed,
-)
+@throttle.guessing(throttle.account_key)
 def signin_password() -> Page:
     next_url = cookie.get("next")
     try:
@@ -164,14 +158,7 @@ def signin_password() -> Page:
 
 
 @bp.route("/signin/recovery", methods=["GET", "POST"])
-@limiter.limit(throttle.ip_limits, methods=["POST"], deduct_when=throttle.failed)
-@limiter.shared_limit(
-    throttle.account_limits,
-    scope=throttle.ACCOUNT_SCOPE,
-    key_func=throttle.account_key,
-    methods=["POST"],
-    deduct_when=throttle.failed,
-)
+@throttle.guessing(throttle.account_key, methods=["POST"])
 def signin_recovery() -> Page:
     if request.method == "GET":
         return render_template("fallback/signin_recovery.html")

@@ -86,13 +86,7 @@ def passkey_verify() -> Response:
 
 @bp.post("/reauth/password")
 @login_required
-@limiter.limit(throttle.ip_limits, deduct_when=throttle.failed)
-@limiter.shared_limit(
-    throttle.account_limits,
-    scope=throttle.ACCOUNT_SCOPE,
-    key_func=throttle.signed_in_account_key,
-    deduct_when=throttle.failed,
-)
+@throttle.guessing(throttle.signed_in_account_key)
 def password() -> ResponseReturnValue:
     next_url = safe_next(request.form.get("next"), _default_next())
     try:

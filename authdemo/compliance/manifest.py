@@ -18,6 +18,7 @@ from authdemo.compliance import notices as notice_source
 from authdemo.compliance.inventory import Inventory
 from authdemo.compliance.notices import NoticeView
 from authdemo.config import Settings
+from authdemo.ratelimit import address_retention_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +69,9 @@ NEVER_COLLECTED = (
     "your own device; this service receives only a signature made with your passkey.",
     "Your e-mail address, phone number, postal address or real name. Nothing in the data "
     "model has a place for them (a display name is optional).",
-    "Your IP address or your browser's user agent. No table stores them; rate limiting "
-    "counts attempts per address in the limiter's storage, which forgets them when the "
-    "longest limit window has passed.",
+    "Your browser's user agent, and your IP address in readable form. No table stores "
+    "them. Rate limiting counts attempts per address, keeping the address only as a keyed "
+    "hash (HMAC) for at most {address_hours} hours, in the limiter's storage.",
     "Your location. Passkeys are offered or not by the deployment's own setting (and, if "
     "configured, a country header from the operator's proxy), never by IP geolocation.",
 )
@@ -145,7 +146,10 @@ def build(settings: Settings, inventory: Inventory, notices: list[NoticeView] | 
         ),
         datasets=tuple(_dataset(s, inventory, table.name) for table in inventory.tables),
         notices=None if notices is None else tuple(notices),
-        never=NEVER_COLLECTED,
+        never=tuple(
+            line.format(address_hours=address_retention_seconds(s) // 3600)
+            for line in NEVER_COLLECTED
+        ),
         everything=tuple((name, _plain(value)) for name, value in s.public_view().items()),
     )
 

@@ -34,8 +34,12 @@ test: $(VENV)/.dev system-packages
 
 # Debian packages the suite runs, as "command they install:package". Only missing ones are
 # installed (apt-get, as root or with sudo), so running `make test` again costs nothing.
-# chromium: the end-to-end tests; prometheus: promtool, which tests deploy/prometheus/.
-SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/bin/promtool:prometheus
+# chromium: the end-to-end tests; prometheus: promtool, which tests deploy/prometheus/;
+# nginx, libnss3-tools (certutil) and gettext-base (envsubst): the deployed-stack stage in
+# tests/deployed/, which starts its own nginx (installing nginx may also start Debian's
+# nginx service on port 80; the tests never use it).
+SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/bin/promtool:prometheus \
+	/usr/sbin/nginx:nginx /usr/bin/certutil:libnss3-tools /usr/bin/envsubst:gettext-base
 
 system-packages:
 	@missing=""; \

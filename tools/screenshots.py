@@ -6,7 +6,7 @@ authenticator in place of Face ID / Touch ID / Windows Hello. Writes PNGs to
 ``docs/screenshots/``: the sign-up form, the opt-in screen, the sign-in page and the
 passkey management page. Nothing is downloaded and nothing outside a temporary folder
 and ``docs/screenshots/`` is written, so the pictures can be remade at any time and never
-go stale. See /work/shared/E2E-NOTES.md for the browser facts this relies on.
+go stale. See tests/e2e/NOTES.md for the browser facts this relies on.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Touch ID or Windows Hello.
 
 Every test gets its own server and database (so tests never see each other's accounts)
 and its own browser context (no shared cookies); the Chromium process is shared by the
-whole session because starting it is the slow part. See ``/work/shared/E2E-NOTES.md``
+whole session because starting it is the slow part. See ``tests/e2e/NOTES.md``
 for the machine facts these fixtures rely on.
 """
 

@@ -1,0 +1,251 @@
+"""The deployed-stack stage: PostgreSQL + Redis + gunicorn + nginx + TLS, in Chromium.
+
+Issue 15 item 2. One stack per test module (starting it is the slow part), built by
+following docs/deployment.md (see ``stack.py``); each test gets its own browser context.
+Outside CI the stage skips, with the reason, when PostgreSQL, Redis or a Debian package
+it needs is missing (`make test` installs the packages); in CI (``CI=true``) it fails.
+Browser facts it relies on: tests/e2e/NOTES.md.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, LiteralString
+
+import psycopg
+import pytest
+import redis
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+
+from tests.deployed import stack
+from tests.e2e.conftest import CHROMIUM, TIMEOUT_MS
+from tests.production.conftest import PG_ADMIN_URL, PG_HOST, PG_PORT, REDIS_HOST, REDIS_PORT
+from tests.production.conftest import require as require_service
+
+HERE = Path(__file__).parent
+#: Debian's packages the stage runs, as the Makefile installs them.
+PROGRAMS = {
+    "/usr/sbin/nginx": "nginx",
+    "/usr/bin/certutil": "libnss3-tools",
+    "/usr/bin/envsubst": "gettext-base",
+    str(CHROMIUM): "chromium",
+}
+#: As in tests/e2e/conftest.py, with the stage's host name mapped to loopback instead of
+#: localhost, and no certificate-error switch of any kind.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    f"--host-resolver-rules=MAP {stack.HOST} 127.0.0.1",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.deployed)
+
+
+def _require_program(path: str, package: str) -> None:
+    if os.access(path, os.X_OK):
+        return
+    reason = f"{path} is missing; `make test` installs Debian's {package}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class DeployedStack:
+    """The running stack: where it answers and what it keeps."""
+
+    origin: str
+    https_port: int
+    http_port: int
+    app_port: int
+    nginx_dir: Path
+    browser_home: Path
+    #: The stage's CA certificate, for clients other than the browser.
+    ca: Path
+    env: dict[str, str]
+    database_url: str
+
+    def query(self, sql: LiteralString) -> list[tuple[Any, ...]]:
+        """Read the stage's PostgreSQL database directly, as an auditor would."""
+        with psycopg.connect(self.database_url) as connection:
+            return connection.execute(sql).fetchall()
+
+    def redis(self) -> redis.Redis:
+        return redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=stack.REDIS_DB)
+
+
+def _recreate_database(drop_only: bool = False) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{stack.PG_DATABASE}" WITH (FORCE)')
+        if not drop_only:
+            connection.execute(f'CREATE DATABASE "{stack.PG_DATABASE}"')
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack]:
+    require_service("PostgreSQL", PG_HOST, PG_PORT)
+    require_service("Redis", REDIS_HOST, REDIS_PORT)
+    for path, package in PROGRAMS.items():
+        _require_program(path, package)
+
+    base = tmp_path_factory.mktemp("deployed")
+    https_port, http_port, app_port = stack.free_port(), stack.free_port(), stack.free_port()
+    origin = f"https://{stack.HOST}:{https_port}"
+    certificates = stack.make_certificates(base, stack.HOST)
+    home = base / "home"
+    stack.trust_in_nss(home, certificates.ca)
+
+    _recreate_database()
+    redis_client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=stack.REDIS_DB)
+    redis_client.flushdb()
+    redis_url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{stack.REDIS_DB}"
+    database_url = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{stack.PG_DATABASE}"
+
+    app_env = stack.app_environment(
+        origin=origin,
+        bind=f"127.0.0.1:{app_port}",
+        database_url=database_url.replace("postgresql://", "postgresql+psycopg://"),
+        redis_url=redis_url,
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AUTHDEMO_")},
+        **app_env,
+        "FLASK_APP": "authdemo",
+        "MALLOC_ARENA_MAX": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(base / "metrics"),
+    }
+    (base / "metrics").mkdir()
+    upgrade = subprocess.run(
+        [stack.VENV_BIN / "flask", "db", "upgrade"],
+        env=env,
+        cwd=stack.ROOT,
+        timeout=120,
+        capture_output=True,
+    )
+    assert upgrade.returncode == 0, upgrade.stderr.decode(errors="replace")
+
+    gunicorn = stack.Process.start(
+        "gunicorn",
+        [
+            str(stack.VENV_BIN / "gunicorn"),
+            "-c",
+            str(stack.GUNICORN_CONF),
+            "authdemo:create_app()",
+        ],
+        base / "gunicorn.log",
+        env=env,
+        cwd=stack.ROOT,
+    )
+    nginx_dir = base / "nginx"
+    nginx: stack.Process | None = None
+    try:
+        gunicorn.wait_until(lambda: stack.answers(f"http://127.0.0.1:{app_port}/healthz"))
+
+        (nginx_dir / "conf.d").mkdir(parents=True)
+        site = nginx_dir / "conf.d" / "authdemo.conf"
+        stack.render_nginx_template(
+            {
+                "AUTHDEMO_SERVER_NAME": stack.HOST,
+                "AUTHDEMO_ORIGIN": origin,
+                "AUTHDEMO_HTTPS_LISTEN": f"127.0.0.1:{https_port}",
+                "AUTHDEMO_HTTP_LISTEN": f"127.0.0.1:{http_port}",
+                "AUTHDEMO_TLS_CERTIFICATE": str(certificates.certificate),
+                "AUTHDEMO_TLS_CERTIFICATE_KEY": str(certificates.key),
+                "AUTHDEMO_BIND": app_env["AUTHDEMO_BIND"],
+            },
+            site,
+        )
+        main = nginx_dir / "nginx.conf"
+        main.write_text(stack.nginx_main_config(nginx_dir, site))
+        command = ["/usr/sbin/nginx", "-p", str(nginx_dir), "-c", str(main)]
+        command += ["-e", str(nginx_dir / "error.log")]
+        checked = subprocess.run([*command, "-t"], capture_output=True, timeout=30)
+        assert checked.returncode == 0, checked.stderr.decode(errors="replace")
+        nginx = stack.Process.start(
+            "nginx", [*command, "-g", "daemon off;"], nginx_dir / "stdout.log"
+        )
+        nginx.wait_until(lambda: stack.listening(https_port))
+
+        yield DeployedStack(
+            origin=origin,
+            https_port=https_port,
+            http_port=http_port,
+            app_port=app_port,
+            nginx_dir=nginx_dir,
+            browser_home=home,
+            ca=certificates.ca,
+            env=app_env,
+            database_url=database_url,
+        )
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        gunicorn.stop(signal.SIGINT)
+        redis_client.flushdb()
+        _recreate_database(drop_only=True)
+        shutil.rmtree(base / "metrics", ignore_errors=True)
+
+
+# --- the browser ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium(deployed: DeployedStack) -> Iterator[Browser]:
+    """Headless Chromium whose HOME holds the NSS database that trusts the stage's CA."""
+    home = deployed.browser_home
+    env: dict[str, str | float | bool] = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "TMPDIR": str(home),
+    }
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def context(chromium: Browser, deployed: DeployedStack) -> Iterator[BrowserContext]:
+    context = chromium.new_context(base_url=deployed.origin, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A page whose script errors, CSP violations and failed loads fail the test."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    yield page
+    assert not errors, f"errors in the page: {errors}"

@@ -66,7 +66,8 @@ def documented_variable_table() -> list[str]:
     """The variables in the table of the doc's reverse-proxy section."""
     text = DEPLOYMENT_DOC.read_text()
     start = text.index("### The reverse proxy")
-    section = text[start : text.find("\n#", start + 1)]
+    end = re.compile(r"^#{1,3} ", re.MULTILINE).search(text, start + 1)
+    section = text[start : end.start() if end else len(text)]
     return re.findall(r"^\| `(AUTHDEMO_[A-Z0-9_]+)` \|", section, re.MULTILINE)
 
 

@@ -13,10 +13,15 @@ from typing import Any
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from authdemo.privacy.service import b64url
 from tests.e2e.harness import LiveServer, VirtualAuthenticators
 from tests.e2e.test_passkey_flows import sign_up
 from tests.functional.test_privacy_export import schema_validator
+
+
+def b64url(data: bytes) -> str:
+    """Base64url without padding (RFC 4648 §5), encoded here, not by the app's helper."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
 
 #: What the sign-in page says when no passkey of this site answers.
 NO_PASSKEY = re.compile(r"cancelled, or no passkey for this site was found")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from prometheus_client import REGISTRY
 
@@ -42,6 +43,7 @@ def test_health_says_only_ok_or_failing_and_nothing_about_configuration(tmp_path
     assert "Connection" not in response.get_data(as_text=True)  # no error message either
 
 
+@pytest.mark.sqlite_only  # on PostgreSQL: tests/production/test_failures.py cuts the connection
 def test_health_reports_the_database_failing(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     Database.engine_for(app).dispose()

@@ -81,8 +81,8 @@ def documented_exports() -> set[str]:
 
 
 def app_environment(*, origin: str, bind: str, database_url: str, redis_url: str) -> dict[str, str]:
-    """The app's settings, as sections 1 to 4 of the doc export them, with the stage's
-    values and secrets generated as the doc generates them."""
+    """The app's settings, as the doc's sections export them, with the stage's values and
+    secrets generated as the doc generates them."""
     return {
         "AUTHDEMO_ORIGIN": origin,
         "AUTHDEMO_RP_ID": RP_ID,
@@ -95,6 +95,10 @@ def app_environment(*, origin: str, bind: str, database_url: str, redis_url: str
         "AUTHDEMO_RATELIMIT_STORAGE_URI": redis_url,
         "AUTHDEMO_BIND": bind,
         "AUTHDEMO_PROXY_HOPS": "1",
+        "AUTHDEMO_SECURITY_CONTACT": f"mailto:security@{RP_ID}",
+        "AUTHDEMO_SECURITY_TXT_EXPIRES": (
+            datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=180)
+        ).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 
 

@@ -78,12 +78,11 @@ SIGN_IN_ENDPOINTS: Mapping[str, str] = {
 }
 
 
-for _method in METHODS:
-    SIGN_IN_SECONDS.labels(method=_method)
-    for _outcome in OUTCOMES:
-        SIGN_INS.labels(method=_method, outcome=_outcome)
-for _status_class in STATUS_CLASSES:
-    RESPONSES.labels(status_class=_status_class)
+#: Every series an alert reads, made once at import (so it is at zero from the first
+#: scrape); the request hook only adds to them.
+_RESPONSES = {c: RESPONSES.labels(status_class=c) for c in STATUS_CLASSES}
+_SIGN_INS = {(m, o): SIGN_INS.labels(method=m, outcome=o) for m in METHODS for o in OUTCOMES}
+_SIGN_IN_SECONDS = {m: SIGN_IN_SECONDS.labels(method=m) for m in METHODS}
 
 
 def initialise_events(events: Iterable[str]) -> None:
@@ -122,7 +121,9 @@ def register_request_timing(app: Flask) -> None:
     def _stop(response: Response) -> Response:
         started = g.pop("request_started", None)
         elapsed = time.perf_counter() - started if started is not None else None
-        RESPONSES.labels(status_class=f"{min(response.status_code // 100, 5)}xx").inc()
+        status_class = f"{min(response.status_code // 100, 5)}xx"
+        counter = _RESPONSES.get(status_class) or RESPONSES.labels(status_class=status_class)
+        counter.inc()
         endpoint = request.endpoint
         if not endpoint or endpoint == "static":
             return response
@@ -131,9 +132,9 @@ def register_request_timing(app: Flask) -> None:
         method = SIGN_IN_ENDPOINTS.get(endpoint)
         if method is not None and request.method == "POST":
             outcome = _sign_in_outcome(response.status_code)
-            SIGN_INS.labels(method=method, outcome=outcome).inc()
+            _SIGN_INS[method, outcome].inc()
             if elapsed is not None and outcome != "throttled":
-                SIGN_IN_SECONDS.labels(method=method).observe(elapsed)
+                _SIGN_IN_SECONDS[method].observe(elapsed)
         return response
 
 

@@ -14,13 +14,11 @@ until the step-up page and the ways-in module are fixed, which then removes the 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from authdemo.clock import FrozenClock
 from tests.conftest import make_app
-from tests.support.accounts import WITHOUT_A_WAY_IN, People, State
+from tests.support.accounts import QUICK_HASHING, WITHOUT_A_WAY_IN, People, State
 from tests.support.crawler import crawl, dead_ends
 
 #: STEP_UP_SECONDS + 1: the person signed in a while ago and has not confirmed since.
@@ -49,13 +47,20 @@ def _states() -> list[object]:
     ]
 
 
+@pytest.fixture(scope="module")
+def people(tmp_path_factory: pytest.TempPathFactory) -> People:
+    """One database for every state: each test makes its own person and moves the clock,
+    which leaves the others' (earlier) people alone."""
+    folder, clock = tmp_path_factory.mktemp("states"), FrozenClock()
+    return People(lambda **more: make_app(folder, clock, **QUICK_HASHING, **more), clock)
+
+
 @pytest.mark.parametrize("state", _states())
 def test_every_page_reachable_from_the_account_home_has_a_working_action(
-    tmp_path: Path, clock: FrozenClock, state: State
+    people: People, state: State
 ) -> None:
-    people = People(lambda **settings: make_app(tmp_path, clock, **settings), clock)
     person = people.make(state)
-    clock.advance(seconds=PAST_STEP_UP)
+    people.clock.advance(seconds=PAST_STEP_UP)
     walk = crawl(person.browser)
     assert len(walk.pages) > 3, f"the walk found too little: {sorted(walk.pages)}"
     assert dead_ends(person.app, person.browser, walk, DOCUMENTS) == []

@@ -51,6 +51,9 @@ COUNTRY_HEADER = "X-Country"
 ROLLOUT = {"COUNTRY_HEADER": COUNTRY_HEADER, "PASSKEY_JURISDICTIONS": "EU"}
 #: The operator's kill switches, both off (``docs/deployment.md``).
 SWITCHED_OFF = {"PASSKEY_SIGNIN_ENABLED": "false", "PASSKEY_ENROLMENT_ENABLED": "false"}
+#: For tests that are not about password hashing: argon2id at its cheapest (allowed only
+#: with ENV=testing), so making people costs milliseconds rather than a second each.
+QUICK_HASHING = {"ARGON2_MEMORY_KIB": "1024", "ARGON2_TIME_COST": "1"}
 HOME_COUNTRY = "DE"
 ELSEWHERE = "US"
 

@@ -1,8 +1,8 @@
 """The alert rules read series the running app really exports.
 
 gunicorn with the shipped settings (deploy/gunicorn.conf.py: 2 workers, Prometheus
-multiprocess mode) serves the app on Redis; a person signs up and in with each method,
-fails, and gets throttled, over HTTP; then Prometheus' view of it, a scrape of /metrics,
+multiprocess mode) serves the app on Redis; people sign up and in with each method, fail,
+get throttled and withdraw their consent, over HTTP; then Prometheus' view of it, a scrape,
 must hold every series each rule in deploy/prometheus/alerts.yml selects, and each sign-in
 must have moved its method's series."""
 
@@ -22,6 +22,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +206,36 @@ def _selectors() -> dict[str, list[tuple[str, list[tuple[str, str, str]]]]]:
     return found
 
 
+class _FormReader(HTMLParser):
+    """The fields a browser would submit with the form posting to ``action``."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action = action
+        self.inside = False
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if tag == "form":
+            self.inside = named.get("action") == self.action
+        elif tag == "input" and self.inside and named.get("name"):
+            self.fields[str(named["name"])] = named.get("value") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+
+
+def _submit(client: Client, page: str, action: str) -> int:
+    """Press the form's button, as a person does on the page the server sent."""
+    _, html = client.get(page)
+    reader = _FormReader(action)
+    reader.feed(html)
+    assert reader.fields, f"no form posting to {action} on {page}"
+    return client.post_form(action, reader.fields)[0]
+
+
 def _passkey_sign_up(client: Client, authenticator: SoftwareAuthenticator) -> None:
     client.get("/signup")
     assert client.post_form("/signup", {"username": "monitored"})[0] == 302
@@ -260,6 +291,8 @@ def test_every_series_an_alert_reads_is_in_a_real_scrape(server: str) -> None:
     assert _passkey_sign_in(passkey_person, authenticator) == 200
     _sign_out(passkey_person)
     assert _passkey_sign_in(passkey_person, authenticator, bad_signature=True) == 400
+    assert _passkey_sign_in(passkey_person, authenticator) == 200
+    assert _submit(passkey_person, "/account", "/account/passkeys/consent/withdraw") == 302
 
     secret, recovery_codes = _password_sign_up(fallback_person)
     _sign_out(fallback_person)
@@ -293,13 +326,14 @@ def test_every_series_an_alert_reads_is_in_a_real_scrape(server: str) -> None:
         return _value(after, name, **labels) - _value(before, name, **labels)
 
     attempts = "authdemo_sign_in_attempts_total"
-    assert moved(attempts, method="passkey", outcome="succeeded") == 1
+    assert moved(attempts, method="passkey", outcome="succeeded") == 2
+    assert moved("authdemo_events_total", event="consent.withdrawn") == 1
     assert moved(attempts, method="passkey", outcome="failed") == 1
     assert moved(attempts, method="password_totp", outcome="succeeded") == 1
     assert moved(attempts, method="password_totp", outcome="failed") == statuses.count(401)
     assert moved(attempts, method="password_totp", outcome="throttled") == statuses.count(429)
     assert moved(attempts, method="recovery_code", outcome="succeeded") == 1
-    assert moved("authdemo_sign_in_seconds_count", method="passkey") == 2
+    assert moved("authdemo_sign_in_seconds_count", method="passkey") == 3
     assert moved("authdemo_sign_in_seconds_count", method="recovery_code") == 1
     assert moved("authdemo_throttled_total", endpoint="fallback.signin_password") >= 1
     assert _value(after, "authdemo_dependency_up", dependency="database") == 1

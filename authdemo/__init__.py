@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     """Build the app. ``config`` overrides ``AUTHDEMO_*`` environment settings (tests)."""
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
+        # Development's generated secrets and SQLite file; AUTHDEMO_INSTANCE_PATH moves them.
+        instance_path=os.environ.get("AUTHDEMO_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )

@@ -8,6 +8,7 @@ development secret).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import json
@@ -278,17 +279,25 @@ def _fill_development_defaults(settings: Settings, instance_path: Any) -> Settin
 
 
 def _development_secrets(folder: Path) -> dict[str, str]:
+    """Read the development secrets, or create them once, readable by the owner only.
+
+    The file is created with mode 0600 by ``os.open`` (no moment when another user could
+    open it) under a temporary name, then linked into place: two processes starting at
+    once both end up with the first one's secrets, never a half-written file."""
     path = folder / "dev-secrets.json"
-    if path.exists():
-        stored: dict[str, str] = json.loads(path.read_text())
-        return stored
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = {
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "DATA_KEY": secrets.token_urlsafe(32),
-    }
-    path.write_text(json.dumps(stored))
-    path.chmod(0o600)
+    if not path.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fresh = {"SECRET_KEY": secrets.token_urlsafe(48), "DATA_KEY": secrets.token_urlsafe(32)}
+        draft = folder / f".dev-secrets-{secrets.token_hex(8)}.json"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                json.dump(fresh, file)
+            with contextlib.suppress(FileExistsError):  # another process was first
+                os.link(draft, path)
+        finally:
+            draft.unlink()
+    stored: dict[str, str] = json.loads(path.read_text())
     return stored
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
@@ -96,6 +99,13 @@ def _apply_relaxed_durability(
 
 
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    @event.listens_for(engine, "do_connect")
+    def _owner_only(_dialect: Any, _record: Any, _cargs: Any, _cparams: Any) -> None:
+        # SQLite creates a new database file with mode 0644 (less the umask), and its
+        # -wal and -shm files with the database file's mode. Creating the file first,
+        # 0600, keeps all three readable by the owner only.
+        _create_owner_only(engine.url.database, uri=bool(engine.url.query.get("uri")))
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -113,6 +123,17 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         # Back to the configured durability before anyone else can check it out.
         if record.info.pop(_RESTORE_SYNCHRONOUS, False) and dbapi_connection is not None:
             dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
+
+
+def _create_owner_only(database: str | None, *, uri: bool) -> None:
+    if not database or database == ":memory:" or uri:
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another connection was first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class LazyMemoryStorage(MemoryStorage):

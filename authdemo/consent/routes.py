@@ -18,6 +18,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -42,6 +43,7 @@ from authdemo.extensions import Database, db
 from authdemo.http import safe_next
 from authdemo.models import User
 from authdemo.passkeys import signals
+from authdemo.privacy import residue
 from authdemo.sessions.auth import current_session, has_recent_auth, login_required
 from authdemo.signup import pending as pending_signup
 
@@ -210,11 +212,27 @@ def withdraw() -> Response:
     )
     db.session.commit()
     count = done.passkeys_deleted
+    if count:
+        _checkpoint_deleted_passkeys()
     flash(
         f"Passkey sign-in is off. We deleted {count} passkey{'' if count == 1 else 's'} "
         "from our records."
     )
     return redirect(url_for("consent.withdrawn"))
+
+
+def _checkpoint_deleted_passkeys() -> None:
+    """The deleted passkeys (credential ids, public keys) stay in SQLite's write-ahead log
+    until a checkpoint: checkpoint now, as erasure does (authdemo.privacy.residue). The
+    withdrawal itself is committed already, so a failure here is only logged; the next
+    ``flask retention purge`` checkpoints again."""
+    engine = Database.engine_for(current_app)
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL: VACUUM by the purge (docs/retention-postgres.md)
+    try:
+        residue.reclaim(engine, ("passkeys",))
+    except (SQLAlchemyError, OSError):
+        log.exception("WAL checkpoint after a withdrawal failed; the purge will retry")
 
 
 @bp.get("/account/passkeys/consent/withdrawn")

@@ -20,6 +20,7 @@ from authdemo.extensions import Database, db
 from authdemo.models import AuditEvent, ConsentEvent, Passkey, User, UserSession
 from authdemo.privacy import service
 from tests.conftest import Browser, PasswordAccount
+from tests.functional.test_consent_support import notice_fields
 from tests.support.authenticator import SoftwareAuthenticator, b64url
 
 _CONFIRMATION = re.compile(r'name="confirmation" value="([^"]+)"')
@@ -214,8 +215,7 @@ def test_raw_database_files_hold_nothing_of_the_person_after_erasure(
             "credential id (base64url)": b64url(passkey.credential_id).encode(),
             "public key": passkey.public_key,
         }
-    files = [tmp_path / "test.sqlite3", tmp_path / "test.sqlite3-wal"]
-    before = b"".join(f.read_bytes() for f in files if f.exists())
+    before = raw_database_files(tmp_path)
     unseen = [
         name for name, trace in traces.items() if "base64url" not in name and trace not in before
     ]
@@ -223,10 +223,44 @@ def test_raw_database_files_hold_nothing_of_the_person_after_erasure(
 
     assert delete_account(quentin, "quentin-erasable").status_code == 200
 
-    after = b"".join(f.read_bytes() for f in files if f.exists())
+    after = raw_database_files(tmp_path)
     found = [name for name, trace in traces.items() if trace in after]
     assert found == []
     assert b"zed-control-person" in after
+
+
+def raw_database_files(folder: Path) -> bytes:
+    """Every byte of the SQLite database and its write-ahead log, as a disk would give."""
+    files = [folder / "test.sqlite3", folder / "test.sqlite3-wal"]
+    return b"".join(f.read_bytes() for f in files if f.exists())
+
+
+@pytest.mark.sqlite_only
+def test_raw_database_files_hold_no_passkey_of_the_person_after_consent_withdrawal(
+    tmp_path: Path, app: Flask, new_browser: Any
+) -> None:
+    rosa = new_browser()
+    assert rosa.sign_up_with_passkey(SoftwareAuthenticator(), "rosa-withdraws").status_code == 200
+    control = new_browser()
+    control.sign_up_with_passkey(SoftwareAuthenticator(), "zed-control-person")
+    with app.app_context():
+        owners = dict(db.session.execute(select(User.username, User.id)).all())
+        passkeys = {p.user_id: p for p in db.session.execute(select(Passkey)).scalars()}
+        mine, theirs = passkeys[owners["rosa-withdraws"]], passkeys[owners["zed-control-person"]]
+        traces = {
+            "credential id": mine.credential_id,
+            "credential id (base64url)": b64url(mine.credential_id).encode(),
+            "public key": mine.public_key,
+        }
+    before = raw_database_files(tmp_path)
+    assert mine.credential_id in before, "the search must see the data as stored"
+
+    withdrawn = rosa.post_form("/account/passkeys/consent/withdraw", notice_fields(app))
+    assert withdrawn.status_code == 302
+
+    after = raw_database_files(tmp_path)
+    assert [name for name, trace in traces.items() if trace in after] == []
+    assert theirs.credential_id in after
 
 
 # --- failure and refusal: nothing is deleted --------------------------------------------

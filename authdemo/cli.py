@@ -1,4 +1,5 @@
-"""Operator commands: ``flask db upgrade``, ``flask db revision``.
+"""Operator commands: ``flask db upgrade``, ``flask db current``, ``flask db downgrade``,
+``flask db revision``.
 
 Data-subject requests and ``flask retention purge`` live in authdemo/privacy/cli.py.
 """
@@ -20,6 +21,35 @@ def db_upgrade(revision: str) -> None:
     from authdemo import database
 
     database.upgrade(current_app, revision)
+    click.echo(f"database at revision {revision}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Say which revision the database is at, and which one this release expects."""
+    from authdemo import database
+
+    at, expected = database.current(current_app), database.head()
+    click.echo(f"database at revision {at or '(none)'}; this release expects {expected}")
+    if at != expected:
+        raise SystemExit(1)
+
+
+@db_cli.command("downgrade")
+@click.option("--revision", required=True, help="The revision to go back to, e.g. 0002.")
+@click.option("--yes", is_flag=True, help="Confirm: columns and tables added since are dropped.")
+def db_downgrade(revision: str, yes: bool) -> None:
+    """Undo migrations down to REVISION (docs/deployment.md, section 8: rollback).
+
+    A downgrade drops what the newer migrations added, with whatever was written into it
+    since; it cannot bring back anything an upgrade or the newer code deleted."""
+    from authdemo import database
+
+    if not yes:
+        raise click.UsageError(
+            "this drops the columns and tables added since, with their data; add --yes"
+        )
+    database.downgrade(current_app, revision)
     click.echo(f"database at revision {revision}")
 
 

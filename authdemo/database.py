@@ -27,6 +27,33 @@ def upgrade(app: Flask, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def downgrade(app: Flask, revision: str) -> None:
+    """Run the ``downgrade()`` of every migration above ``revision``, newest first, in one
+    transaction. What a downgrade can and cannot give back: docs/deployment.md, section 8."""
+    engine = Database.engine_for(app)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def current(app: Flask) -> str | None:
+    """The revision the database is at (None before the first upgrade)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with Database.engine_for(app).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head() -> str:
+    """The newest revision this release ships."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1, heads  # tests/unit/test_migrations.py
+    return str(heads[0])
+
+
 def revision(app: Flask, message: str) -> None:
     """Autogenerate a new migration from the models (developers only)."""
     engine = Database.engine_for(app)

@@ -126,7 +126,6 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack
         **{k: v for k, v in os.environ.items() if not k.startswith("AUTHDEMO_")},
         **app_env,
         "FLASK_APP": "authdemo",
-        "MALLOC_ARENA_MAX": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(base / "metrics"),
     }
     (base / "metrics").mkdir()
@@ -139,17 +138,10 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack
     )
     assert upgrade.returncode == 0, upgrade.stderr.decode(errors="replace")
 
+    # deploy/authdemo.service's command and environment, run from this checkout.
+    command, unit_env = stack.server_command()
     gunicorn = stack.Process.start(
-        "gunicorn",
-        [
-            str(stack.VENV_BIN / "gunicorn"),
-            "-c",
-            str(stack.GUNICORN_CONF),
-            "authdemo:create_app()",
-        ],
-        base / "gunicorn.log",
-        env=env,
-        cwd=stack.ROOT,
+        "gunicorn", command, base / "gunicorn.log", env={**env, **unit_env}, cwd=stack.ROOT
     )
     nginx_dir = base / "nginx"
     nginx: stack.Process | None = None

@@ -10,12 +10,14 @@ it trusts a real one. Nothing is started as a system service.
 
 from __future__ import annotations
 
+import configparser
 import datetime
 import http.client
 import os
 import pwd
 import re
 import secrets
+import shlex
 import signal
 import socket
 import ssl
@@ -36,7 +38,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENT_DOC = ROOT / "docs" / "deployment.md"
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
-GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+SERVER_UNIT = ROOT / "deploy" / "authdemo.service"
+RETENTION_SERVICE = ROOT / "deploy" / "authdemo-retention.service"
+RETENTION_TIMER = ROOT / "deploy" / "authdemo-retention.timer"
+#: Where the systemd units expect the checkout (with its .venv) to be installed.
+INSTALL_DIR = "/opt/authdemo"
 VENV_BIN = Path(sys.executable).parent
 
 #: Not ``localhost``, which browsers treat as a secure context even over http and so
@@ -115,6 +121,26 @@ def render_nginx_template(values: dict[str, str], destination: Path) -> None:
             check=True,
             timeout=10,
         )
+
+
+# --- the systemd units ------------------------------------------------------------------
+
+
+def read_unit(path: Path) -> configparser.ConfigParser:
+    """A systemd unit file read as the INI-style file it is (systemd.syntax(7))."""
+    parser = configparser.ConfigParser(strict=False, interpolation=None, delimiters=("=",))
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+    parser.read(path)
+    return parser
+
+
+def server_command() -> tuple[list[str], dict[str, str]]:
+    """The server unit's ``ExecStart`` and ``Environment``, for this checkout instead of
+    /opt/authdemo: the stage starts the app exactly as systemd would."""
+    service = read_unit(SERVER_UNIT)["Service"]
+    argv = [part.replace(INSTALL_DIR, str(ROOT)) for part in shlex.split(service["ExecStart"])]
+    env = dict(item.split("=", 1) for item in shlex.split(service.get("Environment", "")))
+    return argv, env
 
 
 # --- TLS --------------------------------------------------------------------------------

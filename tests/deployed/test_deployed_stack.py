@@ -149,6 +149,7 @@ def test_passkey_sign_up_sign_in_step_up_export_and_deletion(
 
     delete_account(page, "ada")
     assert deployed.query("SELECT username FROM users") == []
+    assert redis_keys(deployed, "LIMITS:*"), "no rate-limit counters in Redis database 12"
 
 
 def test_password_and_code_sign_up_sign_out_and_sign_in(page: Page) -> None:

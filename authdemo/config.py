@@ -108,6 +108,10 @@ class Settings:
     #: are kept at least this long, whatever AUDIT_RETENTION_DAYS says, so that
     #: ``flask dsar reapply-erasures`` can erase them again (docs/dsar.md).
     BACKUP_RETENTION_DAYS: int = 35
+    #: An account with no way in left (no passkey, no password + code: after a withdrawal)
+    #: and no live session is erased this many days after its last activity, by
+    #: ``flask retention purge`` (authdemo/ways_in.py, docs/decisions/0013-ways-in.md).
+    NO_WAY_IN_ERASE_DAYS: int = 30
 
     #: Redis for state shared by several instances (e.g. redis://127.0.0.1:6379/0).
     REDIS_URL: str = ""
@@ -314,10 +318,14 @@ def validate_common(settings: Settings) -> None:
         "AUDIT_RETENTION_DAYS",
         "CONSENT_RETENTION_DAYS",
         "BACKUP_RETENTION_DAYS",
+        "NO_WAY_IN_ERASE_DAYS",
         "RECOVERY_CODE_COUNT",
     ):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{ENV_PREFIX}{name} must be positive")
+    if settings.NO_WAY_IN_ERASE_DAYS > settings.AUDIT_RETENTION_DAYS:
+        # The purge dates an account's last activity from its audit trail.
+        raise ConfigError(f"{ENV_PREFIX}NO_WAY_IN_ERASE_DAYS must not exceed AUDIT_RETENTION_DAYS")
     if settings.SESSION_IDLE_SECONDS > settings.SESSION_ABSOLUTE_SECONDS:
         raise ConfigError(
             f"{ENV_PREFIX}SESSION_IDLE_SECONDS must not exceed SESSION_ABSOLUTE_SECONDS"

@@ -168,7 +168,7 @@ def confirm_remove_passkey(passkey_id: int) -> Page:
     removable = ways_in.can_remove_a_passkey(methods, passkey_signin=_passkey_signin())
     if removable and not has_recent_auth():
         # Step-up before the question, so the answer is not lost to a detour.
-        return redirect(url_for("stepup.reauth", next=request.path))
+        return redirect(auth.step_up_url(request.path))
     return render_account_page(
         "account/remove_passkey.html",
         passkey=passkey,

@@ -132,6 +132,10 @@ def build(settings: Settings, inventory: Inventory, notices: list[NoticeView] | 
                 ("After you say no to passkeys, you are not asked again for", "CONSENT_REASK_DAYS"),
                 ("Security events about your account are kept for", "AUDIT_RETENTION_DAYS"),
                 ("Consent decisions no longer in force are kept for", "CONSENT_RETENTION_DAYS"),
+                (
+                    "An account left with no way to sign in is deleted, after its last use, in",
+                    "NO_WAY_IN_ERASE_DAYS",
+                ),
             )
         ),
         rate_limits=tuple(

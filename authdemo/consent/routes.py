@@ -44,15 +44,13 @@ from authdemo.http import safe_next
 from authdemo.models import User
 from authdemo.passkeys import signals
 from authdemo.privacy import residue
-from authdemo.sessions.auth import current_session, has_recent_auth, login_required
+from authdemo.sessions.auth import current_session, login_required, may_act_without_step_up
 from authdemo.signup import pending as pending_signup
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("consent", __name__)
 
-#: The privacy dashboard, where an account can be deleted (authdemo.privacy).
-PRIVACY_URL = "/privacy"
 #: Cookie flag set at sign-in: check, at the next page, whether to ask again.
 RECONSENT_CHECK_KEY = "consent_check"
 NOTICE_FIELDS = frozenset({"csrf_token", "notice_version", "notice_sha256"})
@@ -254,8 +252,9 @@ def withdrawn() -> str | Response:
         page_data={"signal": signal},
         way_in_left=methods.has_way_in(passkey_signin=False),
         recovery_codes_left=methods.recovery_codes,
-        can_set_up_password=has_recent_auth(),
-        privacy_url=PRIVACY_URL,
+        can_set_up_password=may_act_without_step_up(),
+        can_create_passkey=web.availability().enrolment,
+        erase_days=current.settings().NO_WAY_IN_ERASE_DAYS,
     )
 
 

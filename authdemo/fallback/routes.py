@@ -23,8 +23,9 @@ from authdemo.sessions.auth import (
     allow_restricted,
     current_session,
     login_required,
-    may_add_way_in,
+    may_act_without_step_up,
     require_recent_auth,
+    step_up_url,
 )
 from authdemo.signup import pending as pending_signup
 from authdemo.usernames import normalise_username
@@ -223,8 +224,8 @@ def manage() -> str:
 @login_required
 @allow_restricted
 def setup() -> Page:
-    if not may_add_way_in():
-        return redirect(url_for("stepup.reauth", next=request.path))
+    if not may_act_without_step_up():
+        return redirect(step_up_url(request.path))
     if request.method == "GET":
         return _setup_page("fallback/setup_password.html", username=current_user.username)
     try:
@@ -248,8 +249,8 @@ def setup() -> Page:
 @login_required
 @allow_restricted
 def setup_code() -> Page:
-    if not may_add_way_in():
-        return redirect(url_for("stepup.reauth", next=url_for("fallback.setup")))
+    if not may_act_without_step_up():
+        return redirect(step_up_url(url_for("fallback.setup")))
     fb = current.fallback()
     enrolment_id = cookie.get(ENROLMENT_KEY)
     secret = service.pending_secret(db.session, fb, enrolment_id=enrolment_id, now=clock.now())

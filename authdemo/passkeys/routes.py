@@ -24,7 +24,12 @@ from authdemo.extensions import db, limiter
 from authdemo.http import json_text, read_json_object, safe_next
 from authdemo.passkeys import service, signals
 from authdemo.sessions import auth
-from authdemo.sessions.auth import allow_restricted, login_required, may_add_way_in
+from authdemo.sessions.auth import (
+    allow_restricted,
+    login_required,
+    may_act_without_step_up,
+    step_up_url,
+)
 from authdemo.signup import pending as pending_signup
 
 bp = Blueprint("passkeys", __name__, url_prefix="/api/passkeys")
@@ -164,8 +169,8 @@ def sign_in_verify() -> Response:
 @limiter.limit(_ceremony_limit)
 def add_options() -> Response:
     body = read_json_object()
-    if not may_add_way_in():
-        raise StepUpRequired(stepUpUrl=url_for("stepup.reauth", next=url_for("main.account")))
+    if not may_act_without_step_up():
+        raise StepUpRequired(stepUpUrl=step_up_url(url_for("main.account")))
     consent_web.require_enrolment()
     notice = consent_web.consent_from_json(body)
     active = auth.current_session()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -24,7 +24,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from authdemo import audit, clock, current
+from authdemo import audit, clock, current, ways_in
 from authdemo.audit import Event
 from authdemo.errors import InvalidInput
 from authdemo.extensions import Database, db
@@ -290,6 +290,21 @@ def _erase(
 # --- flask retention purge ------------------------------------------------------------
 
 
+def _purge_no_way_in(days: int, now: datetime) -> int:
+    """Erase the accounts left with no way in (authdemo.ways_in), each in its own
+    transaction, exactly as a self-service erasure does (pseudonymised records kept)."""
+    erased = 0
+    idle_since = now - timedelta(days=days)
+    for user_id in ways_in.no_way_in_accounts(db.session, now=now, idle_since=idle_since):
+        person = service.find_person(db.session, user_id=user_id)
+        # Checked again just before: a way in set up meanwhile keeps the account.
+        if person is None or ways_in.methods_of(db.session, user_id).any_registered:
+            continue
+        _erase(db.session, person, via="retention:no-way-in", verified_by=None)
+        erased += 1
+    return erased
+
+
 def _batched(purge: Callable[[Session, datetime, int], int], label: str, now: datetime) -> int:
     total = 0
     while True:
@@ -347,6 +362,11 @@ def retention_purge() -> None:
         f"consent events older than {settings.CONSENT_RETENTION_DAYS} days deleted "
         f"(decisions still in force are kept), and declines older than "
         f"{settings.CONSENT_REASK_DAYS} days: {counts['consent_events']}"
+    )
+    counts["no_way_in_accounts"] = _purge_no_way_in(settings.NO_WAY_IN_ERASE_DAYS, now)
+    click.echo(
+        f"accounts with no way in and no activity for {settings.NO_WAY_IN_ERASE_DAYS} days "
+        f"erased: {counts['no_way_in_accounts']}"
     )
     # Every table, not only those purged here: this also reaches the rows that
     # self-service erasures deleted since the last run (no VACUUM runs in a request).

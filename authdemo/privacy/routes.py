@@ -38,7 +38,13 @@ from authdemo.passkeys import signals
 from authdemo.privacy import dashboard as view
 from authdemo.privacy import residue, service
 from authdemo.privacy.service import Person
-from authdemo.sessions.auth import current_session, login_required, require_recent_auth
+from authdemo.sessions.auth import (
+    allow_restricted,
+    current_session,
+    login_required,
+    require_recent_auth,
+    require_recent_auth_unless_stranded,
+)
 from authdemo.sessions.service import ActiveSession
 from authdemo.usernames import normalise_username
 
@@ -182,14 +188,16 @@ def _delete_page(error: str | None = None) -> str:
 
 @bp.get("/privacy/delete")
 @login_required
-@require_recent_auth
+@allow_restricted
+@require_recent_auth_unless_stranded
 def delete_confirm() -> str:
     return _delete_page()
 
 
 @bp.post("/privacy/delete")
 @login_required
-@require_recent_auth
+@allow_restricted
+@require_recent_auth_unless_stranded
 def delete_account() -> ResponseReturnValue:
     """GDPR Art 17: delete the account and everything about it, in one transaction."""
     active = _active()

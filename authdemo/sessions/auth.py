@@ -19,7 +19,7 @@ from flask import session as cookie
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
-from authdemo import audit, clock, current
+from authdemo import audit, clock, current, ways_in
 from authdemo.audit import Event
 from authdemo.errors import NotSignedIn, RestrictedSession, StepUpRequired, wants_json
 from authdemo.extensions import db, login_manager
@@ -132,31 +132,62 @@ def allow_restricted(view: Callable[P, R]) -> Callable[P, R]:
     return view
 
 
-def require_recent_auth(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
-    """Step-up: the person must have proved it is them within STEP_UP_SECONDS, with a
-    passkey or password + code of this same account. A restricted session never counts.
-    Apply *below* ``login_required``."""
-
-    @functools.wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
-        if not has_recent_auth():
-            if request.method == "GET":
-                back = request.full_path.rstrip("?")
-            else:  # a form post: come back to the page it was on (a hidden "next" field)
-                back = safe_next(request.form.get("next"), url_for("main.account"))
-            target = url_for("stepup.reauth", next=back)
-            if wants_json():
-                raise StepUpRequired(stepUpUrl=target)
-            return redirect(target)
-        return view(*args, **kwargs)
-
-    return wrapper
+def step_up_url(back: str) -> str:
+    """The "Confirm it's you" page for the action of this request (its endpoint names it
+    there), coming back to ``back``."""
+    return url_for("stepup.reauth", next=back, action=request.endpoint)
 
 
-def may_add_way_in() -> bool:
-    """A restricted (recovery) session may set up a new way in; a full one needs step-up."""
+def _step_up_guard(
+    passes: Callable[[], bool],
+) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
+    def decorator(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
+            if not passes():
+                if request.method == "GET":
+                    back = request.full_path.rstrip("?")
+                else:  # a form post: come back to the page it was on (a hidden "next" field)
+                    back = safe_next(request.form.get("next"), url_for("main.account"))
+                target = step_up_url(back)
+                if wants_json():
+                    raise StepUpRequired(stepUpUrl=target)
+                return redirect(target)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def has_no_way_in() -> bool:
+    """Signed in, but the account has no way in *now* (``authdemo.ways_in``): after a
+    withdrawal, or because the kill switch or the rollout turned its passkeys off. Such a
+    person has nothing to step up with."""
+    from authdemo.consent import web as consent_web
+
+    methods = ways_in.methods_of(db.session, current_user.id)
+    return not methods.has_way_in(passkey_signin=consent_web.availability().signin)
+
+
+def may_act_without_step_up() -> bool:
+    """Nobody is stranded (issue 14 item 4): set up a new way in (a passkey, or password +
+    code) or delete the account, without step-up, from a restricted (recovery-code)
+    session or from a session of an account with no way in left. Any other session
+    needs a recent sign-in (step-up). Signing out never needs anything."""
     active = current_session()
-    return active is not None and (active.restricted or has_recent_auth())
+    if active is None:
+        return False
+    return active.restricted or has_recent_auth() or has_no_way_in()
+
+
+#: Step-up: the person must have proved it is them within STEP_UP_SECONDS, with a passkey
+#: or password + code of this same account. A restricted session never counts. Apply
+#: *below* ``login_required``.
+require_recent_auth = _step_up_guard(lambda: has_recent_auth())
+#: Step-up, except where ``may_act_without_step_up`` (adding a way in, deleting the
+#: account). Apply *below* ``login_required`` (and ``allow_restricted``).
+require_recent_auth_unless_stranded = _step_up_guard(lambda: may_act_without_step_up())
 
 
 def has_recent_auth() -> bool:

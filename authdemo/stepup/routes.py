@@ -1,6 +1,15 @@
-"""Step-up: "confirm it's you" with a passkey or password + code of this same account."""
+"""Step-up: "confirm it's you" with a passkey or password + code of this same account.
+
+The page is never empty (issue 14 item 4): it names the action being confirmed, offers
+each way in the account has *now* (``authdemo.ways_in``), and has a Cancel link back. An
+account with no way in left has nothing to confirm with: the page says so and links to
+what such an account can always do without step-up (a new passkey where passkeys are
+offered, password + code, deleting the account, signing out).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask import session as cookie
@@ -36,16 +45,63 @@ def _complete() -> None:
     auth.rotate_after_step_up(token)
 
 
+@dataclass(frozen=True, slots=True)
+class Action:
+    #: What the person is confirming, to finish "Confirm it's you to ...".
+    words: str
+    #: Where Cancel goes: the page the action starts from.
+    back: str
+
+
+#: The endpoints that ask for step-up (``require_recent_auth``, ``step_up_url``). The
+#: page names the action from this table only, never from text in the URL.
+ACTIONS = {
+    "account.confirm_remove_passkey": Action("remove a passkey", "account.passkeys"),
+    "account.remove_passkey": Action("remove a passkey", "account.passkeys"),
+    "passkeys.add_options": Action("add a passkey", "account.passkeys"),
+    "fallback.setup": Action("set up a password and one-time code", "fallback.manage"),
+    "fallback.setup_code": Action("set up a password and one-time code", "fallback.manage"),
+    "fallback.change_password": Action("change your password", "fallback.manage"),
+    "fallback.remove": Action("remove your password and one-time code", "fallback.manage"),
+    "fallback.regenerate_codes": Action("make new recovery codes", "fallback.manage"),
+    "privacy.download": Action("download a copy of your data", "privacy.dashboard"),
+    "privacy.export_json": Action("download a copy of your data", "privacy.dashboard"),
+    "privacy.delete_confirm": Action("delete your account", "privacy.dashboard"),
+    "privacy.delete_account": Action("delete your account", "privacy.dashboard"),
+}
+SOME_CHANGE = Action("make this change", "main.account")
+
+
+def _page(
+    next_url: str, action_name: object, *, status: int = 200, error: str | None = None
+) -> tuple[str, int]:
+    action = ACTIONS.get(action_name, SOME_CHANGE) if isinstance(action_name, str) else SOME_CHANGE
+    methods = ways_in.methods_of(db.session, current_user.id)
+    state = consent_web.availability()
+    ways = methods.ways_in(passkey_signin=state.signin)
+    page = render_template(
+        "stepup/reauth.html",
+        next_url=next_url,
+        action=action.words,
+        action_name=action_name if action is not SOME_CHANGE else None,
+        cancel_url=url_for(action.back),
+        has_passkey=ways_in.Method.PASSKEY in ways,
+        has_password=ways_in.Method.PASSWORD_AND_CODE in ways,
+        #: Passkeys the account has but cannot use here and now (kill switch, rollout).
+        passkeys_off=state.signin_reason if methods.passkeys and not state.signin else None,
+        no_way_in=not ways,
+        can_create_passkey=state.enrolment,
+        recovery_codes=methods.recovery_codes,
+        error=error,
+    )
+    return page, status
+
+
 @bp.get("/reauth")
 @login_required
-def reauth() -> str:
-    methods = ways_in.methods_of(db.session, current_user.id)
-    return render_template(
-        "stepup/reauth.html",
-        next_url=safe_next(request.args.get("next"), _default_next()),
-        has_passkey=methods.passkeys > 0,
-        has_password=methods.password_and_code,
-    )
+def reauth() -> tuple[str, int]:
+    next_url = safe_next(request.args.get("next"), _default_next())
+    return _page(next_url, request.args.get("action"))
 
 
 @bp.post("/api/reauth/options")
@@ -89,6 +145,7 @@ def passkey_verify() -> Response:
 @throttle.guessing(throttle.signed_in_account_key)
 def password() -> ResponseReturnValue:
     next_url = safe_next(request.form.get("next"), _default_next())
+    action_name = request.form.get("action")
     try:
         fallback.step_up(
             db.session,
@@ -100,13 +157,7 @@ def password() -> ResponseReturnValue:
         )
     except SignInRefused:
         db.session.commit()
-        page = render_template(
-            "stepup/reauth.html",
-            next_url=next_url,
-            has_passkey=ways_in.methods_of(db.session, current_user.id).passkeys > 0,
-            has_password=True,
-            error="The password or code is not right. Please try again.",
-        )
-        return page, 401
+        error = "The password or code is not right. Please try again."
+        return _page(next_url, action_name, status=401, error=error)
     _complete()
     return redirect(next_url)

@@ -84,7 +84,7 @@ def test_consent_enrol_sign_in_withdraw_and_passkey_sign_in_is_refused(
 
     expect(page).to_have_url(re.compile(r"/account/passkeys/consent/withdrawn$"))
     expect(page.locator("#no-way-in")).to_contain_text("Your account now has no way to sign in.")
-    expect(page.locator("#offer-deletion")).to_have_attribute("href", "/privacy")
+    expect(page.locator("#offer-deletion")).to_have_attribute("href", "/privacy/delete")
     # The Signal API call was made (Chromium has it) ...
     expect(page.locator("#signal-status")).to_have_attribute("data-signal", "sent")
     assert live_server.query("SELECT count(*) FROM passkeys") == [(0,)]

@@ -166,7 +166,7 @@ def test_withdrawing_the_only_way_in_says_so_plainly_and_offers_deletion(
     text = page(alice, WITHDRAWN)
     assert 'id="no-way-in"' in text
     assert "Your account now has no way to sign in." in text
-    assert 'href="/privacy" id="offer-deletion"' in text
+    assert 'href="/privacy/delete" id="offer-deletion"' in text
 
 
 def test_withdrawing_with_password_and_code_left_keeps_that_way_in(

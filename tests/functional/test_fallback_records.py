@@ -107,4 +107,7 @@ def test_password_change_without_recent_authentication_goes_to_step_up(
         "/account/password",
         {"new_password": "an entirely new phrase", "next": "/account/password-code"},
     )
-    assert response.headers["Location"] == "/reauth?next=/account/password-code"
+    assert (
+        response.headers["Location"]
+        == "/reauth?next=/account/password-code&action=fallback.change_password"
+    )

@@ -311,7 +311,9 @@ def test_delete_without_recent_step_up_deletes_nothing_and_asks_to_confirm(
     clock.advance(minutes=6)
     response = delete_account(ada, "ada", token=token)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/reauth?next=/privacy/delete"
+    assert (
+        response.headers["Location"] == "/reauth?next=/privacy/delete&action=privacy.delete_account"
+    )
     assert rows_about(app, person)["users"] == 1
 
 
@@ -326,14 +328,19 @@ def test_delete_from_a_program_without_recent_step_up_gets_a_401_problem(
         headers={"Accept": "application/json"},
     )
     assert response.status_code == 401
-    assert response.get_json()["stepUpUrl"] == "/reauth?next=/privacy/delete"
+    assert (
+        response.get_json()["stepUpUrl"]
+        == "/reauth?next=/privacy/delete&action=privacy.delete_account"
+    )
     assert rows_about(app, person_named(app, "ada"))["users"] == 1
 
 
 def test_delete_page_needs_a_recent_step_up(ada: Browser, clock: FrozenClock) -> None:
     clock.advance(minutes=6)
     response = ada.client.get("/privacy/delete")
-    assert response.headers["Location"] == "/reauth?next=/privacy/delete"
+    assert (
+        response.headers["Location"] == "/reauth?next=/privacy/delete&action=privacy.delete_confirm"
+    )
 
 
 def test_delete_with_a_confirmation_from_an_earlier_step_up_is_refused(

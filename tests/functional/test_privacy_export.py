@@ -347,7 +347,7 @@ def test_export_download_without_recent_step_up_sends_the_person_to_confirm_firs
     clock.advance(minutes=6)
     response = ada.client.get(DOWNLOAD)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/reauth?next=/privacy/export"
+    assert response.headers["Location"] == "/reauth?next=/privacy/export&action=privacy.download"
 
 
 def test_export_download_is_an_attachment_that_is_never_stored(ada: Browser) -> None:

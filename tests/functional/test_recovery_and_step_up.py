@@ -133,7 +133,10 @@ def test_sensitive_change_needs_a_fresh_step_up(
     clock.advance(minutes=6)
     response = browser.post_form("/account/recovery-codes", {"next": "/account/password-code"})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/reauth?next=/account/password-code"
+    assert (
+        response.headers["Location"]
+        == "/reauth?next=/account/password-code&action=fallback.regenerate_codes"
+    )
     assert "Confirm it" in browser.client.get(response.headers["Location"]).get_data(as_text=True)
     clock.advance(seconds=30)
     reauth = browser.post_form(

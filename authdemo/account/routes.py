@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from authdemo import clock, current, ways_in
 from authdemo.account import notices, service
 from authdemo.consent import web as consent_web
-from authdemo.errors import AuthDemoError, InvalidInput, UsernameTaken
+from authdemo.errors import AuthDemoError, InvalidInput, StepUpRequired, UsernameTaken
 from authdemo.extensions import db, limiter
 from authdemo.passkeys import signals
 from authdemo.ratelimit import address_key
@@ -295,11 +295,20 @@ def _profile_page(status: int = 200, **context: Any) -> tuple[str, int]:
     return render_account_page("account/profile.html", status, form=form, **context)
 
 
+#: A profile change waiting for step-up: the form as typed, shown again afterwards so
+#: nothing typed is lost to the detour (WCAG 2.2 SC 2.2.5).
+PROFILE_DRAFT_KEY = "profile_draft"
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 @limiter.limit(_profile_limit, key_func=_account_key, methods=["POST"])
 def profile() -> Page:
     if request.method == "GET":
+        draft = cookie.pop(PROFILE_DRAFT_KEY, None)
+        if isinstance(draft, dict) and has_recent_auth():
+            form = {k: str(draft.get(k, "")) for k in ("username", "display_name")}
+            return _profile_page(form=form, draft=True)
         return _profile_page()
     form = {
         "username": request.form.get("username", ""),
@@ -312,8 +321,13 @@ def profile() -> Page:
             username=form["username"],
             display_name=form["display_name"],
             now=clock.now(),
+            stepped_up=has_recent_auth(),
         )
         db.session.commit()
+    except StepUpRequired:
+        db.session.rollback()
+        cookie[PROFILE_DRAFT_KEY] = form
+        return redirect(url_for("stepup.reauth", next=url_for("account.profile")))
     except IntegrityError:
         db.session.rollback()  # someone took that username at the same moment
         return _profile_error(UsernameTaken(), form)

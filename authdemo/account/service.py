@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from authdemo import audit, ways_in
 from authdemo.audit import Event
-from authdemo.errors import AuthDemoError, InvalidInput, UsernameTaken
+from authdemo.errors import AuthDemoError, InvalidInput, StepUpRequired, UsernameTaken
 from authdemo.models import AuditEvent, Passkey, User, UserSession
 from authdemo.models.passkey import PASSKEY_NAME_MAX
 from authdemo.passkeys import signals
@@ -314,17 +314,30 @@ class ProfileChange:
 
 
 def change_profile(
-    session: Session, *, user: User, username: object, display_name: object, now: datetime
+    session: Session,
+    *,
+    user: User,
+    username: object,
+    display_name: object,
+    now: datetime,
+    stepped_up: bool,
 ) -> ProfileChange:
     """Change the username and display name, with the same rules as at sign-up.
 
-    Raises InvalidInput (field named) or UsernameTaken. A race with someone taking the
-    same username at the same moment ends at the unique constraint (IntegrityError),
-    which the route turns into the same UsernameTaken answer.
+    A new username needs a recent step-up (``stepped_up``): password and recovery-code
+    sign-in take the username, so a session left open could otherwise lock the owner
+    out. The display name is only how we greet the person and needs none.
+
+    Raises InvalidInput (field named), StepUpRequired or UsernameTaken, in that order, so
+    a session without step-up cannot even learn whether a username is taken. A race with
+    someone taking the same username at the same moment ends at the unique constraint
+    (IntegrityError), which the route turns into the same UsernameTaken answer.
     """
     new_username = normalise_username(username)
     new_display_name = normalise_display_name(display_name)
     changed: list[str] = []
+    if new_username != user.username and not stepped_up:
+        raise StepUpRequired()
     if new_username != user.username:
         taken = session.execute(
             select(exists().where(User.username == new_username, User.id != user.id))

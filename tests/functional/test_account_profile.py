@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from authdemo.clock import FrozenClock
 from authdemo.extensions import db
 from authdemo.models import AuditEvent, User
 from tests.conftest import Browser
@@ -183,3 +184,59 @@ def test_the_profile_page_needs_a_sign_in(browser: Browser) -> None:
 
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/signin?next=")
+
+
+# --- a new username needs step-up (issue 15 item 5) -------------------------------------
+
+
+def step_up_with_passkey(browser: Browser, authenticator: SoftwareAuthenticator) -> None:
+    options = browser.post_json("/api/reauth/options").get_json()
+    verified = browser.post_json("/api/reauth/verify", authenticator.get(options))
+    assert verified.status_code == 200, verified.get_json()
+
+
+def test_a_session_left_open_cannot_change_the_username(
+    app: Flask, alice: Browser, clock: FrozenClock
+) -> None:
+    clock.advance(seconds=app.extensions["authdemo.settings"].STEP_UP_SECONDS + 1)
+    response = change(alice, "mallory", "Mallory")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/reauth?next=/account/profile")
+    assert user(app, "alice") is not None
+    assert user(app, "mallory") is None
+    assert profile_events(app) == []
+
+
+def test_after_step_up_the_typed_username_is_shown_again_and_saved(
+    app: Flask, alice: Browser, authenticator: SoftwareAuthenticator, clock: FrozenClock
+) -> None:
+    clock.advance(seconds=app.extensions["authdemo.settings"].STEP_UP_SECONDS + 1)
+    assert change(alice, "alice-two", "Alice Two").status_code == 302
+    step_up_with_passkey(alice, authenticator)
+
+    page = alice.client.get("/account/profile").get_data(as_text=True)
+    assert 'value="alice-two"' in page
+    assert 'value="Alice Two"' in page
+    assert change(alice, "alice-two", "Alice Two").status_code == 302
+    assert user(app, "alice-two") is not None
+
+
+def test_without_step_up_a_session_cannot_learn_whether_a_username_is_taken(
+    app: Flask, alice: Browser, new_browser: Any, clock: FrozenClock
+) -> None:
+    new_browser().sign_up_with_passkey(SoftwareAuthenticator(), "bob")
+    clock.advance(seconds=app.extensions["authdemo.settings"].STEP_UP_SECONDS + 1)
+    taken, free = change(alice, "bob"), change(alice, "nobody-has-this")
+    assert (taken.status_code, taken.headers["Location"]) == (
+        free.status_code,
+        free.headers["Location"],
+    )
+
+
+def test_the_display_name_alone_needs_no_step_up(
+    app: Flask, alice: Browser, clock: FrozenClock
+) -> None:
+    clock.advance(seconds=app.extensions["authdemo.settings"].STEP_UP_SECONDS + 1)
+    assert change(alice, "alice", "Alice A.").status_code == 302
+    assert profile_events(app) == [{"field": "display_name"}]

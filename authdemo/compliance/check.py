@@ -1,16 +1,21 @@
 """The drift check behind ``flask compliance check``.
 
-Each check reads compliance/ and compares it with the thing it describes:
+Each check reads compliance/ and docs/ and compares them with the thing they describe:
 
-1. every cited test exists (pytest node id; parametrized ids match on their name);
+1. every cited test exists (pytest node id; parametrized ids match on their name), can
+   fail (it asserts, and is not marked skip or xfail), and, given pytest's JUnit XML
+   results (``--junit``), passed in a run and failed in none;
 2. every checklist item and every row of a table with a ``Test`` column is backed: by a
    test, or by the document itself (``Recorded``), or is openly ``Pending:`` or the
-   ``Deployer's task`` (GDPR Art 5(2): be able to demonstrate, not merely assert);
+   ``Deployer's task`` (GDPR Art 5(2): be able to demonstrate, not merely assert); and
+   nothing says ``Pending:`` about a test that exists;
 3. every link to a file of the repository points at a file that exists;
 4. every cited setting has the value ``authdemo.config.Settings`` gives it by default, and
-   every cited module constant the value the module gives it;
-5. the data inventory matches ``authdemo.models.Base.metadata``, table by table, column
-   by column, including each column's personal/export mark;
+   every cited module constant the value the module gives it; a duration in words in the
+   same sentence or table row as a duration setting's name is that setting's value;
+5. the data inventory matches ``authdemo.models.Base.metadata`` and the schema the
+   migrations build, table by table, column by column, including each column's
+   personal/export mark; and no column is named for what it says is never collected;
 6. the generated copy of the consent notices in notices.md is the text the app renders,
    and every published notice text still hashes to its pin in notice-pins.json.
 
@@ -24,14 +29,22 @@ from __future__ import annotations
 import ast
 import importlib
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData
 
-from authdemo.compliance import documents, inventory, notices, testids
+from authdemo.compliance import (
+    documents,
+    durations,
+    inventory,
+    notices,
+    results,
+    testbodies,
+    testids,
+)
 from authdemo.compliance.notices import NoticeView
 from authdemo.config import Settings
 
@@ -70,6 +83,9 @@ class _Unset:
 
 UNSET = _Unset()
 
+#: Written for developers and operators, held to the same rules as compliance/.
+DOCS_FOLDER = "docs"
+
 
 def settings_defaults() -> dict[str, Any]:
     """The default of every setting: what a deployment gets unless it says otherwise."""
@@ -88,8 +104,12 @@ def run(
     defaults: Mapping[str, Any] | None = None,
     notice_views: list[NoticeView] | _Unset | None = UNSET,
     test_ids: frozenset[str] | None = None,
+    junit: Sequence[Path] = (),
+    migrated: MetaData | None = None,
 ) -> Report:
-    """Check the pack in ``pack`` against the code under ``root``. Nothing is written."""
+    """Check the pack in ``pack`` (and the documents under ``root/docs``) against the code
+    under ``root``; with ``junit``, also against what the cited tests did in those runs.
+    Nothing is written."""
     if metadata is None:
         from authdemo.models import Base
 
@@ -97,14 +117,22 @@ def run(
     report = Report()
     docs = [
         _Doc(p, _relative(p, root), p.read_text(encoding="utf-8"))
-        for p in documents.pack_files(pack)
+        for p in [*documents.pack_files(pack), *documents.pack_files(root / DOCS_FOLDER)]
     ]
     ids = testids.collect(root) if test_ids is None else test_ids
     _check_cited_tests(report, docs, ids, root)
-    _check_claims(report, docs)
+    _check_test_bodies(report, docs, ids, root)
+    _check_results(report, docs, ids, junit)
+    _check_claims(report, docs, ids)
     _check_links(report, docs)
-    _check_config(report, docs, settings_defaults() if defaults is None else defaults)
-    _check_inventory(report, pack, root, metadata)
+    defaults = settings_defaults() if defaults is None else defaults
+    _check_config(report, docs, defaults)
+    _check_durations(report, docs, defaults)
+    if migrated is None:
+        from authdemo.compliance import schema
+
+        migrated = schema.migrated()
+    _check_inventory(report, pack, root, metadata, migrated)
     views = notices.load() if isinstance(notice_views, _Unset) else notice_views
     _check_notices(report, pack, root, views)
     return report
@@ -135,6 +163,57 @@ def _check_cited_tests(report: Report, docs: list[_Doc], ids: frozenset[str], ro
         report.notes.append(f"{name} is cited but not tracked by git yet (commit it with the pack)")
 
 
+def _cited_ids(docs: list[_Doc], ids: frozenset[str]) -> dict[str, documents.Found]:
+    """Each cited test that exists (parameters kept), with its first citation."""
+    cited: dict[str, documents.Found] = {}
+    for doc in docs:
+        for found in documents.cited_tests(doc.name, doc.text):
+            if testids.base_id(found.text) in ids:
+                cited.setdefault(found.text, found)
+    return cited
+
+
+def _check_test_bodies(report: Report, docs: list[_Doc], ids: frozenset[str], root: Path) -> None:
+    """A cited test must be able to fail: it asserts, and it is not marked skip/xfail."""
+    for node_id, found in _cited_ids(docs, ids).items():
+        body = testbodies.read(root, node_id)
+        if body is None:
+            continue
+        where = f"{found.path}:{found.line}"
+        if not body.asserts:
+            report.problems.append(Problem(where, f"cites {node_id}, which asserts nothing"))
+        if body.disabled == "skip":
+            report.problems.append(Problem(where, f"cites {node_id}, which is marked skip"))
+        elif body.disabled == "xfail":
+            report.problems.append(
+                Problem(where, f"cites {node_id}, which is marked as expected to fail")
+            )
+
+
+def _check_results(
+    report: Report, docs: list[_Doc], ids: frozenset[str], junit: Sequence[Path]
+) -> None:
+    if not junit:
+        report.notes.append(
+            "test results not compared (pass --junit with pytest's --junitxml output; "
+            "`make test` does)"
+        )
+        return
+    try:
+        outcomes = results.load(junit)
+    except results.ResultError as exc:
+        report.problems.append(Problem("--junit", str(exc)))
+        return
+    cited = _cited_ids(docs, ids)
+    for node_id, found in cited.items():
+        why = results.judge(node_id, outcomes)
+        if why is not None:
+            report.problems.append(
+                Problem(f"{found.path}:{found.line}", f"cites {node_id}, which {why}")
+            )
+    report.counted["cited test results"] = len(cited)
+
+
 def _untracked(files: Iterable[str], root: Path) -> set[str]:
     """Cited test files git does not track; empty when git is unavailable."""
     try:
@@ -154,28 +233,49 @@ def _untracked(files: Iterable[str], root: Path) -> set[str]:
 # --- 2. no claim without a test ----------------------------------------------------
 
 
-def _check_claims(report: Report, docs: list[_Doc]) -> None:
+def _check_claims(report: Report, docs: list[_Doc], ids: frozenset[str]) -> None:
     items = rows = 0
+    names = {node_id.rsplit("::", 1)[-1]: node_id for node_id in sorted(ids)}
     for doc in docs:
         if doc.path.suffix != ".md":
             continue
         for item in documents.checklist_items(doc.name, doc.text):
             items += 1
+            where = f"{item.path}:{item.line}"
             for message in _item_problems(item):
-                report.problems.append(Problem(f"{item.path}:{item.line}", message))
+                report.problems.append(Problem(where, message))
+            if not item.done and documents.PENDING in item.text:
+                for message in _stale_pending(item.text, ids, names):
+                    report.problems.append(Problem(where, message))
         for row in documents.proof_cells(doc.name, doc.text):
             rows += 1
+            where = f"{row.path}:{row.line}"
             if not _row_backed(row.cell):
                 report.problems.append(
                     Problem(
-                        f"{row.path}:{row.line}",
+                        where,
                         f"the {row.column} column cites no test and does not say "
                         f"{documents.PENDING!r}, {documents.DEPLOYER!r}, "
                         f"{documents.RECORDED!r} or {documents.NOT_APPLICABLE!r}",
                     )
                 )
+            elif documents.PENDING in row.cell:
+                for message in _stale_pending(row.cell, ids, names):
+                    report.problems.append(Problem(where, message))
     report.counted["checklist items"] = items
     report.counted["table rows with a Test column"] = rows
+
+
+def _stale_pending(text: str, ids: frozenset[str], names: Mapping[str, str]) -> Iterator[str]:
+    """A "Pending:" claim whose test exists now: the status is stale (tick it, cite it).
+    Only what follows "Pending:" counts: "`test_a` proves X; Pending: a test of Y" is fine."""
+    text = text.split(documents.PENDING, 1)[-1]
+    for match in documents.TEST_ID.finditer(text):
+        if match.group("id") in ids:
+            yield f"says {documents.PENDING!r} but its test {match.group('id')} exists"
+    for name in documents.TEST_NAME.findall(text):
+        if name in names and names[name] not in text:
+            yield f"says {documents.PENDING!r} but its test {names[name]} exists"
 
 
 def _item_problems(item: documents.ChecklistItem) -> Iterator[str]:
@@ -267,10 +367,28 @@ def _same(expected: Any, written: str) -> bool:
     return bool(value == expected)
 
 
+def _check_durations(report: Report, docs: list[_Doc], defaults: Mapping[str, Any]) -> None:
+    """A duration in words beside a setting's name must be that setting's value."""
+    count = 0
+    for doc in docs:
+        for passage in documents.passages(doc.name, doc.text):
+            for mismatch in durations.mismatches(passage, defaults):
+                count += 1
+                report.problems.append(
+                    Problem(
+                        f"{passage.path}:{passage.line}",
+                        f"says {mismatch.written!r} beside {', '.join(mismatch.settings)}, "
+                        f"but {' and '.join(mismatch.values)}",
+                    )
+                )
+
+
 # --- 5. data inventory ---------------------------------------------------------------
 
 
-def _check_inventory(report: Report, pack: Path, root: Path, metadata: MetaData) -> None:
+def _check_inventory(
+    report: Report, pack: Path, root: Path, metadata: MetaData, migrated: MetaData
+) -> None:
     where = _relative(pack / inventory.INVENTORY_FILE, root)
     try:
         loaded = inventory.load(pack)
@@ -278,8 +396,28 @@ def _check_inventory(report: Report, pack: Path, root: Path, metadata: MetaData)
         report.problems.append(Problem(where, str(exc)))
         return
     for message in inventory.drift(loaded, metadata):
-        report.problems.append(Problem(where, message))
+        report.problems.append(Problem(where, f"{message} (models)"))
+    for message in inventory.drift(loaded, migrated):
+        report.problems.append(Problem(where, f"{message} (migrated schema, flask db upgrade)"))
     report.counted["inventory columns"] = sum(len(t.columns) for t in loaded.tables)
+    _check_never_collected(report, where, loaded, metadata, migrated)
+
+
+def _check_never_collected(
+    report: Report, where: str, loaded: inventory.Inventory, *schemas: MetaData
+) -> None:
+    """Every "never collected" statement holds: no column of either schema and no key
+    the audit trail accepts in ``details`` is named for what it says is never kept."""
+    from authdemo.audit import ALLOWED_DETAIL_KEYS
+
+    names = {key: f"audit detail key {key!r}" for key in ALLOWED_DETAIL_KEYS}
+    for metadata in schemas:
+        for table in metadata.tables.values():
+            for column in table.columns:
+                names[column.name] = f"column {table.name}.{column.name}"
+    for message in inventory.never_collected_drift(loaded, names):
+        report.problems.append(Problem(where, message))
+    report.counted["never-collected statements"] = len(loaded.never_collected)
 
 
 # --- 6. consent notices --------------------------------------------------------------

@@ -1,6 +1,6 @@
 """``flask compliance check``, ``flask compliance manifest`` and ``flask compliance notices``.
 
-flask compliance check                      # non-zero exit and a list of drift
+flask compliance check [--junit FILE ...]   # non-zero exit and a list of drift
 flask compliance manifest [--format md|html] [--out FILE]
 flask compliance notices [--write]          # regenerate notices.md's copy, pin new versions
 flask compliance facts                      # this deployment's facts block and its hash
@@ -26,11 +26,20 @@ compliance_cli = AppGroup("compliance", help="The accountability pack in complia
 
 
 @compliance_cli.command("check")
-def check_command() -> None:
-    """Fail if compliance/ no longer describes the app (tests, schema, settings, notices)."""
+@click.option(
+    "--junit",
+    "junit",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="pytest --junitxml output; repeat for several runs (e.g. SQLite and PostgreSQL). "
+    "Every cited test must pass in one and fail in none.",
+)
+def check_command(junit: tuple[Path, ...]) -> None:
+    """Fail if compliance/ and docs/ no longer describe the app (tests, schema, settings,
+    notices), or, with --junit, if a cited test was skipped, expected to fail or failed."""
     from authdemo.compliance import check
 
-    report = check.run(PACK, root=PROJECT_ROOT)
+    report = check.run(PACK, root=PROJECT_ROOT, junit=junit)
     for note in report.notes:
         click.echo(f"note: {note}")
     counted = ", ".join(f"{n} {what}" for what, n in report.counted.items())

@@ -36,6 +36,8 @@ CONFIG_CITATION = re.compile(
     rf"`(?P<name>{_NAME}) = (?P<value>[^`\n]+)`"
     rf"|<!--\s*config:\s*(?P<cname>{_NAME})\s*=\s*(?P<cvalue>.+?)\s*-->"
 )
+#: A test named by its function name alone, in backticks: `test_something`.
+TEST_NAME = re.compile(r"`(test_[A-Za-z0-9_]+)`")
 CHECKBOX = re.compile(r"^(?P<indent>\s*)[-*] \[(?P<mark>[ xX])\] ")
 LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\((?P<target>[^)\s]+)\)")
 
@@ -155,6 +157,51 @@ def local_links(path: str, text: str) -> Iterator[Found]:
             if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
                 continue
             yield Found(path, number, target.split("#", 1)[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A sentence of a paragraph, or a whole table row: what a number is read beside."""
+
+    path: str
+    line: int
+    text: str
+
+
+def passages(path: str, text: str) -> Iterator[Passage]:
+    """Sentences of prose paragraphs and list items, and table rows, with their line.
+    Fenced code blocks are skipped (they quote output, not claims)."""
+    paragraph: list[tuple[int, str]] = []
+    fenced = False
+
+    def flush() -> Iterator[Passage]:
+        if paragraph:
+            joined = " ".join(line.strip() for _, line in paragraph)
+            for sentence in _SENTENCE_END.split(joined):
+                yield Passage(path, paragraph[0][0], sentence)
+            paragraph.clear()
+
+    for number, line in lines_of(text):
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            yield from flush()
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        if stripped.startswith("|"):
+            yield from flush()
+            yield Passage(path, number, stripped)
+        elif not stripped or CHECKBOX.match(line) or re.match(r"\s*(?:[-*]|\d+\.) ", line):
+            yield from flush()
+            if stripped:
+                paragraph.append((number, line))
+        else:
+            paragraph.append((number, line))
+    yield from flush()
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\[])")
 
 
 def has_test(text: str) -> bool:

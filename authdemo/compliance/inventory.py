@@ -51,9 +51,19 @@ class Table:
 
 
 @dataclass(frozen=True, slots=True)
+class NeverCollected:
+    """Something the app never collects, and the words no column name may contain."""
+
+    name: str
+    statement: str
+    no_column_named: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Inventory:
     lawful_bases: Mapping[str, str]
     tables: tuple[Table, ...]
+    never_collected: tuple[NeverCollected, ...] = ()
 
     def table(self, name: str) -> Table:
         return next(t for t in self.tables if t.name == name)
@@ -82,7 +92,41 @@ def parse(raw: object) -> Inventory:
     tables = []
     for name, body in _mapping(doc.get("tables"), "tables").items():
         tables.append(_table(str(name), _mapping(body, f"tables.{name}"), bases))
-    return Inventory(bases, tuple(tables))
+    never = tuple(
+        _never(str(name), _mapping(body, f"never_collected.{name}"))
+        for name, body in _mapping(doc.get("never_collected"), "never_collected").items()
+    )
+    return Inventory(bases, tuple(tables), never)
+
+
+def _never(name: str, body: Mapping[str, Any]) -> NeverCollected:
+    where = f"never_collected.{name}"
+    words = body.get("no_column_named")
+    if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
+        raise InventoryError(f"{INVENTORY_FILE}: {where}.no_column_named must list words")
+    return NeverCollected(
+        name=name,
+        statement=_text(body.get("statement"), f"{where}.statement"),
+        no_column_named=tuple(w.lower() for w in words),
+    )
+
+
+def never_collected_drift(inventory: Inventory, names: Mapping[str, str]) -> Iterator[str]:
+    """Names (a column or audit-detail key -> how to call it) that contradict a "never
+    collected" statement: the name's ``_``-separated words contain a listed word."""
+    for entry in inventory.never_collected:
+        for word in entry.no_column_named:
+            forbidden = word.split("_")
+            for name, where in sorted(names.items()):
+                parts = name.lower().split("_")
+                if any(
+                    parts[i : i + len(forbidden)] == forbidden
+                    for i in range(len(parts) - len(forbidden) + 1)
+                ):
+                    yield (
+                        f"{where} contradicts never_collected.{entry.name} "
+                        f"(its name contains {word!r})"
+                    )
 
 
 def _table(name: str, body: Mapping[str, Any], bases: Mapping[str, str]) -> Table:

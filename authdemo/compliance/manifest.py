@@ -63,20 +63,6 @@ class Manifest:
     everything: tuple[tuple[str, str], ...]
 
 
-#: Stated as facts of the design; compliance/dpia.md cites the tests that prove them.
-NEVER_COLLECTED = (
-    "Biometric data of any kind. Your face, fingerprint or screen-lock PIN is checked by "
-    "your own device; this service receives only a signature made with your passkey.",
-    "Your e-mail address, phone number, postal address or real name. Nothing in the data "
-    "model has a place for them (a display name is optional).",
-    "Your browser's user agent, and your IP address in readable form. No table stores "
-    "them. Rate limiting counts attempts per address, keeping the address only as a keyed "
-    "hash (HMAC) for at most {address_hours} hours, in the limiter's storage.",
-    "Your location. Passkeys are offered or not by the deployment's own setting (and, if "
-    "configured, a country header from the operator's proxy), never by IP geolocation.",
-)
-
-
 def build(settings: Settings, inventory: Inventory, notices: list[NoticeView] | None) -> Manifest:
     s = settings
     return Manifest(
@@ -150,9 +136,10 @@ def build(settings: Settings, inventory: Inventory, notices: list[NoticeView] | 
         ),
         datasets=tuple(_dataset(s, inventory, table.name) for table in inventory.tables),
         notices=None if notices is None else tuple(notices),
+        # From compliance/data-inventory.yaml, where the check holds it against the schema.
         never=tuple(
-            line.format(address_hours=address_retention_seconds(s) // 3600)
-            for line in NEVER_COLLECTED
+            entry.statement.format(address_hours=address_retention_seconds(s) // 3600)
+            for entry in inventory.never_collected
         ),
         everything=tuple((name, _plain(value)) for name, value in s.public_view().items()),
     )

@@ -7,14 +7,19 @@ so each proves one kind of drift whatever the state of the rest of the pack.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, MetaData, String
 
-from authdemo.compliance import check, notices, testids
+from authdemo.compliance import check, notices, schema, testids
 from authdemo.compliance.notices import NoticeView
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,22 +30,42 @@ def test_ids() -> frozenset[str]:
     return testids.collect(REPO)
 
 
+@functools.cache
+def migrated_schema() -> MetaData:
+    """The project's migrations applied to an empty database (built once: ~0.5 s)."""
+    return schema.migrated()
+
+
 class Pack:
-    """A copy of compliance/ in a tree that shares the repository's code and tests."""
+    """A copy of compliance/ and docs/ in a tree that shares the repository's code and
+    tests; ``tests`` is a folder of links, so a test can add a test file of its own."""
 
     def __init__(self, root: Path, test_ids: frozenset[str]) -> None:
-        for name in ("authdemo", "docs", "tests"):
-            if (REPO / name).exists():
-                (root / name).symlink_to(REPO / name)
+        (root / "authdemo").symlink_to(REPO / "authdemo")
+        (root / "tests").mkdir()
+        for entry in (REPO / "tests").iterdir():
+            (root / "tests" / entry.name).symlink_to(entry)
         shutil.copytree(REPO / "compliance", root / "compliance")
+        # The documents only: the screenshots they link to are not needed for the check.
+        shutil.copytree(REPO / "docs", root / "docs", ignore=shutil.ignore_patterns("*.png"))
+        self.root = root
         self.folder = root / "compliance"
         self.test_ids = test_ids
         self.views: list[NoticeView] | None = None
+        self.metadata: MetaData | None = None
+        self.migrated = migrated_schema()
+        self.junit: list[Path] = []
         self.baseline = set(self.run().problems)
 
     def run(self) -> check.Report:
         return check.run(
-            self.folder, root=self.folder.parent, notice_views=self.views, test_ids=self.test_ids
+            self.folder,
+            root=self.root,
+            notice_views=self.views,
+            test_ids=self.test_ids,
+            metadata=self.metadata,
+            migrated=self.migrated,
+            junit=self.junit,
         )
 
     def new_problems(self) -> list[check.Problem]:
@@ -52,6 +77,13 @@ class Pack:
 
     def read(self, name: str) -> str:
         return (self.folder / name).read_text(encoding="utf-8")
+
+    def add_test_file(self, name: str, source: str) -> None:
+        """A test file of this tree only (``tests/extra/<name>``), and its test ids."""
+        folder = self.root / "tests" / "extra"
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_text(source, encoding="utf-8")
+        self.test_ids = self.test_ids | testids.collect(self.root, "tests/extra")
 
 
 @pytest.fixture
@@ -195,7 +227,9 @@ def test_a_column_missing_from_the_inventory_is_drift(pack: Pack) -> None:
     pack.write("data-inventory.yaml", text[:start] + text[end + 1 :])
     assert said(pack.new_problems()) == [
         "compliance/data-inventory.yaml: column users.notices_seen_at is in the schema "
-        "but not in data-inventory.yaml"
+        "but not in data-inventory.yaml (models)",
+        "compliance/data-inventory.yaml: column users.notices_seen_at is in the schema "
+        "but not in data-inventory.yaml (migrated schema, flask db upgrade)",
     ]
 
 
@@ -289,3 +323,247 @@ def test_notices_are_not_compared_while_the_consent_module_is_missing(pack: Pack
     report = pack.run()
     assert "notice versions" not in report.counted
     assert any("does not exist yet" in note for note in report.notes)
+
+
+# --- a drift check that can fail where it matters (issue 16 item 16) ---------------------
+
+FAKE_TESTS = """\
+import os
+
+import pytest
+
+
+def _check(value):
+    assert value
+
+
+def test_passes():
+    assert 1 + 1 == 2
+
+
+def test_asserts_through_a_helper():
+    _check(True)
+
+
+def test_asserts_nothing():
+    print("looks busy")
+
+
+@pytest.mark.skip(reason="not today")
+def test_marked_skip():
+    assert False
+
+
+@pytest.mark.xfail(reason="known bug")
+def test_marked_xfail():
+    assert False
+
+
+def test_needs_a_service():
+    if not os.environ.get("FAKE_SERVICE"):
+        pytest.skip("the service is not up")
+    assert True
+"""
+EXTRA = "tests/extra/test_fake.py"
+
+
+def run_fake_suite(pack: Pack, name: str, **env: str) -> Path:
+    """Run the fake tests with pytest for real, writing its JUnit XML result."""
+    result = pack.root / f"{name}.xml"
+    subprocess.run(
+        [
+            sys.executable, "-m", "pytest", EXTRA, "-q", "-p", "no:cacheprovider",
+            "--noconftest", "-c", "/dev/null", "--rootdir", str(pack.root),
+            f"--junitxml={result}",
+        ],
+        cwd=pack.root,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )  # fmt: skip
+    assert result.exists()
+    return result
+
+
+def cite(pack: Pack, *names: str) -> None:
+    pack.write("extra.md", "".join(f"- [x] Proven by `{EXTRA}::{n}`.\n" for n in names))
+
+
+def test_documents_in_docs_are_checked_too(pack: Pack) -> None:
+    (pack.root / "docs" / "extra.md").write_text(
+        "- [x] Proven by `tests/unit/test_sessions.py::test_no_such_thing`.\n", encoding="utf-8"
+    )
+    assert said(pack.new_problems()) == [
+        "docs/extra.md:1: cites tests/unit/test_sessions.py::test_no_such_thing, "
+        "which is not a test"
+    ]
+
+
+def test_a_cited_test_that_asserts_nothing_is_drift(pack: Pack) -> None:
+    pack.add_test_file("test_fake.py", FAKE_TESTS)
+    pack.baseline = set(pack.run().problems)
+    cite(pack, "test_passes", "test_asserts_through_a_helper", "test_asserts_nothing")
+    assert said(pack.new_problems()) == [
+        f"compliance/extra.md:3: cites {EXTRA}::test_asserts_nothing, which asserts nothing"
+    ]
+
+
+def test_a_cited_test_marked_skip_or_xfail_is_drift(pack: Pack) -> None:
+    pack.add_test_file("test_fake.py", FAKE_TESTS)
+    pack.baseline = set(pack.run().problems)
+    cite(pack, "test_marked_skip", "test_marked_xfail")
+    assert said(pack.new_problems()) == [
+        f"compliance/extra.md:1: cites {EXTRA}::test_marked_skip, which is marked skip",
+        f"compliance/extra.md:2: cites {EXTRA}::test_marked_xfail, "
+        "which is marked as expected to fail",
+    ]
+
+
+def test_a_cited_test_skipped_in_the_run_or_xfailed_is_drift(pack: Pack) -> None:
+    pack.add_test_file("test_fake.py", FAKE_TESTS)
+    pack.junit = [run_fake_suite(pack, "services-down")]
+    pack.baseline = set(pack.run().problems)
+    cite(pack, "test_passes", "test_needs_a_service", "test_marked_xfail")
+    messages = [p.message for p in pack.new_problems() if "which is marked" not in p.message]
+    assert messages == [
+        f"cites {EXTRA}::test_needs_a_service, which was skipped in every run "
+        "(the service is not up)",
+        f"cites {EXTRA}::test_marked_xfail, which is expected to fail (xfail: known bug)",
+    ]
+
+
+def test_a_test_skipped_in_one_run_but_passed_in_another_backs_its_claim(pack: Pack) -> None:
+    pack.add_test_file("test_fake.py", FAKE_TESTS)
+    pack.junit = [
+        run_fake_suite(pack, "services-down"),
+        run_fake_suite(pack, "services-up", FAKE_SERVICE="1"),
+    ]
+    pack.baseline = set(pack.run().problems)
+    cite(pack, "test_passes", "test_needs_a_service")
+    assert pack.new_problems() == []
+
+
+def test_a_cited_test_missing_from_the_results_is_drift(pack: Pack) -> None:
+    pack.add_test_file("test_fake.py", FAKE_TESTS)
+    pack.add_test_file("test_not_run.py", "def test_elsewhere():\n    assert True\n")
+    pack.junit = [run_fake_suite(pack, "run")]  # runs test_fake.py only
+    pack.baseline = set(pack.run().problems)
+    pack.write("extra.md", "- [x] `tests/extra/test_not_run.py::test_elsewhere`\n")
+    assert said(pack.new_problems()) == [
+        "compliance/extra.md:1: cites tests/extra/test_not_run.py::test_elsewhere, "
+        "which was not run in the test results given"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "drift"),
+    [
+        ("Security events are kept for 30 days (`AUDIT_RETENTION_DAYS`).", "'30 days'"),
+        ("| Security events | AUDIT_RETENTION_DAYS | one month |", "'one month'"),
+        ("Kept for three years (AUTHDEMO_CONSENT_RETENTION_DAYS), then deleted.", None),
+        ("Security events are kept for 90 days (`AUDIT_RETENTION_DAYS`).", None),
+        ("NIST allows at most 24 hours; `SESSION_ABSOLUTE_SECONDS` is 12 hours.", None),
+    ],
+)
+def test_a_duration_beside_a_setting_name_must_be_its_value(
+    pack: Pack, text: str, drift: str | None
+) -> None:
+    pack.write("extra.md", text + "\n")
+    problems = said(pack.new_problems())
+    if drift is None:
+        assert problems == []
+    else:
+        [problem] = problems
+        assert problem.startswith(f"compliance/extra.md:1: says {drift} beside ")
+
+
+def migrations_plus(tmp_path: Path, upgrade: str) -> Path:
+    """A copy of the project's migrations with one more revision on top of the head."""
+    migrations = tmp_path / "migrations"
+    shutil.copytree(REPO / "authdemo" / "migrations", migrations)
+    script = ScriptDirectory(str(migrations))
+    head = script.get_current_head()
+    (migrations / "versions" / "9999_drift.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        f'revision = "9999"\ndown_revision = "{head}"\nbranch_labels = None\n'
+        f"depends_on = None\n\n\ndef upgrade():\n{upgrade}",
+        encoding="utf-8",
+    )
+    return migrations
+
+
+def test_a_migration_that_adds_a_column_the_inventory_lacks_is_drift(
+    pack: Pack, tmp_path: Path
+) -> None:
+    pack.migrated = schema.migrated(
+        migrations_plus(
+            tmp_path,
+            '    with op.batch_alter_table("users") as batch:\n'
+            '        batch.add_column(sa.Column("shoe_size", sa.Integer(), nullable=True))\n',
+        )
+    )
+    assert said(pack.new_problems()) == [
+        "compliance/data-inventory.yaml: column users.shoe_size is in the schema but not in "
+        "data-inventory.yaml (migrated schema, flask db upgrade)"
+    ]
+
+
+def test_a_column_the_models_have_but_the_migrations_drop_is_drift(
+    pack: Pack, tmp_path: Path
+) -> None:
+    pack.migrated = schema.migrated(
+        migrations_plus(
+            tmp_path,
+            '    with op.batch_alter_table("users") as batch:\n'
+            '        batch.drop_column("notices_seen_at")\n',
+        )
+    )
+    assert said(pack.new_problems()) == [
+        "compliance/data-inventory.yaml: column users.notices_seen_at is in "
+        "data-inventory.yaml but not in the schema (migrated schema, flask db upgrade)"
+    ]
+
+
+def test_a_pending_item_whose_test_exists_is_drift(pack: Pack) -> None:
+    existing = "tests/unit/test_sessions.py::test_revoked_session_no_longer_resolves"
+    pack.write(
+        "extra.md",
+        f"- [ ] Pending: a test, `{existing}`.\n"
+        "- [ ] Pending: `test_revoked_session_no_longer_resolves` once it exists.\n"
+        f"- [ ] `{existing}` proves one half. Pending: a test of the other.\n",
+    )
+    assert said(pack.new_problems()) == [
+        f"compliance/extra.md:1: says 'Pending:' but its test {existing} exists",
+        f"compliance/extra.md:2: says 'Pending:' but its test {existing} exists",
+    ]
+
+
+def test_a_column_named_for_what_is_never_collected_is_drift(pack: Pack) -> None:
+    from authdemo.models import Base
+
+    models = MetaData()
+    for table in Base.metadata.tables.values():
+        table.to_metadata(models)
+    models.tables["users"].append_column(Column("email", String(254), info={"personal": True}))
+    pack.metadata = models
+    problems = said(pack.new_problems())
+    assert (
+        "compliance/data-inventory.yaml: column users.email contradicts "
+        "never_collected.contact_details (its name contains 'email')"
+    ) in problems
+
+
+def test_the_never_collected_list_is_the_inventorys() -> None:
+    from authdemo.compliance import inventory, manifest
+    from authdemo.config import Settings
+
+    documented = inventory.load(REPO / "compliance")
+    settings = Settings()
+    built = manifest.build(settings, documented, None)
+    hours = manifest.address_retention_seconds(settings) // 3600
+    assert built.never == tuple(
+        e.statement.format(address_hours=hours) for e in documented.never_collected
+    )
+    assert len(built.never) >= 4
+    assert f"at most {hours} hours" in " ".join(built.never)

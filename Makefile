@@ -28,11 +28,12 @@ run: $(VENV)/.main
 	$(BIN)/flask run --host localhost --port 5000
 
 ## test: install test extras and the Debian packages below if missing, run the whole suite,
-## then the compliance check on its results (a cited test that was skipped or xfailed fails it)
+## then the compliance check on its results (a cited test that failed, was xfailed or did not
+## run fails it; one skipped because a service was down fails it only in CI, where CI is set)
 TEST_RESULTS := .test-results/pytest.xml
 test: $(VENV)/.dev system-packages
 	$(BIN)/python -m pytest --junitxml=$(TEST_RESULTS)
-	$(BIN)/flask compliance check --junit $(TEST_RESULTS)
+	$(BIN)/flask compliance check --junit $(TEST_RESULTS) $(if $(CI),--every-service)
 
 # Debian packages the suite runs, as "command they install:package". Only missing ones are
 # installed (apt-get, as root or with sudo), so running `make test` again costs nothing.

@@ -55,6 +55,7 @@ class Pack:
         self.metadata: MetaData | None = None
         self.migrated = migrated_schema()
         self.junit: list[Path] = []
+        self.every_service = True
         self.baseline = set(self.run().problems)
 
     def run(self) -> check.Report:
@@ -66,6 +67,7 @@ class Pack:
             metadata=self.metadata,
             migrated=self.migrated,
             junit=self.junit,
+            every_service=self.every_service,
         )
 
     def new_problems(self) -> list[check.Problem]:
@@ -431,6 +433,16 @@ def test_a_cited_test_skipped_in_the_run_or_xfailed_is_drift(pack: Pack) -> None
         "(the service is not up)",
         f"cites {EXTRA}::test_marked_xfail, which is expected to fail (xfail: known bug)",
     ]
+
+
+def test_a_skip_is_only_a_note_where_not_every_service_is_up(pack: Pack) -> None:
+    pack.add_test_file("test_fake.py", FAKE_TESTS)
+    pack.junit = [run_fake_suite(pack, "services-down")]
+    pack.every_service = False
+    pack.baseline = set(pack.run().problems)
+    cite(pack, "test_needs_a_service")
+    assert pack.new_problems() == []
+    assert any("test_needs_a_service, which was skipped" in n for n in pack.run().notes)
 
 
 def test_a_test_skipped_in_one_run_but_passed_in_another_backs_its_claim(pack: Pack) -> None:

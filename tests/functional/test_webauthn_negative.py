@@ -266,7 +266,7 @@ def test_registration_with_top_origin_is_refused(
 def test_registration_with_rp_id_hash_of_another_site_is_refused(
     watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
 ) -> None:
-    # §7.1 step 13.
+    # §7.1 step 14.
     credential = authenticator.create(registration_options(browser), rp_id="evil.example")
     response, attempt = post_sign_up(watch, browser, credential)
     assert_refused(response)
@@ -276,7 +276,7 @@ def test_registration_with_rp_id_hash_of_another_site_is_refused(
 def test_registration_without_user_presence_is_refused(
     watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
 ) -> None:
-    # §7.1 step 14.
+    # §7.1 step 15.
     credential = authenticator.create(registration_options(browser), user_present=False)
     response, attempt = post_sign_up(watch, browser, credential)
     assert_refused(response)
@@ -286,7 +286,7 @@ def test_registration_without_user_presence_is_refused(
 def test_registration_with_backup_state_but_not_eligible_is_refused(
     watch: Watch, browser: Browser, authenticator: SoftwareAuthenticator
 ) -> None:
-    # §6.1.3 / §7.1 step 16: BS without BE is an invalid combination.
+    # §6.1.3 / §7.1 step 17: BS without BE is an invalid combination.
     credential = authenticator.create(
         registration_options(browser), backup_eligible=False, backup_state=True
     )
@@ -721,7 +721,7 @@ def test_assertion_with_wrong_credential_type_is_refused(
 def test_assertion_with_client_data_type_create_is_refused(
     watch: Watch, alice: Account, browser: Browser
 ) -> None:
-    # §7.2 step 12: C.type must be "webauthn.get".
+    # §7.2 step 10: C.type must be "webauthn.get".
     options = browser.sign_in_options()
     credential = alice.authenticator.get(options, client_data_type="webauthn.create")
     response, attempt = post_sign_in(watch, browser, credential)
@@ -840,7 +840,7 @@ def test_assertion_with_a_sign_up_ceremony_is_refused(
 def test_assertion_from_another_origin_is_refused(
     watch: Watch, alice: Account, browser: Browser
 ) -> None:
-    # §7.2 step 14.
+    # §7.2 step 12.
     options = browser.sign_in_options()
     credential = alice.authenticator.get(options, origin="https://evil.example")
     response, attempt = post_sign_in(watch, browser, credential)
@@ -862,7 +862,7 @@ def test_assertion_from_a_sibling_port_is_refused(
 def test_assertion_with_cross_origin_true_is_refused(
     watch: Watch, alice: Account, browser: Browser
 ) -> None:
-    # §7.2 step 15: signing in from inside another site's frame is not allowed here.
+    # §7.2 step 13: signing in from inside another site's frame is not allowed here.
     credential = alice.authenticator.get(browser.sign_in_options(), cross_origin=True)
     response, attempt = post_sign_in(watch, browser, credential)
     assert_refused(response)

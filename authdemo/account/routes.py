@@ -129,7 +129,9 @@ def _passkeys_page(status: int = 200, **context: Any) -> tuple[str, int]:
                 "verify": url_for("passkeys.add_verify"),
             },
             "afterAdd": url_for("account.passkeys"),
-            "stepUp": url_for("stepup.reauth", next=url_for("account.passkeys")),
+            "stepUp": url_for(
+                "stepup.reauth", next=url_for("account.passkeys"), action="passkeys.add_options"
+            ),
         },
         **context,
     )
@@ -327,7 +329,9 @@ def profile() -> Page:
     except StepUpRequired:
         db.session.rollback()
         cookie[PROFILE_DRAFT_KEY] = form
-        return redirect(url_for("stepup.reauth", next=url_for("account.profile")))
+        return redirect(
+            url_for("stepup.reauth", next=url_for("account.profile"), action="account.profile")
+        )
     except IntegrityError:
         db.session.rollback()  # someone took that username at the same moment
         return _profile_error(UsernameTaken(), form)

@@ -59,6 +59,7 @@ ACTIONS = {
     "account.confirm_remove_passkey": Action("remove a passkey", "account.passkeys"),
     "account.remove_passkey": Action("remove a passkey", "account.passkeys"),
     "passkeys.add_options": Action("add a passkey", "account.passkeys"),
+    "account.profile": Action("change your username", "account.profile"),
     "fallback.setup": Action("set up a password and one-time code", "fallback.manage"),
     "fallback.setup_code": Action("set up a password and one-time code", "fallback.manage"),
     "fallback.change_password": Action("change your password", "fallback.manage"),

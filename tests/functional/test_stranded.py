@@ -260,3 +260,10 @@ def test_recovery_session_page_offers_deleting_the_account(
     stranded = recovery_code_session(tmp_path, clock)
     text = _text(stranded.browser, "/account/recover")
     assert '<a href="/privacy/delete" id="recover-delete">' in text
+
+
+def test_every_action_the_step_up_page_names_is_an_endpoint_of_the_app(app: Flask) -> None:
+    from authdemo.stepup.routes import ACTIONS
+
+    assert set(ACTIONS) <= set(app.view_functions)
+    assert {action.back for action in ACTIONS.values()} <= set(app.view_functions)

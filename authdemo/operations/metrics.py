@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -138,11 +139,14 @@ def register_request_timing(app: Flask) -> None:
         return response
 
 
-class _Dependencies(Collector):
-    """``authdemo_dependency_up``: 1 or 0 per backing service, checked at scrape time."""
+class _ScrapeTime(Collector):
+    """Gauges read at scrape time, not counted: ``authdemo_dependency_up`` (1 or 0 per
+    backing service) and, when /.well-known/security.txt is served, the moment its
+    Expires field passes (``authdemo_security_txt_expiry_timestamp_seconds``)."""
 
-    def __init__(self, checks: Mapping[str, bool]) -> None:
+    def __init__(self, checks: Mapping[str, bool], security_txt_expires: datetime | None) -> None:
         self.checks = checks
+        self.security_txt_expires = security_txt_expires
 
     def collect(self) -> Iterator[Metric]:
         family = GaugeMetricFamily(
@@ -153,11 +157,19 @@ class _Dependencies(Collector):
         for name, ok in self.checks.items():
             family.add_metric([name], 1.0 if ok else 0.0)
         yield family
+        if self.security_txt_expires is not None:
+            yield GaugeMetricFamily(
+                "authdemo_security_txt_expiry_timestamp_seconds",
+                "When the Expires field of /.well-known/security.txt passes (Unix time).",
+                value=self.security_txt_expires.timestamp(),
+            )
 
 
-def exposition(dependencies: Mapping[str, bool]) -> Response:
+def exposition(
+    dependencies: Mapping[str, bool], *, security_txt_expires: datetime | None
+) -> Response:
     scraped = CollectorRegistry()
-    scraped.register(_Dependencies(dependencies))
+    scraped.register(_ScrapeTime(dependencies, security_txt_expires))
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         multiprocess.MultiProcessCollector(scraped)  # type: ignore[no-untyped-call]
         data = generate_latest(scraped)

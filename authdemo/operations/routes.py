@@ -61,7 +61,9 @@ def prometheus() -> Response:
             raise Forbidden()
     elif not _is_loopback(request.remote_addr):
         raise Forbidden()
-    return metrics.exposition(dependency_checks())
+    settings = current.settings()
+    expires = settings.security_txt_expires if settings.security_contacts else None
+    return metrics.exposition(dependency_checks(), security_txt_expires=expires)
 
 
 def _is_loopback(address: str | None) -> bool:

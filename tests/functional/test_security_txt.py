@@ -94,3 +94,14 @@ def test_a_deployment_past_its_expiry_still_starts_and_serves_the_stale_file(
 def _settings(**values: Any) -> object:
     base = {"DATABASE_URL": "sqlite:///unused.sqlite3", "ENV": "testing"}
     return load_settings({**base, **values}, environ={})
+
+
+def test_metrics_show_when_the_file_expires_only_while_it_is_served(tmp_path: Path) -> None:
+    gauge = "authdemo_security_txt_expiry_timestamp_seconds"
+    expires = _in(180)
+    served = make_app(tmp_path, SECURITY_CONTACT=CONTACTS, SECURITY_TXT_EXPIRES=expires)
+    text = served.test_client().get("/metrics").get_data(as_text=True)
+    samples = [line.split() for line in text.splitlines() if line.startswith(gauge + " ")]
+    assert [float(value) for _, value in samples] == [datetime.fromisoformat(expires).timestamp()]
+    unserved = make_app(tmp_path / "none").test_client().get("/metrics").get_data(as_text=True)
+    assert gauge not in unserved

@@ -22,6 +22,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,8 @@ def server(redis_db: int, tmp_path: Path) -> Iterator[str]:
         "AUTHDEMO_CEREMONY_STORE": "redis",
         "AUTHDEMO_RATELIMIT_STORAGE_URI": redis_url,
         "AUTHDEMO_BIND": f"127.0.0.1:{port}",
+        "AUTHDEMO_SECURITY_CONTACT": "mailto:security@example.org",
+        "AUTHDEMO_SECURITY_TXT_EXPIRES": (datetime.now(UTC) + timedelta(days=90)).isoformat(),
         "FLASK_APP": "authdemo",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
         "MALLOC_ARENA_MAX": "2",

@@ -22,9 +22,11 @@ Every person is signed in when made (a live session in ``person.browser``). Pass
 availability is decided per request from a trusted proxy's country header here
 (``COUNTRY_HEADER``), so one app serves both the rollout country and elsewhere.
 
-Used by the functional suite (``tests/functional/test_refusals_change_nothing.py``,
-``tests/functional/test_no_dead_ends.py``); an end-to-end test can make the same people on
-its live server's app and move ``person.cookies()`` into the browser context.
+Used by the functional suite (``test_refusals_change_nothing.py``, ``test_no_dead_ends.py``,
+``test_account_states.py``). An end-to-end test makes the same people with a ``People``
+whose factory returns its live server's app (configured with :data:`ROLLOUT`; the
+switched-off state needs a second server with :data:`SWITCHED_OFF`), then opens a browser
+context as the person with :func:`into_context`.
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ class People:
 
     def browser(self, app: Flask | None = None, country: str = HOME_COUNTRY) -> Browser:
         browser = Browser((app or self.app()).test_client())
-        browser.client.environ_base["HTTP_" + COUNTRY_HEADER.upper().replace("-", "_")] = country
+        place(browser, country)
         return browser
 
     def make(self, state: State, username: str | None = None) -> Person:
@@ -190,9 +192,7 @@ class People:
 
     def not_offered(self, username: str) -> Person:
         person = self.passkey_only(username)
-        person.browser.client.environ_base["HTTP_" + COUNTRY_HEADER.upper().replace("-", "_")] = (
-            ELSEWHERE
-        )
+        place(person.browser, ELSEWHERE)
         person.state = State.NOT_OFFERED
         return person
 
@@ -227,6 +227,28 @@ _BUILDERS: dict[State, Callable[[People, str], Person]] = {
     State.RECOVERY: People.recovery,
     State.NO_WAY_IN: People.no_way_in,
 }
+
+
+def place(browser: Browser, country: str) -> None:
+    """Where the trusted proxy says this browser's requests come from."""
+    browser.client.environ_base["HTTP_" + COUNTRY_HEADER.upper().replace("-", "_")] = country
+
+
+def country_of(person: Person) -> str:
+    environ = person.browser.client.environ_base
+    return str(environ["HTTP_" + COUNTRY_HEADER.upper().replace("-", "_")])
+
+
+def into_context(context: Any, person: Person, base_url: str) -> None:
+    """Make a Playwright ``BrowserContext`` this person, on a live server made with the
+    same settings: their session cookie, and the country header the proxy would add."""
+    context.add_cookies(
+        [
+            {"name": name, "value": value, "url": base_url}
+            for name, value in person.cookies().items()
+        ]
+    )
+    context.set_extra_http_headers({COUNTRY_HEADER: country_of(person)})
 
 
 def expect(response: TestResponse, status: int) -> TestResponse:

@@ -7,9 +7,9 @@ sign-in"), and the crawler (tests/support/crawler.py) follows every link and GET
 ``/account``. A *working action* is a link or form that leads to a 2xx page that is itself
 not a dead end, or completes an action (see ``crawler.judge``).
 
-The states without a way in are stranded today ("Confirm it's you" with nothing to press,
-or a passkey button whose ceremony is refused); they are marked ``xfail(strict=True)``
-until the step-up page and the ways-in module are fixed, which then removes the marker.
+The states without a way in were stranded until the ways-in fix ("Confirm it's you" with
+nothing to press, or a passkey button whose ceremony is refused): on d62a2a2 this test
+fails for withdrawn, switched-off, not-offered and no-way-in.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 
 from authdemo.clock import FrozenClock
 from tests.conftest import make_app
-from tests.support.accounts import QUICK_HASHING, WITHOUT_A_WAY_IN, People, State
+from tests.support.accounts import QUICK_HASHING, People, State
 from tests.support.crawler import crawl, dead_ends
 
 #: STEP_UP_SECONDS + 1: the person signed in a while ago and has not confirmed since.
@@ -31,21 +31,6 @@ DOCUMENTS = {
     "compliance.manifest_page": "the privacy manifest generated from the running config",
 }
 
-STRANDED_TODAY = "issue 14 item 4: no way in, and the step-up page offers nothing that works"
-
-
-def _states() -> list[object]:
-    return [
-        pytest.param(
-            state,
-            id=state.value,
-            marks=[pytest.mark.xfail(strict=True, reason=STRANDED_TODAY)]
-            if state in WITHOUT_A_WAY_IN
-            else [],
-        )
-        for state in State
-    ]
-
 
 @pytest.fixture(scope="module")
 def people(tmp_path_factory: pytest.TempPathFactory) -> People:
@@ -55,7 +40,7 @@ def people(tmp_path_factory: pytest.TempPathFactory) -> People:
     return People(lambda **more: make_app(folder, clock, **QUICK_HASHING, **more), clock)
 
 
-@pytest.mark.parametrize("state", _states())
+@pytest.mark.parametrize("state", list(State), ids=str)
 def test_every_page_reachable_from_the_account_home_has_a_working_action(
     people: People, state: State
 ) -> None:

@@ -8,7 +8,8 @@ reach from the account home by following links and forms.
   (those change things: they are recorded as the page's actions).
 - :func:`dead_ends`: the pages on which nothing works. A page has a *working action* when
   one of its links or forms leads to a 2xx page that is itself not a dead end (or to a
-  file download), or completes an action: a POST form to a route that takes POST, or a
+  file download), or completes an action: a POST form to a route that takes POST (other
+  than signing out, which ends the visit), or a
   button an ES module runs whose first request (the page data's ``endpoints.options``)
   is answered 2xx. Computed as a least fixed point, so a loop of pages that only link to
   each other is a dead end too.
@@ -34,6 +35,9 @@ from tests.conftest import Browser
 from tests.support.pages import Form, Page, read_page, site_path
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Forms that end the visit rather than do something: "Sign out" is on every signed-in
+#: page, so a page whose only action is leaving counts as a dead end.
+LEAVING = frozenset({"sessions.signout"})
 #: Enough for every page of one account (about 20 today); a runaway walk stops here.
 MAX_PAGES = 80
 MAX_REDIRECTS = 5
@@ -63,11 +67,6 @@ def endpoint_of(app: Flask, path: str, method: str = "GET") -> str | None:
     except HTTPException:  # NotFound, MethodNotAllowed
         return None
     return str(endpoint)
-
-
-def accepts(app: Flask, path: str, method: str) -> bool:
-    """Whether some route takes ``method`` at ``path``."""
-    return endpoint_of(app, path, method) is not None
 
 
 @dataclass
@@ -233,7 +232,9 @@ def _judge_page(app: Flask, browser: Browser, walk: Crawl, page: Page) -> Verdic
     verdict.forms = [
         form
         for form in page.forms
-        if form.method == "POST" and not form.scripted and accepts(app, form.action, "POST")
+        if form.method == "POST"
+        and not form.scripted
+        and endpoint_of(app, form.action, "POST") not in (None, *LEAVING)
     ]
     pressed: list[tuple[str, Form | None]] = [(f.id, f) for f in page.forms if f.scripted]
     pressed += [(button, None) for button in page.script_buttons]

@@ -9,10 +9,12 @@ Browser facts it relies on: tests/e2e/NOTES.md.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +81,8 @@ class DeployedStack:
     ca: Path
     env: dict[str, str]
     database_url: str
+    #: The gunicorn master's process id.
+    gunicorn_pid: int
 
     def query(self, sql: LiteralString) -> list[tuple[Any, ...]]:
         """Read the stage's PostgreSQL database directly, as an auditor would."""
@@ -103,6 +107,10 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack
     for path, package in PROGRAMS.items():
         _require_program(path, package)
 
+    # One stage at a time on a machine: they share Redis database 12 and the database
+    # authdemo_deployed. A second run waits here until the first has cleaned up.
+    lock = (Path(tempfile.gettempdir()) / "authdemo-deployed-stage.lock").open("w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     base = tmp_path_factory.mktemp("deployed")
     https_port, http_port, app_port = stack.free_port(), stack.free_port(), stack.free_port()
     origin = f"https://{stack.HOST}:{https_port}"
@@ -183,6 +191,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack
             ca=certificates.ca,
             env=app_env,
             database_url=database_url,
+            gunicorn_pid=gunicorn.popen.pid,
         )
     finally:
         if nginx is not None:
@@ -191,6 +200,8 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack
         redis_client.flushdb()
         _recreate_database(drop_only=True)
         shutil.rmtree(base / "metrics", ignore_errors=True)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
 
 
 # --- the browser ----------------------------------------------------------------------

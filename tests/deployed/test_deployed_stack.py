@@ -106,6 +106,13 @@ def test_plain_http_only_redirects_to_the_origin(deployed: DeployedStack) -> Non
         connection.close()
 
 
+def test_the_app_runs_with_the_shipped_server_settings(deployed: DeployedStack) -> None:
+    # deploy/gunicorn.conf.py: two worker processes, as docs/deployment.md ships them.
+    master = deployed.gunicorn_pid
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    assert len(children) == 2, children
+
+
 # --- what people do -------------------------------------------------------------------
 
 

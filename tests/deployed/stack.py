@@ -134,13 +134,17 @@ def read_unit(path: Path) -> configparser.ConfigParser:
     return parser
 
 
-def server_command() -> tuple[list[str], dict[str, str]]:
-    """The server unit's ``ExecStart`` and ``Environment``, for this checkout instead of
-    /opt/authdemo: the stage starts the app exactly as systemd would."""
-    service = read_unit(SERVER_UNIT)["Service"]
+def unit_command(unit: Path) -> tuple[list[str], dict[str, str]]:
+    """A service unit's ``ExecStart`` and ``Environment``, for this checkout instead of
+    /opt/authdemo: the stage runs them exactly as systemd would."""
+    service = read_unit(unit)["Service"]
     argv = [part.replace(INSTALL_DIR, str(ROOT)) for part in shlex.split(service["ExecStart"])]
     env = dict(item.split("=", 1) for item in shlex.split(service.get("Environment", "")))
     return argv, env
+
+
+def server_command() -> tuple[list[str], dict[str, str]]:
+    return unit_command(SERVER_UNIT)
 
 
 # --- TLS --------------------------------------------------------------------------------

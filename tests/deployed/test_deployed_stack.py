@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
+import subprocess
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -172,6 +174,23 @@ def test_password_and_code_sign_up_sign_out_and_sign_in(page: Page) -> None:
     page.fill("#code", next_code(key))
     page.click("#signin-password")
     expect_account_of(page, "pat")
+
+
+def test_the_retention_timers_command_runs_against_the_deployed_database(
+    deployed: DeployedStack,
+) -> None:
+    # deploy/authdemo-retention.service's ExecStart, with the settings the server runs with.
+    command, unit_env = stack.unit_command(stack.RETENTION_SERVICE)
+    result = subprocess.run(
+        command,
+        env={**os.environ, **deployed.env, **unit_env},
+        cwd=stack.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "expired sessions deleted: " in result.stdout, result.stdout
 
 
 # --- what the proxy lets through ------------------------------------------------------

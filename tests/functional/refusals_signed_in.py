@@ -278,6 +278,13 @@ def _(world: World) -> Send:
     return lambda: person.browser.post_form("/account/password-code/remove", {})
 
 
+@refusal("fallback.remove", "nothing-to-remove", status=302)
+def _(world: World) -> Send:
+    # A passkey-only person has no password + code: there is nothing to remove.
+    person = world.person(State.PASSKEY_ONLY)
+    return lambda: person.browser.post_form("/account/password-code/remove", {})
+
+
 @refusal("fallback.regenerate_codes", "not-confirmed-recently", status=302)
 def _(world: World) -> Send:
     person = world.person(State.PASSWORD_ONLY)

@@ -36,6 +36,17 @@ def migrated_schema() -> MetaData:
     return schema.migrated()
 
 
+_FRESH: dict[str, frozenset[check.Problem]] = {}
+
+
+def fresh_copy_problems(pack: Pack) -> frozenset[check.Problem]:
+    """What an untouched copy reports (paths are relative, so every copy reports the same);
+    computed once per test session."""
+    if "problems" not in _FRESH:
+        _FRESH["problems"] = frozenset(pack.run().problems)
+    return _FRESH["problems"]
+
+
 class Pack:
     """A copy of compliance/ and docs/ in a tree that shares the repository's code and
     tests; ``tests`` is a folder of links, so a test can add a test file of its own."""
@@ -56,7 +67,7 @@ class Pack:
         self.migrated = migrated_schema()
         self.junit: list[Path] = []
         self.every_service = True
-        self.baseline = set(self.run().problems)
+        self.baseline = fresh_copy_problems(self)
 
     def run(self) -> check.Report:
         return check.run(
@@ -369,16 +380,16 @@ def test_needs_a_service():
 EXTRA = "tests/extra/test_fake.py"
 
 
-def run_fake_suite(pack: Pack, name: str, **env: str) -> Path:
+def run_fake_suite(root: Path, name: str, **env: str) -> Path:
     """Run the fake tests with pytest for real, writing its JUnit XML result."""
-    result = pack.root / f"{name}.xml"
+    result = root / f"{name}.xml"
     subprocess.run(
         [
             sys.executable, "-m", "pytest", EXTRA, "-q", "-p", "no:cacheprovider",
-            "--noconftest", "-c", "/dev/null", "--rootdir", str(pack.root),
+            "--noconftest", "-c", "/dev/null", "--rootdir", str(root),
             f"--junitxml={result}",
         ],
-        cwd=pack.root,
+        cwd=root,
         env={"PATH": "/usr/bin:/bin", **env},
         capture_output=True,
         check=False,
@@ -386,6 +397,19 @@ def run_fake_suite(pack: Pack, name: str, **env: str) -> Path:
     )  # fmt: skip
     assert result.exists()
     return result
+
+
+@pytest.fixture(scope="module")
+def fake_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two real runs of the fake tests: one with the service down, one with it up. The
+    results name tests by their path from the root, so every copy of the pack can use them."""
+    root = tmp_path_factory.mktemp("fake-suite")
+    (root / EXTRA).parent.mkdir(parents=True)
+    (root / EXTRA).write_text(FAKE_TESTS, encoding="utf-8")
+    return {
+        "down": run_fake_suite(root, "services-down"),
+        "up": run_fake_suite(root, "services-up", FAKE_SERVICE="1"),
+    }
 
 
 def cite(pack: Pack, *names: str) -> None:
@@ -422,9 +446,11 @@ def test_a_cited_test_marked_skip_or_xfail_is_drift(pack: Pack) -> None:
     ]
 
 
-def test_a_cited_test_skipped_in_the_run_or_xfailed_is_drift(pack: Pack) -> None:
+def test_a_cited_test_skipped_in_the_run_or_xfailed_is_drift(
+    pack: Pack, fake_runs: dict[str, Path]
+) -> None:
     pack.add_test_file("test_fake.py", FAKE_TESTS)
-    pack.junit = [run_fake_suite(pack, "services-down")]
+    pack.junit = [fake_runs["down"]]
     pack.baseline = set(pack.run().problems)
     cite(pack, "test_passes", "test_needs_a_service", "test_marked_xfail")
     messages = [p.message for p in pack.new_problems() if "which is marked" not in p.message]
@@ -435,9 +461,11 @@ def test_a_cited_test_skipped_in_the_run_or_xfailed_is_drift(pack: Pack) -> None
     ]
 
 
-def test_a_skip_is_only_a_note_where_not_every_service_is_up(pack: Pack) -> None:
+def test_a_skip_is_only_a_note_where_not_every_service_is_up(
+    pack: Pack, fake_runs: dict[str, Path]
+) -> None:
     pack.add_test_file("test_fake.py", FAKE_TESTS)
-    pack.junit = [run_fake_suite(pack, "services-down")]
+    pack.junit = [fake_runs["down"]]
     pack.every_service = False
     pack.baseline = set(pack.run().problems)
     cite(pack, "test_needs_a_service")
@@ -445,21 +473,22 @@ def test_a_skip_is_only_a_note_where_not_every_service_is_up(pack: Pack) -> None
     assert any("test_needs_a_service, which was skipped" in n for n in pack.run().notes)
 
 
-def test_a_test_skipped_in_one_run_but_passed_in_another_backs_its_claim(pack: Pack) -> None:
+def test_a_test_skipped_in_one_run_but_passed_in_another_backs_its_claim(
+    pack: Pack, fake_runs: dict[str, Path]
+) -> None:
     pack.add_test_file("test_fake.py", FAKE_TESTS)
-    pack.junit = [
-        run_fake_suite(pack, "services-down"),
-        run_fake_suite(pack, "services-up", FAKE_SERVICE="1"),
-    ]
+    pack.junit = [fake_runs["down"], fake_runs["up"]]
     pack.baseline = set(pack.run().problems)
     cite(pack, "test_passes", "test_needs_a_service")
     assert pack.new_problems() == []
 
 
-def test_a_cited_test_missing_from_the_results_is_drift(pack: Pack) -> None:
+def test_a_cited_test_missing_from_the_results_is_drift(
+    pack: Pack, fake_runs: dict[str, Path]
+) -> None:
     pack.add_test_file("test_fake.py", FAKE_TESTS)
     pack.add_test_file("test_not_run.py", "def test_elsewhere():\n    assert True\n")
-    pack.junit = [run_fake_suite(pack, "run")]  # runs test_fake.py only
+    pack.junit = [fake_runs["down"]]  # runs test_fake.py only
     pack.baseline = set(pack.run().problems)
     pack.write("extra.md", "- [x] `tests/extra/test_not_run.py::test_elsewhere`\n")
     assert said(pack.new_problems()) == [

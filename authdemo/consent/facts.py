@@ -62,16 +62,20 @@ class DeploymentFacts:
 def from_settings(settings: Settings) -> DeploymentFacts:
     """The block for this deployment (from configuration, never from the request)."""
     kept = human_duration(settings.CONSENT_RETENTION_DAYS)
+    declined = human_duration(settings.CONSENT_REASK_DAYS)
+    # The periods flask retention purge applies (authdemo.privacy.service.
+    # purge_consent_events): a "No thanks" only serves not asking again.
     return DeploymentFacts(
         (
             Fact("Who is responsible for your data", settings.CONTROLLER_NAME),
             Fact("How to contact them", settings.CONTROLLER_CONTACT),
             Fact(
                 "How long we keep the record of your choice",
-                f"{kept} after you make it, and longer only while it is still your latest "
-                f"choice and you have an account. If you delete your account, the record "
-                f"is kept for the rest of that time under a code instead of your account, "
-                f"which only we can link back to you.",
+                f"If you agree or withdraw: {kept} after you do, and longer only while it "
+                f"is still your latest choice and you have an account. If you say no: "
+                f"{declined}, the time we don't ask you again. If you delete your account, "
+                f"a record is kept for the rest of its time under a code instead of your "
+                f"account, which only we can link back to you.",
             ),
         )
     )

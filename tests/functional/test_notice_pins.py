@@ -101,7 +101,9 @@ def test_the_consent_page_names_the_controller_retention_and_what_the_provider_r
     values = dict(facts)
     assert values["Who is responsible for your data"] == "Example Shop Ltd, 1 High Street, Leeds"
     assert values["How to contact them"] == "privacy@shop.example"
-    assert values["How long we keep the record of your choice"].startswith("3 years after")
+    kept = values["How long we keep the record of your choice"]
+    assert "If you agree or withdraw: 3 years after you do" in kept
+    assert "If you say no: 90 days" in kept
     shown = html.unescape(text)
     assert "receives your username and your display name" in shown
 

@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         benchmarks["passkey_sign_in_profile"] = profiling.run(suite, args.db_dir, scale=scale)
 
     benchmarks["passkey_vs_password"] = _password(args.db_dir, scale)
+    benchmarks["refused_sign_ins"] = _refusals(args.db_dir, scale)
     if not args.no_http:
         benchmarks.update(
             _http(args.db_dir, scale, suite, browser=not args.no_browser, spy=args.spy)
@@ -100,6 +101,16 @@ def _password(db_dir: Path, scale: float) -> dict[str, Any]:
     print(report.table(password_signin.HEADERS, comparison.rows()))
     print(f"\n{comparison.verdict()}")
     return comparison.as_json()
+
+
+def _refusals(db_dir: Path, scale: float) -> dict[str, Any]:
+    from bench import refusals
+
+    print("\nRefused sign-ins by kind of username, median ms (same run, interleaved,")
+    print("in-process, synchronous=FULL): one path, so only noise should separate them\n")
+    measured = refusals.run(db_dir, scale=scale)
+    print(report.table(refusals.HEADERS, refusals.rows(measured)))
+    return refusals.as_json(measured)
 
 
 def _http(

@@ -261,7 +261,12 @@ def verify_password_and_code(
     now: datetime,
     expected_user_id: str | None = None,
 ) -> str:
-    """Check both factors; raise SignInRefused (one answer for every failure)."""
+    """Check both factors; raise SignInRefused (one answer for every failure).
+
+    A wrong password takes one path whether the account exists with a password, exists
+    with passkeys only, or does not exist: one select, one argon2 verification, one audit
+    row (of the account, or of no account), so neither the statements, the commit, the
+    metrics nor the time say which (decision 0015)."""
     try:
         candidate = normalise_password(password, policy=fb.policy)
     except InvalidInput:
@@ -270,24 +275,35 @@ def verify_password_and_code(
     if username is not None:
         row = session.execute(
             select(User.id, PasswordCredential.hash, TotpCredential.secret_ciphertext)
-            .join(PasswordCredential, PasswordCredential.user_id == User.id)
-            .join(TotpCredential, TotpCredential.user_id == User.id)
+            .outerjoin(PasswordCredential, PasswordCredential.user_id == User.id)
+            .outerjoin(TotpCredential, TotpCredential.user_id == User.id)
             .where(User.username == username)
         ).one_or_none()
-    if row is None:
-        fb.hasher.verify_dummy(candidate)  # same work as a real check
-        raise SignInRefused()
-    if expected_user_id is not None and row.id != expected_user_id:
+    account = row.id if row is not None else None
+    usable = (
+        row is not None
+        and row.hash is not None
+        and row.secret_ciphertext is not None
+        and (expected_user_id is None or row.id == expected_user_id)
+    )
+    # Always run the hash, even for an empty or refused password, and for no account or
+    # one without a password against a dummy hash: the same work in every case.
+    if row is not None and usable:
+        password_ok = fb.hasher.verify(row.hash, candidate)
+    else:
         fb.hasher.verify_dummy(candidate)
-        raise SignInRefused()
-    # Always run the hash, even for an empty or refused password: the same work as for an
-    # unknown username, so timing says nothing about whether the account exists.
-    password_ok = fb.hasher.verify(row.hash, candidate)
-    if not candidate or not password_ok:
+        password_ok = False
+    if not usable or not candidate or not password_ok:
         audit.record(
-            session, Event.SIGN_IN_FAILED, now=now, user_id=row.id, method=METHOD, reason="password"
+            session,
+            Event.SIGN_IN_FAILED,
+            now=now,
+            user_id=account,
+            method=METHOD,
+            reason="password",
         )
         raise SignInRefused()
+    assert row is not None
     secret = _decrypt_user_secret(fb, row.id, row.secret_ciphertext)
     normalised = totp.normalise_code(code)
     step = (
@@ -345,18 +361,18 @@ def sign_in_with_recovery_code(
     user_id = None
     if username is not None:
         user_id = session.execute(select(User.id).where(User.username == username)).scalar()
-    if user_id is None or not recovery.consume(
-        session, user_id=user_id, entered=code, hasher=fb.recovery_hash
-    ):
-        if user_id is not None:
-            audit.record(
-                session,
-                Event.SIGN_IN_FAILED,
-                now=now,
-                user_id=user_id,
-                method=RECOVERY_METHOD,
-                reason="recovery_code",
-            )
+    # The DELETE runs for no account too (matching nothing), and every refusal is
+    # audited: one path whether the account exists or not (decision 0015).
+    used = recovery.consume(session, user_id=user_id or "", entered=code, hasher=fb.recovery_hash)
+    if user_id is None or not used:
+        audit.record(
+            session,
+            Event.SIGN_IN_FAILED,
+            now=now,
+            user_id=user_id,
+            method=RECOVERY_METHOD,
+            reason="recovery_code",
+        )
         raise SignInRefused()
     left = recovery.remaining(session, user_id=user_id)
     audit.record(session, Event.RECOVERY_CODE_USED, now=now, user_id=user_id, remaining=left)

@@ -97,6 +97,9 @@ class Settings:
     #: in its deployment-facts block (authdemo/consent/facts.py), not in the pinned text.
     CONTROLLER_NAME: str = "[controller name: set AUTHDEMO_CONTROLLER_NAME]"
     CONTROLLER_CONTACT: str = "[contact: set AUTHDEMO_CONTROLLER_CONTACT]"
+    #: The data protection officer's contact (GDPR Art 13(1)(b), "where applicable"), or
+    #: "none" where no DPO is designated (Art 37). Shown on the privacy notice.
+    DPO_CONTACT: str = "[DPO contact, or none: set AUTHDEMO_DPO_CONTACT]"
 
     # --- retention (GDPR Art 5(1)(e)) ---
     AUDIT_RETENTION_DAYS: int = 90
@@ -391,8 +394,26 @@ def _validate_places(settings: Settings) -> None:
                 raise ConfigError(f"{ENV_PREFIX}{name}: {problem}")
 
 
+#: Settings a person reads on the privacy notice; their defaults are placeholders.
+PUBLISHED_CONTACTS = ("CONTROLLER_NAME", "CONTROLLER_CONTACT", "DPO_CONTACT")
+
+
+def is_placeholder(value: str) -> bool:
+    """A default such as "[contact: set AUTHDEMO_CONTROLLER_CONTACT]", or nothing."""
+    text = value.strip()
+    return not text or (text.startswith("[") and f"set {ENV_PREFIX}" in text)
+
+
 def validate_production(settings: Settings) -> None:
     """Fail fast on anything that would make a production deployment unsafe."""
+    for name in PUBLISHED_CONTACTS:
+        # GDPR Art 13(1)(a) and (b): the notice at collection names who is responsible
+        # and how to reach them; a placeholder would be a false notice.
+        if is_placeholder(getattr(settings, name)):
+            raise ConfigError(
+                f"{ENV_PREFIX}{name} is still a placeholder: the privacy notice must name "
+                "the controller and how to reach them (and the DPO, or say none)"
+            )
     if len(settings.SECRET_KEY.encode()) < MIN_SECRET_BYTES:
         raise ConfigError(
             f"{ENV_PREFIX}SECRET_KEY is missing or shorter than {MIN_SECRET_BYTES} bytes; "

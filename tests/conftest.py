@@ -65,6 +65,13 @@ def _libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
+PRODUCTION_CONTACTS = {
+    "CONTROLLER_NAME": "Example Ltd",
+    "CONTROLLER_CONTACT": "privacy@example.com",
+    "DPO_CONTACT": "dpo@example.com",
+}
+
+
 def make_app(tmp_path: Path, clock: FrozenClock | None = None, **overrides: Any) -> Flask:
     config: dict[str, Any] = {
         "ENV": "testing",
@@ -83,6 +90,9 @@ def make_app(tmp_path: Path, clock: FrozenClock | None = None, **overrides: Any)
         # Each app starts with empty limits, as with memory storage. Use a Redis database
         # of its own for tests (e.g. redis://127.0.0.1:6379/15): this empties it.
         redis.Redis.from_url(REDIS_URL).flushdb()
+    if overrides.get("ENV") == "production":
+        # Production refuses to start while the privacy notice's contacts are placeholders.
+        config.update(PRODUCTION_CONTACTS)
     config.update(overrides)
     app = create_app(config, clock=clock)
     database.upgrade(app)

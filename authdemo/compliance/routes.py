@@ -1,14 +1,34 @@
-"""``/privacy/manifest``: the privacy manifest of the running configuration, for anyone."""
+"""``/privacy/notice``: the privacy notice people read; ``/privacy/manifest``: the privacy
+manifest of the running configuration, for auditors. Both are public."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
 
 from authdemo import PROJECT_ROOT, current
+from authdemo.human_units import human_duration, human_seconds
 
 bp = Blueprint("compliance", __name__, template_folder="templates")
 
 PACK = PROJECT_ROOT / "compliance"
+
+
+@bp.app_template_filter("days_in_words")
+def days_in_words(days: int) -> str:
+    return human_duration(days)
+
+
+@bp.app_template_filter("seconds_in_words")
+def seconds_in_words(seconds: int) -> str:
+    return human_seconds(seconds)
+
+
+@bp.get("/privacy/notice")
+def privacy_notice() -> str:
+    """The privacy notice at the point of collection (GDPR Art 13), for everyone."""
+    from authdemo.compliance import privacy_notice as notice
+
+    return render_template("privacy/notice.html", notice=notice.build(current.settings()))
 
 
 @bp.get("/privacy/manifest")

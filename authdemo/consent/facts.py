@@ -18,22 +18,7 @@ import hashlib
 from dataclasses import dataclass
 
 from authdemo.config import Settings
-
-#: Days in a year as the settings count them (``CONSENT_RETENTION_DAYS = 3 * 365``).
-_YEAR_DAYS = 365
-
-
-def human_duration(days: int) -> str:
-    """A retention period as a person says it: 1095 -> "3 years", 90 -> "90 days".
-
-    Only an exact multiple of 365 days becomes years, so the words never round a period
-    (months are not a fixed number of days, so they are never used)."""
-    if days <= 0:
-        raise ValueError("a retention period is a positive number of days")
-    if days % _YEAR_DAYS == 0:
-        years = days // _YEAR_DAYS
-        return "1 year" if years == 1 else f"{years} years"
-    return "1 day" if days == 1 else f"{days} days"
+from authdemo.human_units import human_duration
 
 
 @dataclass(frozen=True, slots=True)

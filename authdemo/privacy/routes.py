@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from authdemo import audit, clock, current
 from authdemo.audit import Event
+from authdemo.compliance import privacy_notice
 from authdemo.errors import (
     AuthDemoError,
     InvalidInput,
@@ -108,11 +109,8 @@ def dashboard() -> str:
         method_labels=view.METHOD_LABELS,
         withdraw_url=_url_if_exists("consent.manage"),
         sessions_url=_url_if_exists("account.sessions"),
-        retention={
-            "audit": settings.AUDIT_RETENTION_DAYS,
-            "consent": settings.CONSENT_RETENTION_DAYS,
-            "session_hours": settings.SESSION_ABSOLUTE_SECONDS // 3600,
-        },
+        # The same periods, in the same words, as the privacy notice (one source).
+        notice=privacy_notice.build(settings),
     )
 
 

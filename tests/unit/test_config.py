@@ -25,6 +25,9 @@ PRODUCTION: dict[str, Any] = {
     "DATABASE_URL": "sqlite:///unused.sqlite3",
     "ORIGIN": "https://login.example.com",
     "RP_ID": "login.example.com",
+    "CONTROLLER_NAME": "Example Ltd",
+    "CONTROLLER_CONTACT": "privacy@example.com",
+    "DPO_CONTACT": "dpo@example.com",
 }
 
 
@@ -285,3 +288,24 @@ def test_public_view_hides_every_secret(tmp_path: Path) -> None:
     for name in ("SECRET_KEY", "DATA_KEY", "DATA_KEY_PREVIOUS", "DATABASE_URL"):
         assert name not in view
     assert settings.SECRET_KEY not in json.dumps(view, default=str)
+
+
+# --- the privacy notice's contacts (GDPR Art 13(1)(a), (b)) ------------------------------
+
+
+@pytest.mark.parametrize("name", ["CONTROLLER_NAME", "CONTROLLER_CONTACT", "DPO_CONTACT"])
+def test_production_refuses_a_placeholder_contact_on_the_privacy_notice(name: str) -> None:
+    with pytest.raises(ConfigError, match=f"AUTHDEMO_{name} is still a placeholder"):
+        production(**{name: None})  # the default: a placeholder
+    with pytest.raises(ConfigError, match=f"AUTHDEMO_{name} is still a placeholder"):
+        production(**{name: "  "})
+
+
+def test_production_accepts_none_for_a_dpo_that_is_not_designated() -> None:
+    assert production(DPO_CONTACT="none").DPO_CONTACT == "none"
+
+
+def test_development_shows_the_placeholders_instead_of_refusing(tmp_path: Path) -> None:
+    settings = load_settings({"DATABASE_URL": "sqlite://"}, environ={}, instance_path=tmp_path)
+    assert "set AUTHDEMO_CONTROLLER_NAME" in settings.CONTROLLER_NAME
+    assert "set AUTHDEMO_DPO_CONTACT" in settings.DPO_CONTACT

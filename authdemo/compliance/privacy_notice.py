@@ -1,0 +1,85 @@
+"""The privacy notice a person reads where their data is collected (GDPR Art 13; CCPA
+Cal. Civ. Code §1798.100(a) notice at collection), built from the running configuration.
+
+Plain words for people: no table names, no setting names, periods in human units. The
+technical manifest (``/privacy/manifest``) stays the auditors' view of the same facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from authdemo.config import Settings, is_placeholder
+from authdemo.human_units import human_duration, human_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    what: str
+    how_long: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyNotice:
+    controller: str
+    contact: str
+    #: None when the deployment has no data protection officer ("none").
+    dpo: str | None
+    #: True while a contact is still the development placeholder (production refuses).
+    unconfigured: bool
+    retention: tuple[Period, ...]
+    signed_in_for: str
+    audit_for: str
+    asked_again_after: str
+
+
+def build(settings: Settings) -> PrivacyNotice:
+    dpo = settings.DPO_CONTACT.strip()
+    contacts = (settings.CONTROLLER_NAME, settings.CONTROLLER_CONTACT, settings.DPO_CONTACT)
+    tombstone_days = max(settings.AUDIT_RETENTION_DAYS, settings.BACKUP_RETENTION_DAYS)
+    retention = (
+        Period(
+            "Your account: username, display name, passkeys, password and authenticator app",
+            "until you delete your account (or remove a passkey, password or app yourself)",
+        ),
+        Period(
+            "Your sign-ins (sessions)",
+            f"until you sign out, after {human_seconds(settings.SESSION_IDLE_SECONDS)} "
+            f"without use, and at most {human_seconds(settings.SESSION_ABSOLUTE_SECONDS)}",
+        ),
+        Period(
+            "An unfinished sign-up",
+            human_seconds(settings.ENROLMENT_TIMEOUT_SECONDS),
+        ),
+        Period(
+            "Security events (sign-ins, failed attempts, changes to your account)",
+            f"{human_duration(settings.AUDIT_RETENTION_DAYS)}; the record that an account "
+            f"was deleted, {human_duration(tombstone_days)}, so a deletion is not undone "
+            "if we ever restore a backup",
+        ),
+        Period(
+            "Your choices about passkeys",
+            f"{human_duration(settings.CONSENT_RETENTION_DAYS)} after you make them, and "
+            "longer only while a yes or a withdrawal is still your latest choice; a "
+            f'"No thanks" only {human_duration(settings.CONSENT_REASK_DAYS)}',
+        ),
+        Period(
+            "Counters that slow down repeated attempts",
+            "at most a day, outside the database; they hold a code, not your name",
+        ),
+        Period(
+            "Backups",
+            f"up to {human_duration(settings.BACKUP_RETENTION_DAYS)}: what you delete "
+            "leaves our backups when they expire",
+        ),
+    )
+    return PrivacyNotice(
+        controller=settings.CONTROLLER_NAME,
+        contact=settings.CONTROLLER_CONTACT,
+        dpo=None if dpo.lower() == "none" else dpo,
+        unconfigured=any(is_placeholder(value) for value in contacts),
+        retention=retention,
+        signed_in_for=human_seconds(settings.SESSION_ABSOLUTE_SECONDS),
+        audit_for=human_duration(settings.AUDIT_RETENTION_DAYS),
+        asked_again_after=human_duration(settings.CONSENT_REASK_DAYS),
+    )

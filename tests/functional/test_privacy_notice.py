@@ -1,0 +1,150 @@
+"""The privacy notice where data is collected (GDPR Art 13; issue 16 item 17).
+
+Read the way a visitor reads it: from the footer of any page or beside the sign-up and
+sign-in forms, without an account, in plain words. The organisation's name and contacts
+come from configuration; periods are in human units; the details open on demand.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from flask import Flask
+
+from authdemo.human_units import human_duration, human_seconds
+from authdemo.models import Base
+from tests.conftest import Browser, make_app
+from tests.functional.test_every_route import visit_every_page
+from tests.support.authenticator import SoftwareAuthenticator
+
+NOTICE = "/privacy/notice"
+
+
+class Links(HTMLParser):
+    """Where each link to the notice sits: in the footer, or in the page's main content."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.places: list[str] = []
+        self.details = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"main", "footer"}:
+            self.stack.append(tag)
+        if tag == "details":
+            self.details += 1
+        if tag == "a" and dict(attrs).get("href") == NOTICE:
+            self.places.append(self.stack[-1] if self.stack else "elsewhere")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"main", "footer"} and self.stack:
+            self.stack.pop()
+
+
+def links(html: str) -> Links:
+    parser = Links()
+    parser.feed(html)
+    return parser
+
+
+def text_of(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def configured(tmp_path: Path) -> Flask:
+    return make_app(
+        tmp_path,
+        CONTROLLER_NAME="Example Library Ltd",
+        CONTROLLER_CONTACT="privacy@library.example",
+        DPO_CONTACT="dpo@library.example",
+    )
+
+
+def test_anyone_can_read_it_with_the_controller_and_dpo_from_configuration(
+    tmp_path: Path,
+) -> None:
+    page = configured(tmp_path).test_client().get(NOTICE)
+    assert page.status_code == 200
+    text = text_of(page.get_data(as_text=True))
+    for fact in ("Example Library Ltd", "privacy@library.example", "dpo@library.example"):
+        assert fact in text
+    assert "not set up yet" not in text
+
+
+def test_a_deployment_without_a_dpo_says_so(tmp_path: Path) -> None:
+    app = make_app(tmp_path, CONTROLLER_NAME="Ex", CONTROLLER_CONTACT="c@ex", DPO_CONTACT="none")
+    text = text_of(app.test_client().get(NOTICE).get_data(as_text=True))
+    assert "We have not appointed a data protection officer" in text
+
+
+def test_development_shows_the_placeholders_plainly(app: Flask, browser: Browser) -> None:
+    text = text_of(browser.client.get(NOTICE).get_data(as_text=True))
+    assert "This copy of the app is not set up yet" in text
+    assert "[controller name: set AUTHDEMO_CONTROLLER_NAME]" in text
+
+
+def test_it_says_purposes_bases_recipients_rights_and_the_right_to_complain(
+    app: Flask, browser: Browser
+) -> None:
+    html = browser.client.get(NOTICE).get_data(as_text=True)
+    text = text_of(html)
+    for article in ("Art 6(1)(a)", "Art 6(1)(b)", "Art 6(1)(c)", "Art 6(1)(f)", "Art 22"):
+        assert article in text
+    assert "passkey provider" in text
+    assert "display name" in text
+    assert "complain to a data protection authority" in text
+    for right in ("/privacy", "/privacy/delete", "/account/profile", "/account/passkeys/consent"):
+        assert f'href="{right}"' in html
+
+
+def test_periods_are_in_human_units_from_the_running_configuration(
+    tmp_path: Path,
+) -> None:
+    app = make_app(tmp_path, CONSENT_RETENTION_DAYS=2 * 365, SESSION_ABSOLUTE_SECONDS=8 * 3600)
+    settings = app.extensions["authdemo.settings"]
+    text = text_of(app.test_client().get(NOTICE).get_data(as_text=True))
+    assert "2 years after you make them" in text
+    assert "at most 8 hours" in text
+    assert f"{human_duration(settings.AUDIT_RETENTION_DAYS)}" in text
+    assert human_seconds(settings.SESSION_IDLE_SECONDS) in text
+    assert "730 days" not in text
+    assert "28800" not in text
+
+
+def test_it_is_layered_short_first_then_details_on_demand(browser: Browser) -> None:
+    html = browser.client.get(NOTICE).get_data(as_text=True)
+    assert html.index('id="notice-short"') < html.index("<details")
+    assert links(html).details >= 5
+
+
+def test_it_reads_as_plain_words_without_table_or_setting_names(browser: Browser) -> None:
+    text = text_of(browser.client.get(NOTICE).get_data(as_text=True))
+    tables = {name for name in Base.metadata.tables if "_" in name}
+    assert not {name for name in tables if name in text}
+    # A setting's name, other than in the development placeholders that say what to set.
+    assert not re.findall(r"\b[A-Z]{2,}_[A-Z_]{3,}\b", re.sub(r"\[[^\]]*\]", "", text))
+
+
+def test_every_page_links_to_it_in_the_footer(
+    app: Flask, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    seen = 0
+    for signed_in in (False, True):
+        if signed_in:
+            assert browser.sign_up_with_passkey(authenticator, "ada").status_code == 200
+        for url, response in visit_every_page(app, browser):
+            if response.status_code != 200 or response.mimetype != "text/html":
+                continue
+            seen += 1
+            assert "footer" in links(response.get_data(as_text=True)).places, url
+    assert seen > 10
+
+
+def test_the_sign_up_and_sign_in_forms_link_to_it_beside_the_form(browser: Browser) -> None:
+    assert "main" in links(browser.client.get("/signin").get_data(as_text=True)).places
+    assert "main" in links(browser.client.get("/signup").get_data(as_text=True)).places
+    assert browser.choose_username("grace").status_code == 302
+    assert "main" in links(browser.client.get("/signup/how").get_data(as_text=True)).places

@@ -83,3 +83,56 @@ def build(settings: Settings) -> PrivacyNotice:
         audit_for=human_duration(settings.AUDIT_RETENTION_DAYS),
         asked_again_after=human_duration(settings.CONSENT_REASK_DAYS),
     )
+
+
+#: Purposes and their lawful bases, as the notice states them (GDPR Art 13(1)(c), 15(1)(a)).
+PURPOSES = (
+    ("Creating your account and signing you in", "contract, GDPR Art 6(1)(b)"),
+    ("Signing you in with a passkey, if you chose to", "your consent, GDPR Art 6(1)(a)"),
+    (
+        "Keeping accounts safe: security events and counters that slow down guessing",
+        "legitimate interests, GDPR Art 6(1)(f)",
+    ),
+    (
+        "Showing what you agreed to: the record of your choices about passkeys",
+        "legal obligation, GDPR Art 6(1)(c) with Art 7(1)",
+    ),
+)
+
+
+def supplementary_information(settings: Settings, *, rights_url: str) -> dict[str, object]:
+    """What GDPR Art 15(1)(a) to (h) and 15(2) add to a copy of the data, for the export.
+
+    The same facts, in the same words, as the privacy notice (one source)."""
+    notice = build(settings)
+    return {
+        "controller": {"name": notice.controller, "contact": notice.contact, "dpo": notice.dpo},
+        "purposes": [{"purpose": p, "lawful_basis": basis} for p, basis in PURPOSES],
+        "categories": [
+            "account identifiers: username, optional display name, random ids",
+            "how you sign in: passkey public keys and their facts, a password hash, an "
+            "encrypted authenticator-app key, recovery-code hashes",
+            "sessions, security events, and your choices about passkeys",
+        ],
+        "recipients": (
+            "Nobody receives your data from us. Companies that host the service process it "
+            "on our instructions. A synced passkey is stored by your passkey provider with "
+            "your username and display name; your device sends it to them, not us."
+        ),
+        "transfers": "None by the application itself; see the privacy notice for our hosting.",
+        "retention": [{"data": p.what, "kept": p.how_long} for p in notice.retention],
+        "rights": (
+            "You may ask us to correct, delete or restrict your data, and object to the "
+            f"security record; most of it you can do yourself at {rights_url}. You may "
+            "withdraw your consent to passkeys at any time."
+        ),
+        "complaint": (
+            "You may complain to a data protection authority, in particular where you live "
+            "or work or where you think the problem happened (GDPR Art 77)."
+        ),
+        "source": "You and your own device. We receive nothing about you from anyone else.",
+        "automated_decisions": (
+            "None with legal or similarly significant effects (GDPR Art 22). Repeated "
+            "failed attempts are slowed down for a while, never locked out for good."
+        ),
+    }

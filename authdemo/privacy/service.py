@@ -37,6 +37,7 @@ from sqlalchemy.types import TypeDecorator
 
 from authdemo import audit, base64url
 from authdemo.audit import Event
+from authdemo.compliance import privacy_notice
 from authdemo.config import Settings
 from authdemo.consent.service import Action
 from authdemo.errors import AuthDemoError
@@ -186,6 +187,9 @@ class ExportContext:
     requested_via: str  # "self-service" or "operator"
     retention: Mapping[str, int]
     current_session_id: int | None = None
+    #: GDPR Art 15(1)(a) to (h) and 15(2): purposes, categories, recipients, retention,
+    #: rights, complaint, source, automated decisions (the privacy notice's facts).
+    about: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _iso(value: datetime) -> str:
@@ -284,6 +288,7 @@ def build_export(
     }
     document["not_included"] = withheld_columns()
     document["retention_days"] = dict(context.retention)
+    document["about_this_processing"] = dict(context.about)
     return document
 
 
@@ -499,6 +504,9 @@ def export_context(
             "consent_events": settings.CONSENT_RETENTION_DAYS,
         },
         current_session_id=current_session_id,
+        about=privacy_notice.supplementary_information(
+            settings, rights_url=settings.ORIGIN + "/privacy"
+        ),
     )
 
 

@@ -7,7 +7,9 @@ come from configuration; periods are in human units; the details open on demand.
 
 from __future__ import annotations
 
+import json
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -51,7 +53,7 @@ def links(html: str) -> Links:
 
 
 def text_of(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def configured(tmp_path: Path) -> Flask:
@@ -148,3 +150,30 @@ def test_the_sign_up_and_sign_in_forms_link_to_it_beside_the_form(browser: Brows
     assert "main" in links(browser.client.get("/signup").get_data(as_text=True)).places
     assert browser.choose_username("grace").status_code == 302
     assert "main" in links(browser.client.get("/signup/how").get_data(as_text=True)).places
+
+
+def test_the_export_carries_the_supplementary_information_of_art_15(tmp_path: Path) -> None:
+    # GDPR Art 15(1)(a) to (h): a copy of the data comes with why, what, who, how long,
+    # the rights, where to complain, where it came from, and automated decisions.
+    app = configured(tmp_path)
+    person = Browser(app.test_client())
+    assert person.sign_up_with_passkey(SoftwareAuthenticator(), "ada").status_code == 200
+    download = person.client.get("/privacy/export")
+    assert download.status_code == 200
+    about = json.loads(download.get_data())["about_this_processing"]
+    assert about["controller"] == {
+        "name": "Example Library Ltd",
+        "contact": "privacy@library.example",
+        "dpo": "dpo@library.example",
+    }
+    bases = " ".join(p["lawful_basis"] for p in about["purposes"])
+    for article in ("6(1)(a)", "6(1)(b)", "6(1)(c)", "6(1)(f)"):
+        assert article in bases
+    assert "passkey provider" in about["recipients"]
+    assert "3 years" in " ".join(r["kept"] for r in about["retention"])
+    assert "Art 77" in about["complaint"]
+    assert "Art 22" in about["automated_decisions"]
+    assert about["source"]
+    # The same periods, in the same words, as the notice a visitor reads.
+    notice = text_of(app.test_client().get(NOTICE).get_data(as_text=True))
+    assert all(r["kept"] in notice for r in about["retention"])

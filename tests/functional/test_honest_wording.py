@@ -10,9 +10,9 @@ Two statements were false and were found on pages and in documents:
 
 The first test reads the pages as people get them (every GET route, signed out, signed in,
 and where passkeys are not offered); the second reads every document and every text the
-code ships. Published consent notices are left out of both: a published version is a
-record of what people agreed to and is never edited in place; a new version replaces its
-wording (compliance/notices.md).
+code ships. Superseded consent notices are the one exception: a published version is a
+record of what people agreed to and is never edited in place, so version 1's wording stays
+in its history; the current version must say nothing false (compliance/notices.md).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN
 from tests.conftest import Browser, make_app
 from tests.functional.test_every_route import visit_every_page
 from tests.support.authenticator import SoftwareAuthenticator
@@ -39,10 +40,13 @@ FALSE_CLAIMS = {
     ),
 }
 
-#: A rendered consent notice (templates/consent/_macros.html): a published text, kept as is.
-NOTICE_BLOCK = re.compile(r'<div class="consent-notice".*?</div>', re.DOTALL)
-#: The published notice texts in the code (CHECK publishes new versions beside them).
+#: A rendered consent notice (templates/consent/_macros.html), with its version.
+NOTICE_BLOCK = re.compile(
+    r'<div class="consent-notice"[^>]*data-notice-version="([^"]+)".*?</div>', re.DOTALL
+)
+#: Where the published notice texts live; their current versions are read separately.
 NOTICE_SOURCES = {"authdemo/consent/notices.py", "compliance/notices.md"}
+CURRENT = NOTICES.current(PASSKEY_SIGNIN)
 
 
 def false_claims_in(text: str) -> list[str]:
@@ -55,7 +59,10 @@ def false_claims_in(text: str) -> list[str]:
 
 
 def page_text(body: str) -> str:
-    return NOTICE_BLOCK.sub("", body)
+    """The page without superseded notices (kept word for word as history)."""
+    return NOTICE_BLOCK.sub(
+        lambda block: block.group(0) if block.group(1) == CURRENT.version else "", body
+    )
 
 
 def test_the_phrases_are_recognised_however_they_are_wrapped() -> None:
@@ -114,6 +121,18 @@ def shipped_texts() -> Iterator[tuple[str, str]]:
             if isinstance(node, ast.Constant) and isinstance(node.value, str)
         ]
         yield path.relative_to(ROOT).as_posix(), "\n".join(strings)
+
+
+def test_the_current_notice_says_nothing_false() -> None:
+    assert false_claims_in(CURRENT.full_text) == []
+    assert CURRENT.version != "1"  # version 1 said "works just as well"
+
+
+def test_a_superseded_notice_is_left_out_of_a_page_and_the_current_one_is_read() -> None:
+    old = '<div class="consent-notice" data-notice-version="1">works just as well</div>'
+    new = f'<div class="consent-notice" data-notice-version="{CURRENT.version}">x</div>'
+    assert false_claims_in(page_text(old + new)) == []
+    assert "x" in page_text(old + new)
 
 
 def test_no_page_or_document_says_what_is_false() -> None:

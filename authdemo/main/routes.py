@@ -6,8 +6,9 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from authdemo import ways_in
+from authdemo import current, ways_in
 from authdemo.account.routes import recent_activity, render_account_page
+from authdemo.consent import web as consent_web
 from authdemo.extensions import db
 from authdemo.sessions.auth import login_required
 
@@ -31,5 +32,8 @@ def account() -> str | tuple[str, int]:
         "account.html",
         passkey_count=methods.passkeys,
         has_password=methods.password_and_code,
+        # A way in that works here and now (authdemo.ways_in): none left, say so first.
+        no_way_in=not methods.has_way_in(passkey_signin=consent_web.availability().signin),
+        erase_days=current.settings().NO_WAY_IN_ERASE_DAYS,
         activity=recent_activity(),
     )

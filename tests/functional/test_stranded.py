@@ -254,6 +254,28 @@ def test_step_up_page_with_an_unknown_action_still_names_one_and_cancels(
     assert 'id="reauth-cancel"' in text
 
 
+@pytest.mark.parametrize("state", NO_WAY_IN)
+def test_account_home_of_an_account_with_no_way_in_says_so_and_its_links_work(
+    state: str, tmp_path: Path, clock: FrozenClock
+) -> None:
+    stranded = STATES[state](tmp_path, clock)
+    clock.advance(**STEP_UP_WINDOW_PASSED)
+    text = _text(stranded.browser, "/account")
+    box = re.search(r'<div class="error-summary" id="account-no-way-in".*?</div>', text, re.S)
+    assert box is not None
+    links = re.findall(r'<a href="([^"]+)">', box.group(0))
+    assert len(links) == (3 if stranded.passkeys_offered else 2)
+    for href in links:
+        assert "Confirm it" not in _text(stranded.browser, href), href
+
+
+def test_account_home_with_a_way_in_has_no_such_warning(
+    browser: Browser, clock: FrozenClock, authenticator: SoftwareAuthenticator
+) -> None:
+    assert browser.sign_up_with_passkey(authenticator, "fay").status_code == 200
+    assert 'id="account-no-way-in"' not in _text(browser, "/account")
+
+
 def test_recovery_session_page_offers_deleting_the_account(
     tmp_path: Path, clock: FrozenClock
 ) -> None:

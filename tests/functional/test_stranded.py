@@ -114,6 +114,15 @@ def stranded(request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock)
     return state
 
 
+@pytest.fixture(params=NO_WAY_IN)
+def without_a_way_in(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock
+) -> Stranded:
+    state = STATES[request.param](tmp_path, clock)
+    clock.advance(**STEP_UP_WINDOW_PASSED)
+    return state
+
+
 def _has_account(app: Flask, username: str) -> bool:
     with app.app_context():
         return (
@@ -189,19 +198,27 @@ def test_no_way_in_does_not_skip_step_up_for_anything_else(stranded: Stranded) -
 # --- the step-up page --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("state", NO_WAY_IN)
+def _step_up_page(browser: Browser, path: str) -> str:
+    """Follow a step-up-protected page to "Confirm it's you"; its text."""
+    response = browser.client.get(path)
+    assert response.headers["Location"].startswith("/reauth?")
+    return _text(browser, response.headers["Location"])
+
+
+def _shows(text: str, *, passkey: bool, password: bool, no_way_in: bool) -> None:
+    assert ('id="reauth-passkey"' in text) == passkey
+    assert ('id="reauth-password"' in text) == password
+    assert ('id="no-way-in"' in text) == no_way_in
+
+
 def test_step_up_page_of_an_account_with_no_way_in_explains_and_every_option_works(
-    state: str, tmp_path: Path, clock: FrozenClock
+    without_a_way_in: Stranded,
 ) -> None:
-    stranded = STATES[state](tmp_path, clock)
-    clock.advance(**STEP_UP_WINDOW_PASSED)
+    stranded = without_a_way_in
     browser = stranded.browser
-    first = browser.client.get("/privacy/export")
-    text = _text(browser, first.headers["Location"])
+    text = _step_up_page(browser, "/privacy/export")
     assert "download a copy of your data" in text
-    assert 'id="no-way-in"' in text
-    assert 'id="reauth-passkey"' not in text
-    assert 'id="reauth-password"' not in text
+    _shows(text, passkey=False, password=False, no_way_in=True)
     assert re.search(r'<a href="/privacy" id="reauth-cancel">Cancel</a>', text)
     links = dict(re.findall(r'<a href="([^"]+)" id="(option-[a-z-]+)"', text))
     expected = {"option-password-code", "option-delete"} | (
@@ -218,12 +235,9 @@ def test_step_up_page_names_the_action_offers_each_working_method_and_cancels(
 ) -> None:
     assert browser.sign_up_with_passkey(authenticator, "carol").status_code == 200
     clock.advance(**STEP_UP_WINDOW_PASSED)
-    response = browser.client.get("/privacy/delete")
-    text = _text(browser, response.headers["Location"])
+    text = _step_up_page(browser, "/privacy/delete")
     assert "To <strong>delete your account</strong>" in text
-    assert 'id="reauth-passkey"' in text
-    assert 'id="reauth-password"' not in text
-    assert 'id="no-way-in"' not in text
+    _shows(text, passkey=True, password=False, no_way_in=False)
     assert re.search(r'<a href="/privacy" id="reauth-cancel">Cancel</a>', text)
 
 
@@ -238,9 +252,8 @@ def test_step_up_page_offers_password_and_code_when_passkeys_are_switched_off(
     credential = SoftwareAuthenticator(origin=ORIGIN).create(options.get_json())
     assert browser.post_json("/api/passkeys/add/verify", credential).status_code == 200
     clock.advance(**STEP_UP_WINDOW_PASSED)
-    text = _text(browser, browser.client.get("/privacy/export").headers["Location"])
-    assert 'id="reauth-password"' in text
-    assert 'id="reauth-passkey"' not in text
+    text = _step_up_page(browser, "/privacy/export")
+    _shows(text, passkey=False, password=True, no_way_in=False)
     assert 'id="passkeys-off"' in text
 
 
@@ -254,12 +267,10 @@ def test_step_up_page_with_an_unknown_action_still_names_one_and_cancels(
     assert 'id="reauth-cancel"' in text
 
 
-@pytest.mark.parametrize("state", NO_WAY_IN)
 def test_account_home_of_an_account_with_no_way_in_says_so_and_its_links_work(
-    state: str, tmp_path: Path, clock: FrozenClock
+    without_a_way_in: Stranded,
 ) -> None:
-    stranded = STATES[state](tmp_path, clock)
-    clock.advance(**STEP_UP_WINDOW_PASSED)
+    stranded = without_a_way_in
     text = _text(stranded.browser, "/account")
     box = re.search(r'<div class="error-summary" id="account-no-way-in".*?</div>', text, re.S)
     assert box is not None

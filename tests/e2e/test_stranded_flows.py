@@ -82,3 +82,18 @@ def test_withdrawn_person_past_the_step_up_window_can_set_up_password_and_code(
     page.goto("/privacy/export")
     expect(page.locator("#no-way-in")).to_have_count(0)
     expect(page.locator("#reauth-password")).to_be_visible()
+
+
+def test_withdrawn_person_past_the_step_up_window_can_opt_in_again_with_a_new_passkey(
+    page: Page, live_server: LiveServer, virtual_authenticator: VirtualAuthenticators
+) -> None:
+    virtual_authenticator.add()
+    _withdraw_and_wait(page, live_server)
+    page.click("#offer-passkey")
+    expect(page).to_have_url(re.compile(r"/account/passkeys/consent$"))
+    page.check("#passkey-consent")
+    page.click("#add-passkey")
+    expect(page).to_have_url(re.compile(r"/account$"))
+    assert live_server.query("SELECT count(*) FROM passkeys") == [(1,)]
+    actions = [row[0] for row in live_server.query("SELECT action FROM consent_events")]
+    assert actions == ["granted", "withdrawn", "granted"]

@@ -310,7 +310,7 @@ def remove() -> Page:
             passkey_signin=consent_web.availability().signin,
             now=clock.now(),
         )
-    except ways_in.LastWayIn as error:
+    except (ways_in.LastWayIn, InvalidInput) as error:
         flash(error.detail)
         return redirect(url_for("fallback.manage"))
     db.session.commit()

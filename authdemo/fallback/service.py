@@ -414,6 +414,9 @@ def remove_password_and_code(
     this and a simultaneous removal of the last passkey cannot both succeed."""
     session.execute(select(User.id).where(User.id == user.id).with_for_update())
     methods = ways_in.methods_of(session, user.id)
+    if not methods.password_and_code:
+        # Nothing to remove: refused, so nothing is audited as removed.
+        raise InvalidInput("You don't have a password and code to remove.")
     ways_in.check_removal(
         methods,
         methods.without_password_and_code(),

@@ -145,11 +145,6 @@ def _short(rows: list[tuple[Any, ...]]) -> str:
 #: the passkey and a session with no consent row (issue 14, first scenario). The transaction
 #: fix (issue 14 items 1-2) makes them pass; strict, so the marker must then be removed.
 FAILS_TODAY = {
-    "fallback.remove:nothing-to-remove": (
-        "removing a password + code the account does not have answers 'removed' and "
-        "audits password_totp.removed (found by the sweep below; drop it from SWEEP_FAILS_TODAY "
-        "too)"
-    ),
     "passkeys.sign_up_verify:no-thanks-after-the-options": "issue 14: account without consent",
     "passkeys.sign_up_verify:username-changed-after-the-options": (
         "issue 14: account without consent"
@@ -217,14 +212,7 @@ EMPTY_IS_COMPLETE: dict[str, str] = {
     "account.sign_out_others": "the person's other sessions end",
 }
 #: Known to fail the sweep today, each with a catalogue case marked xfail(strict=True).
-SWEEP_FAILS_TODAY = {
-    "fallback.remove:nothing-to-remove": (
-        "removing a password + code the account does not have answers 'removed' and "
-        "audits password_totp.removed (found by the sweep below; drop it from SWEEP_FAILS_TODAY "
-        "too)"
-    ),
-    ("fallback.remove", State.PASSKEY_ONLY): "fallback.remove:nothing-to-remove",
-}
+SWEEP_FAILS_TODAY: dict[tuple[str, State], str] = {}
 #: A row id that is nobody's (the largest a database integer takes).
 NOBODYS = 2**31 - 1
 

@@ -6,14 +6,14 @@ not offered where the person is) or a recovery-code session can, without step-up
 password + code, create a new passkey where passkeys are offered, delete the account,
 sign out. The step-up page is never empty: it names the action, offers the account's
 working methods, has a Cancel link, and for an account with no way in lists what it can
-still do -- and every link it offers works.
+still do -- and every link it offers works. The people are made in each state by the
+shared account-state fixtures (tests/support/accounts.py), through the app's own pages.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +25,12 @@ from authdemo.clock import FrozenClock
 from authdemo.extensions import db
 from authdemo.models import User
 from tests.conftest import ORIGIN, Browser, make_app, totp_code
-from tests.functional.passkey_support import COOKIE
-from tests.functional.test_consent_support import consent_body, notice_fields
+from tests.functional.test_consent_support import consent_body
 from tests.functional.test_privacy_erasure import delete_account
+from tests.support.accounts import QUICK_HASHING, People, State
 from tests.support.authenticator import SoftwareAuthenticator
 
 STEP_UP_WINDOW_PASSED = {"minutes": 6}
-COUNTRY = "X-Country"
 _TOTP_KEY = re.compile(r'id="totp-key">([A-Z2-7 ]+)<')
 
 
@@ -47,80 +46,33 @@ class Stranded:
     passkeys_offered: bool
 
 
-def _passkey_person(app: Flask, username: str = "alice", **headers: str) -> Browser:
-    browser = Browser(app.test_client())
-    for name, value in headers.items():
-        browser.client.environ_base[f"HTTP_{name.upper().replace('-', '_')}"] = value
-    response = browser.sign_up_with_passkey(SoftwareAuthenticator(origin=ORIGIN), username)
-    assert response.status_code == 200, response.get_json()
-    return browser
+#: The account states of tests/support/accounts.py that this file is about.
+NO_WAY_IN = [State.WITHDRAWN, State.SWITCHED_OFF, State.NOT_OFFERED, State.NO_WAY_IN]
+STRANDED = [*NO_WAY_IN, State.RECOVERY]
+#: Where the person is, passkeys are offered (only their sign-in was lost).
+PASSKEYS_OFFERED = {State.WITHDRAWN, State.NO_WAY_IN, State.RECOVERY}
 
 
-def withdrawn(tmp_path: Path, clock: FrozenClock) -> Stranded:
-    app = make_app(tmp_path, clock)
-    browser = _passkey_person(app)
-    withdrawal = browser.post_form("/account/passkeys/consent/withdraw", notice_fields(app))
-    assert withdrawal.status_code == 302
-    return Stranded(app, browser, clock, "alice", passkeys_offered=True)
+@pytest.fixture
+def people(tmp_path: Path, clock: FrozenClock) -> People:
+    return People(lambda **more: make_app(tmp_path, clock, **QUICK_HASHING, **more), clock)
 
 
-def passkeys_switched_off(tmp_path: Path, clock: FrozenClock) -> Stranded:
-    app = make_app(tmp_path, clock)
-    browser = _passkey_person(app)
-    # The operator turns passkeys off (both switches) and restarts; the cookie stays.
-    off = make_app(
-        tmp_path, clock, PASSKEY_SIGNIN_ENABLED="false", PASSKEY_ENROLMENT_ENABLED="false"
-    )
-    moved = Browser(off.test_client())
-    cookie = browser.client.get_cookie(COOKIE)
-    assert cookie is not None
-    moved.client.set_cookie(COOKIE, cookie.value)
-    return Stranded(off, moved, clock, "alice", passkeys_offered=False)
+def _stranded(people: People, state: State) -> Stranded:
+    person = people.make(state)
+    people.clock.advance(**STEP_UP_WINDOW_PASSED)
+    offered = state in PASSKEYS_OFFERED
+    return Stranded(person.app, person.browser, people.clock, person.username, offered)
 
 
-def not_offered_here(tmp_path: Path, clock: FrozenClock) -> Stranded:
-    app = make_app(tmp_path, clock, COUNTRY_HEADER=COUNTRY, PASSKEY_JURISDICTIONS="DE")
-    browser = _passkey_person(app, **{COUNTRY: "DE"})
-    # The person travels: the trusted proxy now says they are somewhere passkeys are not.
-    browser.client.environ_base[f"HTTP_{COUNTRY.upper().replace('-', '_')}"] = "US"
-    return Stranded(app, browser, clock, "alice", passkeys_offered=False)
+@pytest.fixture(params=STRANDED, ids=[state.value for state in STRANDED])
+def stranded(request: pytest.FixtureRequest, people: People) -> Stranded:
+    return _stranded(people, request.param)
 
 
-def recovery_code_session(tmp_path: Path, clock: FrozenClock) -> Stranded:
-    app = make_app(tmp_path, clock)
-    browser = Browser(app.test_client())
-    account = browser.sign_up_with_password(clock, "bob")
-    browser.sign_out()
-    response = browser.post_form(
-        "/signin/recovery", {"username": "bob", "recovery_code": account.recovery_codes[0]}
-    )
-    assert response.headers["Location"] == "/account/recover"
-    return Stranded(app, browser, clock, "bob", passkeys_offered=True)
-
-
-STATES: dict[str, Callable[[Path, FrozenClock], Stranded]] = {
-    "withdrawn": withdrawn,
-    "passkeys-switched-off": passkeys_switched_off,
-    "not-offered-here": not_offered_here,
-    "recovery-code": recovery_code_session,
-}
-NO_WAY_IN = ["withdrawn", "passkeys-switched-off", "not-offered-here"]
-
-
-@pytest.fixture(params=sorted(STATES))
-def stranded(request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock) -> Stranded:
-    state = STATES[request.param](tmp_path, clock)
-    clock.advance(**STEP_UP_WINDOW_PASSED)
-    return state
-
-
-@pytest.fixture(params=NO_WAY_IN)
-def without_a_way_in(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock
-) -> Stranded:
-    state = STATES[request.param](tmp_path, clock)
-    clock.advance(**STEP_UP_WINDOW_PASSED)
-    return state
+@pytest.fixture(params=NO_WAY_IN, ids=[state.value for state in NO_WAY_IN])
+def without_a_way_in(request: pytest.FixtureRequest, people: People) -> Stranded:
+    return _stranded(people, request.param)
 
 
 def _has_account(app: Flask, username: str) -> bool:
@@ -287,11 +239,9 @@ def test_account_home_with_a_way_in_has_no_such_warning(
     assert 'id="account-no-way-in"' not in _text(browser, "/account")
 
 
-def test_recovery_session_page_offers_deleting_the_account(
-    tmp_path: Path, clock: FrozenClock
-) -> None:
-    stranded = recovery_code_session(tmp_path, clock)
-    text = _text(stranded.browser, "/account/recover")
+def test_recovery_session_page_offers_deleting_the_account(people: People) -> None:
+    person = people.make(State.RECOVERY)
+    text = _text(person.browser, "/account/recover")
     assert '<a href="/privacy/delete" id="recover-delete">' in text
 
 

@@ -410,6 +410,19 @@ def _check_inventory(
         report.problems.append(Problem(where, f"{message} (migrated schema, flask db upgrade)"))
     report.counted["inventory columns"] = sum(len(t.columns) for t in loaded.tables)
     _check_never_collected(report, where, loaded, metadata, migrated)
+    _check_dataflow(report, pack, root)
+
+
+def _check_dataflow(report: Report, pack: Path, root: Path) -> None:
+    """Every store in the DPIA's data-flow diagrams is an inventory entry, and back."""
+    from authdemo.compliance import dataflow
+
+    dpia = pack / dataflow.DPIA_FILE
+    if not dpia.exists():
+        return
+    where = _relative(dpia, root)
+    for message in dataflow.drift(dpia.read_text(encoding="utf-8"), dataflow.entries(pack)):
+        report.problems.append(Problem(where, message))
 
 
 def _check_never_collected(

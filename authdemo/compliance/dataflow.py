@@ -12,6 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+DPIA_FILE = "dpia.md"
 
 _BLOCK = re.compile(r"^```mermaid\n(.*?)^```", re.DOTALL | re.MULTILINE)
 #: ``id[(label)]``: Mermaid's cylinder shape, used only for stores.
@@ -32,6 +37,12 @@ def stores(text: str) -> list[Store]:
             line = text.count("\n", 0, block.start(1) + match.start()) + 1
             found.append(Store(match.group(1), line))
     return found
+
+
+def entries(pack: Path) -> set[str]:
+    """The inventory's tables and its ``outside_the_database`` entries."""
+    doc = yaml.safe_load((pack / "data-inventory.yaml").read_text(encoding="utf-8"))
+    return set(doc.get("tables") or {}) | set(doc.get("outside_the_database") or {})
 
 
 def drift(text: str, entries: Iterable[str]) -> Iterator[str]:

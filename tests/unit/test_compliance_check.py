@@ -608,3 +608,11 @@ def test_the_never_collected_list_is_the_inventorys() -> None:
     )
     assert len(built.never) >= 4
     assert f"at most {hours} hours" in " ".join(built.never)
+
+
+def test_a_store_in_the_dpia_diagrams_that_is_not_in_the_inventory_is_drift(pack: Pack) -> None:
+    # Issue 16 item 13: each store of a data-flow diagram is tied to an inventory entry.
+    pack.write("dpia.md", pack.read("dpia.md").replace("backups[(backups)]", "archive[(archive)]"))
+    messages = said(pack.new_problems())
+    assert any("store 'archive' is not in the inventory" in m for m in messages), messages
+    assert any("'backups' is in no data-flow diagram" in m for m in messages), messages

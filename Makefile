@@ -25,6 +25,7 @@ $(VENV)/.dev: requirements/dev.lock pyproject.toml | $(BIN)/python
 ## run: install, create/migrate the SQLite database under instance/, serve on http://localhost:5000
 run: $(VENV)/.main
 	$(BIN)/flask db upgrade
+	$(BIN)/flask passkeys record-switches
 	$(BIN)/flask run --host localhost --port 5000
 
 ## test: install test extras and the Debian packages below if missing, run the whole suite,
@@ -87,6 +88,7 @@ screenshots: $(VENV)/.dev system-packages
 ## Configure with AUTHDEMO_* variables (see README); production needs AUTHDEMO_ENV=production.
 serve: $(VENV)/.main
 	$(BIN)/flask db upgrade
+	$(BIN)/flask passkeys record-switches
 	MALLOC_ARENA_MAX=2 $(BIN)/gunicorn -c deploy/gunicorn.conf.py "authdemo:create_app()"
 
 clean:

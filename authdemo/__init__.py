@@ -1,6 +1,8 @@
 """authdemo: privacy-by-design passkey sign-in for Flask.
 
-``create_app`` wires configuration, extensions, blueprints, error handlers and commands.
+``create_app`` wires configuration, extensions, blueprints, hooks, error handlers and
+commands. It does no database I/O: what must be written once per deployment (the
+kill-switch state in the audit trail) is a CLI step, ``flask passkeys record-switches``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.url_map.converters["int"] = DatabaseIntConverter
     register_extensions(app)
     register_blueprints(app)
+    register_hooks(app)
     register_error_handlers(app)
     register_commands(app)
     return app
@@ -68,7 +71,6 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     # Server-side session records replace Flask-Login's IP/user-agent fingerprinting.
     login_manager.session_protection = None
-    import authdemo.sessions.auth  # noqa: F401 - registers the user loader
 
     register_security_headers(app)
     register_request_timing(app)
@@ -115,6 +117,22 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
 
 
+def register_hooks(app: Flask) -> None:
+    """Every hook in one place, so what runs around a request is visible here."""
+    from flask_login import user_logged_in
+
+    from authdemo.consent.routes import on_sign_in
+    from authdemo.extensions import login_manager
+    from authdemo.sessions import auth
+    from authdemo.sessions.routes import keep_session_alive
+
+    login_manager.user_loader(auth.load_user)
+    login_manager.unauthorized_handler(auth.unauthorized)
+    app.before_request(keep_session_alive)
+    # Sent by Flask-Login for every way of signing in; only this app's sign-ins.
+    user_logged_in.connect(on_sign_in, app)
+
+
 def register_error_handlers(app: Flask) -> None:
     from authdemo.errors import register_error_handlers as register
 
@@ -124,6 +142,7 @@ def register_error_handlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from authdemo.cli import register_commands as register
     from authdemo.compliance.cli import register_commands as register_compliance
+    from authdemo.consent.cli import register_commands as register_consent
     from authdemo.fallback.cli import register_commands as register_keys
     from authdemo.privacy.cli import register_commands as register_privacy
 
@@ -131,3 +150,4 @@ def register_commands(app: Flask) -> None:
     register_keys(app)
     register_privacy(app)
     register_compliance(app)
+    register_consent(app)

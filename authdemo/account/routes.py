@@ -24,6 +24,7 @@ from authdemo.extensions import db, limiter
 from authdemo.passkeys import signals
 from authdemo.ratelimit import address_key
 from authdemo.sessions import auth
+from authdemo.sessions import service as session_service
 from authdemo.sessions.auth import (
     current_session,
     has_recent_auth,
@@ -249,7 +250,9 @@ def label_device() -> Page:
 def sign_out_session(session_id: int) -> Page:
     active = current_session()
     if active is not None and active.id == session_id:
-        auth.end_current_session()
+        session_service.sign_out(db.session, active, now=clock.now())
+        db.session.commit()
+        auth.forget()
         return redirect(url_for("sessions.signin", signed_out=1))
     service.sign_out_session(
         db.session, user_id=current_user.id, session_id=session_id, now=clock.now()

@@ -2,9 +2,9 @@
 
 Thin routes: read the form, check the notice it claims to show, call ``service``, commit,
 redirect. Also the hooks that tie consent into the rest of the app without copies in
-every route: the sign-up decision written when a password + code account is created,
-the re-consent question after any sign-in, the panel on the account page, and the
-kill-switch state recorded in the audit trail at start-up.
+every route: the re-consent question after any sign-in (``on_sign_in``, connected in
+``create_app``) and the panel on the account page. The kill-switch state is audited by
+``flask passkeys record-switches`` (authdemo/consent/cli.py), not at start-up.
 """
 
 from __future__ import annotations
@@ -20,21 +20,18 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
     url_for,
 )
 from flask import session as cookie
-from flask.blueprints import BlueprintSetupState
-from flask_login import current_user, user_logged_in
-from sqlalchemy import inspect
+from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from authdemo import clock, current, ways_in
-from authdemo.consent import rollout, service, web
+from authdemo.consent import service, web
 from authdemo.consent.notices import PASSKEY_SIGNIN, Notice
 from authdemo.consent.rollout import Availability
 from authdemo.consent.service import Action
@@ -42,7 +39,9 @@ from authdemo.errors import wants_json
 from authdemo.extensions import Database, db
 from authdemo.http import safe_next
 from authdemo.models import User
+from authdemo.passkeys import service as passkeys
 from authdemo.passkeys import signals
+from authdemo.passkeys.routes import CEREMONY_KEY
 from authdemo.privacy import residue
 from authdemo.sessions.auth import current_session, login_required, may_act_without_step_up
 from authdemo.signup import pending as pending_signup
@@ -103,19 +102,23 @@ def notice(version: str | None = None) -> str:
 
 @bp.post("/signup/no-passkey")
 def decline_at_signup() -> Response:
-    """Remember the decline until the password + code account exists (then recorded)."""
+    """Discard any passkey ceremony this sign-up started (on the server: a late answer
+    from the authenticator, or an older cookie, cannot create the account after "No
+    thanks"), and remember the decline until the password + code account exists."""
     pending = pending_signup.current()
     if pending is None:
         return redirect(url_for("signup.signup"))
     service.reject_unexpected(request.form.keys(), NOTICE_FIELDS)
+    shown = None
     if web.availability().enrolment:  # only a choice that was offered is recorded
         shown = web.notice_from_form(request.form, current_only=False)
-        web.remember_signup_decision(
-            Action.DECLINED,
-            shown,
-            method="signup:no-thanks-button",
-            username=pending.username,
-            now=clock.now(),
+    passkeys.abandon_ceremony(
+        db.session, rp=current.relying_party(), ceremony_id=cookie.pop(CEREMONY_KEY, None)
+    )
+    db.session.commit()
+    if shown is not None:
+        web.remember_signup_decline(
+            shown, method="signup:no-thanks-button", username=pending.username, now=clock.now()
         )
     return redirect(url_for("fallback.signup_password"))
 
@@ -297,11 +300,6 @@ def reconsent() -> str | Response:
 
 @bp.before_app_request
 def _before_request() -> Response | None:
-    # Password + code sign-up replaces the cookie session when it signs the person in;
-    # keep the "No thanks" made on the opt-in screen for the sign-in hook below.
-    decision = cookie.get(web.SIGNUP_DECISION_KEY)
-    if decision is not None:
-        g.consent_signup_decision = decision
     return _ask_again_after_sign_in()
 
 
@@ -325,18 +323,11 @@ def _ask_again_after_sign_in() -> Response | None:
     return redirect(url_for("consent.reconsent", next=request.full_path.rstrip("?")))
 
 
-def _on_sign_in(_app: Flask, user: Any = None, **_extra: Any) -> None:
-    """Flask-Login's ``user_logged_in`` signal: every way of signing in passes here."""
+def on_sign_in(_app: Flask, user: Any = None, **_extra: Any) -> None:
+    """Flask-Login's ``user_logged_in`` signal, connected in ``create_app``: every way of
+    signing in passes here. Marks the cookie to check, at the next page, whether to ask
+    again. Writes nothing to the database."""
     cookie[RECONSENT_CHECK_KEY] = True
-    if g.get("consent_signup_decision") is None:
-        return
-    account = db.session.get(User, user.get_id())
-    if account is not None and web.record_signup_decline_for(db.session, account):
-        db.session.commit()
-    g.pop("consent_signup_decision", None)
-
-
-user_logged_in.connect(_on_sign_in)
 
 
 @bp.app_context_processor
@@ -349,20 +340,3 @@ def _template_helpers() -> dict[str, Any]:
         "passkey_notice": web.current_notice,
         "deployment_facts": web.current_facts,
     }
-
-
-@bp.record_once
-def _record_switches_at_start_up(state: BlueprintSetupState) -> None:
-    """Audit the kill-switch state when it changed since the last start. Skipped when the
-    schema is not there yet (before ``flask db upgrade``) and never stops the app."""
-    app = state.app
-    assert isinstance(app, Flask)
-    try:
-        engine = Database.engine_for(app)
-        if not inspect(engine).has_table("audit_events"):
-            return
-        with app.app_context():
-            if rollout.record_switch_state(db.session, current.settings(), now=clock.now()):
-                db.session.commit()
-    except SQLAlchemyError as error:
-        log.warning("kill-switch state not recorded at start-up: %s", type(error).__name__)

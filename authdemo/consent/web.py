@@ -4,9 +4,9 @@
 - ``availability()`` / ``require_enrolment()`` / ``require_signin()``: kill switches and
   jurisdiction for this request, refused with a clear 403 ``FeatureDisabled``.
 - ``consent_from_json()`` / ``notice_from_form()``: the decision a page sends, checked.
-- The sign-up decision: at sign-up the account does not exist yet, so the choice made on
-  the opt-in screen waits in the signed cookie session and is written to the ledger in
-  the transaction that creates the account.
+- The sign-up "No thanks": at sign-up the account does not exist yet, so a decline waits
+  in the signed cookie session and the password + code sign-up records it with the
+  account. A "yes" is bound to the passkey ceremony instead (passkeys/service.py).
 """
 
 from __future__ import annotations
@@ -17,15 +17,14 @@ from typing import Any
 
 from flask import current_app, g, request
 from flask import session as cookie
-from sqlalchemy.orm import Session
 
 from authdemo import current
 from authdemo.consent import facts, rollout, service
 from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN, Notice, NoticeBook
 from authdemo.consent.rollout import Availability
-from authdemo.consent.service import Action, ConsentNotGiven, UnknownNotice
+from authdemo.consent.service import Action, ConsentNotGiven
 from authdemo.errors import FeatureDisabled
-from authdemo.models import User
+from authdemo.fallback.service import SignUpDecline
 
 NOTICES_EXTENSION = "authdemo.notices"
 #: Cookie-session key of a sign-up decision waiting for its account.
@@ -97,15 +96,14 @@ def notice_from_form(form: Mapping[str, Any], *, current_only: bool = True) -> N
     )
 
 
-# --- the decision made on the sign-up screen ---------------------------------------------
+# --- the "No thanks" made on the sign-up screen -------------------------------------------
 
 
-def remember_signup_decision(
-    action: Action, notice: Notice, *, method: str, username: str, now: datetime
-) -> None:
-    """Keep the choice until the account exists (signed cookie: it cannot be forged)."""
+def remember_signup_decline(notice: Notice, *, method: str, username: str, now: datetime) -> None:
+    """Keep a "No thanks" until the password + code account exists (signed cookie: it
+    cannot be forged). A "yes" is not kept here: it is bound to the passkey ceremony."""
     cookie[SIGNUP_DECISION_KEY] = {
-        "action": str(action),
+        "action": str(Action.DECLINED),
         "version": notice.version,
         "facts": current_facts().sha256,
         "method": method,
@@ -114,57 +112,25 @@ def remember_signup_decision(
     }
 
 
-def pending_signup_decision(action: Action, *, username: str) -> dict[str, Any] | None:
-    decision = cookie.get(SIGNUP_DECISION_KEY)
-    if (
-        isinstance(decision, dict)
-        and decision.get("action") == str(action)
-        and decision.get("username") == username
-    ):
-        return decision
-    return None
-
-
-def record_signup_decision(session: Session, decision: Mapping[str, Any], *, user_id: str) -> None:
-    """Write a sign-up decision for the account just created (in its transaction)."""
-    notice = notice_book().get(PASSKEY_SIGNIN, str(decision.get("version")))
-    if notice is None:
-        raise UnknownNotice()
-    service.record(
-        session,
-        user_id=user_id,
-        action=Action(decision["action"]),
-        notice=notice,
-        # A decision remembered before this field existed: the facts shown now.
-        facts_sha256=str(decision.get("facts") or current_facts().sha256),
-        method=str(decision["method"]),
-        now=datetime.fromisoformat(str(decision["at"])),
-    )
-
-
-def record_signup_grant(session: Session, *, user_id: str, username: str) -> None:
-    """Passkey sign-up: the consent given on the opt-in screen, for the new account."""
-    decision = pending_signup_decision(Action.GRANTED, username=username)
-    if decision is None:
-        raise ConsentNotGiven()
-    record_signup_decision(session, decision, user_id=user_id)
+def forget_signup_decision() -> None:
     cookie.pop(SIGNUP_DECISION_KEY, None)
 
 
-def record_signup_decline_for(session: Session, user: User) -> bool:
-    """Password + code sign-up after "No thanks": record the decline for the new account.
-
-    Only for an account created after the decision, under the username it was made for,
-    with no ledger history yet; anything else (another account signing in in this
-    browser) is left alone. Returns True if recorded."""
-    decision = g.get("consent_signup_decision")
+def signup_decline(username: str) -> SignUpDecline | None:
+    """The "No thanks" this browser made for ``username``, for the sign-up use case to
+    record with the account; None if there is none (or it was for another username)."""
+    decision = cookie.get(SIGNUP_DECISION_KEY)
     if not isinstance(decision, dict) or decision.get("action") != str(Action.DECLINED):
-        return False
-    if decision.get("username") != user.username:
-        return False
-    if user.created_at < datetime.fromisoformat(str(decision["at"])):
-        return False
-    if service.latest(session, user.id) is not None:
-        return False
-    record_signup_decision(session, decision, user_id=user.id)
-    return True
+        return None
+    if decision.get("username") != username:
+        return None
+    notice = notice_book().get(PASSKEY_SIGNIN, str(decision.get("version")))
+    try:
+        at = datetime.fromisoformat(str(decision.get("at")))
+    except ValueError:
+        return None
+    if notice is None or at.tzinfo is None:
+        return None
+    # A decision remembered before the facts block existed: the facts shown now.
+    facts_sha256 = str(decision.get("facts") or current_facts().sha256)
+    return SignUpDecline(username, notice, facts_sha256, str(decision.get("method")), at)

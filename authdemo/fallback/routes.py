@@ -16,7 +16,6 @@ from authdemo.consent import web as consent_web
 from authdemo.errors import InvalidInput, UsernameTaken
 from authdemo.extensions import db
 from authdemo.fallback import service, throttle, totp
-from authdemo.fallback.service import SignInRefused
 from authdemo.http import safe_next
 from authdemo.sessions import auth
 from authdemo.sessions.auth import (
@@ -28,6 +27,7 @@ from authdemo.sessions.auth import (
     step_up_url,
 )
 from authdemo.signup import pending as pending_signup
+from authdemo.usecase import Refused
 from authdemo.usernames import normalise_username
 
 bp = Blueprint("fallback", __name__)
@@ -122,6 +122,8 @@ def signup_code() -> Page:
             code=request.form.get("code"),
             now=clock.now(),
             policy=current.session_policy(),
+            declined=consent_web.signup_decline(username),
+            replacing=auth.replaced_session(),
         )
     except InvalidInput as error:
         return _code_page(
@@ -140,20 +142,20 @@ def signup_code() -> Page:
 @throttle.guessing(throttle.account_key)
 def signin_password() -> Page:
     next_url = cookie.get("next")
-    try:
-        user_id, token = service.sign_in(
-            db.session,
-            current.fallback(),
-            username=_username_or_none(request.form.get("username")),
-            password=request.form.get("password"),
-            code=request.form.get("code"),
-            now=clock.now(),
-            policy=current.session_policy(),
-        )
-    except SignInRefused as error:
-        db.session.commit()  # keeps the audit event of the failed attempt
-        return render_template("signin.html", password_error=error), error.status
-    db.session.commit()
+    outcome = service.sign_in(
+        db.session,
+        current.fallback(),
+        username=_username_or_none(request.form.get("username")),
+        password=request.form.get("password"),
+        code=request.form.get("code"),
+        now=clock.now(),
+        policy=current.session_policy(),
+        replacing=auth.replaced_session(),
+    )
+    db.session.commit()  # a refusal keeps its audit event
+    if isinstance(outcome, Refused):
+        return render_template("signin.html", password_error=outcome.error), outcome.error.status
+    user_id, token = outcome
     auth.establish(user_id, token)
     return redirect(safe_next(next_url, url_for("main.account")))
 
@@ -163,19 +165,20 @@ def signin_password() -> Page:
 def signin_recovery() -> Page:
     if request.method == "GET":
         return render_template("fallback/signin_recovery.html")
-    try:
-        user_id, token, left = service.sign_in_with_recovery_code(
-            db.session,
-            current.fallback(),
-            username=_username_or_none(request.form.get("username")),
-            code=request.form.get("recovery_code"),
-            now=clock.now(),
-            policy=current.session_policy(),
-        )
-    except SignInRefused as error:
-        db.session.commit()
-        return render_template("fallback/signin_recovery.html", error=error), error.status
-    db.session.commit()
+    outcome = service.sign_in_with_recovery_code(
+        db.session,
+        current.fallback(),
+        username=_username_or_none(request.form.get("username")),
+        code=request.form.get("recovery_code"),
+        now=clock.now(),
+        policy=current.session_policy(),
+        replacing=auth.replaced_session(),
+    )
+    db.session.commit()  # a refusal keeps its audit event
+    if isinstance(outcome, Refused):
+        page = render_template("fallback/signin_recovery.html", error=outcome.error)
+        return page, outcome.error.status
+    user_id, token, left = outcome
     auth.establish(user_id, token)
     flash(f"You used a recovery code. You have {left} left.")
     return redirect(url_for("fallback.recover"))
@@ -257,6 +260,7 @@ def setup_code() -> Page:
     username = current_user.username
     if request.method == "GET":
         return _code_page("fallback/setup_code.html", secret, username)
+    active = current_session()
     try:
         codes = service.finish_setup(
             db.session,
@@ -265,17 +269,16 @@ def setup_code() -> Page:
             enrolment_id=enrolment_id,
             code=request.form.get("code"),
             now=clock.now(),
+            active=active,
         )
     except InvalidInput as error:
         return _code_page("fallback/setup_code.html", secret, username, 400, error=error)
-    cookie.pop(ENROLMENT_KEY, None)
-    active = current_session()
-    if active is not None and active.restricted:
-        # The recovery is complete: the restricted session ends; sign in with the new way.
-        db.session.commit()
-        auth.end_current_session()
-        return render_template("fallback/recovery_codes.html", codes=codes, signed_out=True)
     db.session.commit()
+    cookie.pop(ENROLMENT_KEY, None)
+    if active is not None and active.restricted:
+        # The recovery is complete: the restricted session ended; sign in with the new way.
+        auth.forget()
+        return render_template("fallback/recovery_codes.html", codes=codes, signed_out=True)
     return render_template("fallback/recovery_codes.html", codes=codes)
 
 

@@ -1,9 +1,12 @@
 """Password + one-time code: sign-up, sign-in, recovery codes and changes.
 
 Every function takes the database session, ``now`` and its collaborators explicitly and
-never commits. Sign-in answers "wrong" the same way whether the username is unknown, the
-password is wrong or the code is wrong (and does the same argon2 work in each case), so
-the answer never reveals whether an account exists (ASVS 5.0 V6.3.8).
+never commits. A sign-in that refuses returns ``Refused`` with only the refusal's audit row
+in the session, for the caller to commit (docs/decisions/0012-use-case-transactions.md).
+
+Sign-in answers "wrong" the same way whether the username is unknown, the password is
+wrong or the code is wrong (and does the same argon2 work in each case), so the answer
+never reveals whether an account exists (ASVS 5.0 V6.3.8).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from authdemo import audit, ways_in
 from authdemo.audit import Event
+from authdemo.consent import service as consent
+from authdemo.consent.notices import Notice
 from authdemo.errors import AuthDemoError, InvalidInput, ServiceUnavailable, UsernameTaken
 from authdemo.fallback import recovery, totp
 from authdemo.fallback.passwords import (
@@ -35,7 +40,8 @@ from authdemo.models import (
 from authdemo.models.user import new_user_handle
 from authdemo.secrets_at_rest import DecryptionError, KeyedHash, SecretBox
 from authdemo.sessions import service as sessions
-from authdemo.sessions.service import SessionPolicy
+from authdemo.sessions.service import ActiveSession, SessionPolicy
+from authdemo.usecase import Refused, refusable
 from authdemo.usernames import username_taken
 
 log = logging.getLogger(__name__)
@@ -81,6 +87,18 @@ class Fallback:
 class PendingEnrolment:
     enrolment_id: str
     secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignUpDecline:
+    """A "No thanks" to passkeys made on the opt-in screen, before the account exists."""
+
+    username: str
+    notice: Notice
+    #: SHA-256 of the deployment-facts block shown beside the notice (consent/facts.py).
+    facts_sha256: str
+    method: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +161,13 @@ def finish_signup(
     code: object,
     now: datetime,
     policy: SessionPolicy,
+    declined: SignUpDecline | None = None,
+    replacing: ActiveSession | None = None,
 ) -> Completed:
-    """A correct code proves the app is set up: only now does the account exist."""
+    """A correct code proves the app is set up: only now does the account exist.
+
+    ``declined``: the person pressed "No thanks" to passkeys on the opt-in screen for this
+    username; the decline goes into the ledger with the account (GDPR Art 7(1))."""
     row = _live_enrolment(session, enrolment_id, now=now, kind=SIGNUP)
     secret = _decrypt_enrolment_secret(fb, row)
     step = _step_for(secret, code, fb=fb, now=now)
@@ -169,7 +192,19 @@ def finish_signup(
     session.execute(delete(Enrolment).where(Enrolment.id == row.id))
     codes = _new_recovery_codes(session, fb, user_id=user.id, now=now)
     audit.record(session, Event.SIGN_UP, now=now, user_id=user.id, method=METHOD)
-    token = sessions.start(session, user_id=user.id, method=METHOD, now=now, policy=policy)
+    if declined is not None and declined.username == user.username:
+        consent.record(
+            session,
+            user_id=user.id,
+            action=consent.Action.DECLINED,
+            notice=declined.notice,
+            facts_sha256=declined.facts_sha256,
+            method=declined.method,
+            now=declined.at,
+        )
+    token = sessions.start(
+        session, user_id=user.id, method=METHOD, now=now, policy=policy, replacing=replacing
+    )
     audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user.id, method=METHOD)
     return Completed(user.id, token, codes)
 
@@ -207,8 +242,10 @@ def finish_setup(
     enrolment_id: object,
     code: object,
     now: datetime,
+    active: ActiveSession | None = None,
 ) -> list[str]:
-    """Activate password + code after a correct code; returns new recovery codes."""
+    """Activate password + code after a correct code; returns new recovery codes. After a
+    recovery (``active`` is restricted) that session ends here: sign in with the new way."""
     row = _live_enrolment(session, enrolment_id, now=now, kind=SETUP)
     if row.user_id != user.id:
         raise EnrolmentExpired()
@@ -226,7 +263,10 @@ def finish_setup(
     session.execute(delete(Enrolment).where(Enrolment.id == row.id))
     audit.record(session, Event.PASSWORD_SET, now=now, user_id=user.id)
     audit.record(session, Event.TOTP_ENROLLED, now=now, user_id=user.id)
-    return _new_recovery_codes(session, fb, user_id=user.id, now=now)
+    codes = _new_recovery_codes(session, fb, user_id=user.id, now=now)
+    if active is not None and active.restricted:
+        sessions.sign_out(session, active, now=now)
+    return codes
 
 
 # --- sign-in -------------------------------------------------------------------------
@@ -241,13 +281,21 @@ def sign_in(
     code: object,
     now: datetime,
     policy: SessionPolicy,
-) -> tuple[str, str]:
-    """Password and one-time code together; returns (user id, session token)."""
-    user_id = verify_password_and_code(
-        session, fb, username=username, password=password, code=code, now=now
-    )
-    token = sessions.start(session, user_id=user_id, method=METHOD, now=now, policy=policy)
-    audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user_id, method=METHOD)
+    replacing: ActiveSession | None = None,
+) -> tuple[str, str] | Refused:
+    """Password and one-time code together; returns (user id, session token). A refusal
+    keeps only its audit row (of the account, or of no account: decision 0015)."""
+    try:
+        user_id = verify_password_and_code(
+            session, fb, username=username, password=password, code=code, now=now
+        )
+    except SignInRefused as error:
+        return Refused(error)
+    with refusable(session):
+        token = sessions.start(
+            session, user_id=user_id, method=METHOD, now=now, policy=policy, replacing=replacing
+        )
+        audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user_id, method=METHOD)
     return user_id, token
 
 
@@ -333,19 +381,33 @@ def verify_password_and_code(
 
 
 def step_up(
-    session: Session, fb: Fallback, *, user: User, password: object, code: object, now: datetime
-) -> None:
-    """Re-authentication with this account's own password and code."""
-    verify_password_and_code(
-        session,
-        fb,
-        username=user.username,
-        password=password,
-        code=code,
-        now=now,
-        expected_user_id=user.id,
-    )
-    audit.record(session, Event.STEP_UP_SUCCEEDED, now=now, user_id=user.id, method=METHOD)
+    session: Session,
+    fb: Fallback,
+    *,
+    user: User,
+    active: ActiveSession,
+    password: object,
+    code: object,
+    now: datetime,
+) -> str | Refused:
+    """Re-authentication with this account's own password and code: the session records
+    the fresh authentication and gets a new token (returned for the cookie). A refusal
+    keeps only its audit row."""
+    try:
+        verify_password_and_code(
+            session,
+            fb,
+            username=user.username,
+            password=password,
+            code=code,
+            now=now,
+            expected_user_id=user.id,
+        )
+    except SignInRefused as error:
+        return Refused(error)
+    with refusable(session):
+        audit.record(session, Event.STEP_UP_SUCCEEDED, now=now, user_id=user.id, method=METHOD)
+        return sessions.reauthenticated(session, session_id=active.id, now=now)
 
 
 def sign_in_with_recovery_code(
@@ -356,8 +418,10 @@ def sign_in_with_recovery_code(
     code: object,
     now: datetime,
     policy: SessionPolicy,
-) -> tuple[str, str, int]:
-    """A recovery code gives a *restricted* session: set up a new way in, nothing else."""
+    replacing: ActiveSession | None = None,
+) -> tuple[str, str, int] | Refused:
+    """A recovery code gives a *restricted* session: set up a new way in, nothing else.
+    A refusal keeps only its audit row (of the account, or of no account)."""
     user_id = None
     if username is not None:
         user_id = session.execute(select(User.id).where(User.username == username)).scalar()
@@ -373,7 +437,7 @@ def sign_in_with_recovery_code(
             method=RECOVERY_METHOD,
             reason="recovery_code",
         )
-        raise SignInRefused()
+        return Refused(SignInRefused())
     left = recovery.remaining(session, user_id=user_id)
     audit.record(session, Event.RECOVERY_CODE_USED, now=now, user_id=user_id, remaining=left)
     token = sessions.start(
@@ -383,6 +447,7 @@ def sign_in_with_recovery_code(
         now=now,
         policy=policy,
         restricted=True,
+        replacing=replacing,
     )
     return user_id, token, left
 

@@ -52,4 +52,10 @@ class Ceremony(Base):
     pending_username: Mapped[str | None] = mapped_column(String(32), info=personal())
     pending_display_name: Mapped[str | None] = mapped_column(String(64), info=personal())
     pending_user_handle: Mapped[bytes | None] = mapped_column(LargeBinary(64), info=personal())
+    #: For SIGN_UP: the notice version the person agreed to when the ceremony started. The
+    #: ledger's grant is written from here with the account, never from the cookie, so a
+    #: later "No thanks" or username change (which discard the ceremony) cannot be outrun.
+    consent_notice_version: Mapped[str | None] = mapped_column(String(16), info=personal())
+    #: With it, the SHA-256 of the deployment-facts block shown beside that notice.
+    consent_facts_sha256: Mapped[str | None] = mapped_column(String(64), info=personal())
     expires_at: Mapped[datetime] = mapped_column(index=True, info=personal())

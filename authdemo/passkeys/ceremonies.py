@@ -43,6 +43,8 @@ _CONSUME = (
         _TABLE.c.pending_username,
         _TABLE.c.pending_display_name,
         _TABLE.c.pending_user_handle,
+        _TABLE.c.consent_notice_version,
+        _TABLE.c.consent_facts_sha256,
         _TABLE.c.expires_at,
     )
 )
@@ -56,6 +58,8 @@ class PendingCeremony:
     pending_username: str | None
     pending_display_name: str | None
     pending_user_handle: bytes | None
+    consent_notice_version: str | None
+    consent_facts_sha256: str | None
 
 
 def fresh_state(
@@ -67,6 +71,8 @@ def fresh_state(
     pending_username: str | None = None,
     pending_display_name: str | None = None,
     pending_user_handle: bytes | None = None,
+    consent_notice_version: str | None = None,
+    consent_facts_sha256: str | None = None,
 ) -> dict[str, Any]:
     """A new ceremony as every store keeps it: random id and challenge, what is pending,
     and when it expires."""
@@ -78,6 +84,8 @@ def fresh_state(
         "pending_username": pending_username,
         "pending_display_name": pending_display_name,
         "pending_user_handle": pending_user_handle,
+        "consent_notice_version": consent_notice_version,
+        "consent_facts_sha256": consent_facts_sha256,
         "expires_at": now + lifetime,
     }
 
@@ -111,6 +119,8 @@ def start(
     pending_username: str | None = None,
     pending_display_name: str | None = None,
     pending_user_handle: bytes | None = None,
+    consent_notice_version: str | None = None,
+    consent_facts_sha256: str | None = None,
 ) -> tuple[str, bytes]:
     """Store a fresh challenge; return (ceremony id for the cookie, challenge for options)."""
     state = fresh_state(
@@ -121,6 +131,8 @@ def start(
         pending_username=pending_username,
         pending_display_name=pending_display_name,
         pending_user_handle=pending_user_handle,
+        consent_notice_version=consent_notice_version,
+        consent_facts_sha256=consent_facts_sha256,
     )
     session.execute(_INSERT, state)
     return state["id"], state["challenge"]
@@ -162,6 +174,8 @@ class CeremonyStore(Protocol):
         pending_username: str | None = None,
         pending_display_name: str | None = None,
         pending_user_handle: bytes | None = None,
+        consent_notice_version: str | None = None,
+        consent_facts_sha256: str | None = None,
     ) -> tuple[str, bytes]: ...
 
     def consume(
@@ -198,6 +212,8 @@ class RedisStore:
         pending_username: str | None = None,
         pending_display_name: str | None = None,
         pending_user_handle: bytes | None = None,
+        consent_notice_version: str | None = None,
+        consent_facts_sha256: str | None = None,
     ) -> tuple[str, bytes]:
         state = fresh_state(
             kind,
@@ -207,6 +223,8 @@ class RedisStore:
             pending_username=pending_username,
             pending_display_name=pending_display_name,
             pending_user_handle=pending_user_handle,
+            consent_notice_version=consent_notice_version,
+            consent_facts_sha256=consent_facts_sha256,
         )
         seconds = max(1, int(lifetime.total_seconds()))
         with _redis_errors():
@@ -247,6 +265,8 @@ def _from_json(raw: str | bytes) -> dict[str, Any]:
         "kind": CeremonyKind(state["kind"]),
         "challenge": bytes.fromhex(state["challenge"]),
         "pending_user_handle": bytes.fromhex(handle) if handle else None,
+        # Absent in a ceremony started before this field existed: no consent bound to it.
+        "consent_notice_version": state.get("consent_notice_version"),
         "expires_at": datetime.fromisoformat(state["expires_at"]),
     }
 

@@ -8,8 +8,11 @@ refused; the backup-eligibility flag may not change (§6.1.3); a sign count that
 increase is treated as a possibly cloned authenticator (§6.1.1); a credential id is
 registered once only (§7.1 step 26).
 
-Functions take the database session and ``now`` explicitly and never commit: the route
-commits, also after a refused attempt, so the consumed challenge and the audit event stay.
+Functions take the database session, ``now`` and their collaborators explicitly and never
+commit. Each ``finish_*`` is one use case (docs/decisions/0012-use-case-transactions.md):
+it consumes the ceremony, checks everything it can before writing, and makes its
+person-data writes in a savepoint; a refusal returns ``Refused`` with only the consumed
+ceremony and the refusal's audit row in the session, and the caller commits them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from webauthn import (
     generate_authentication_options,
@@ -42,7 +46,10 @@ from webauthn.helpers.structs import (
 
 from authdemo import audit
 from authdemo.audit import Event
-from authdemo.errors import CeremonyFailed, UsernameTaken
+from authdemo.consent import service as consent
+from authdemo.consent.notices import PASSKEY_SIGNIN, Notice, NoticeBook
+from authdemo.consent.service import Action
+from authdemo.errors import AuthDemoError, CeremonyFailed, UsernameTaken
 from authdemo.models import CeremonyKind, Passkey, User
 from authdemo.models.base import table
 from authdemo.models.user import new_user_handle
@@ -55,12 +62,15 @@ from authdemo.passkeys.responses import (
     parse_registration,
 )
 from authdemo.sessions import service as sessions
-from authdemo.sessions.service import SessionPolicy
+from authdemo.sessions.service import ActiveSession, SessionPolicy
+from authdemo.usecase import Refused, refusable
 from authdemo.usernames import username_taken
 
 log = logging.getLogger(__name__)
 
 METHOD = "passkey"
+#: The ledger's "how" for the opt-in at sign-up (the box ticked on the opt-in screen).
+SIGN_UP_CONSENT_METHOD = "signup:passkey-consent-checkbox"
 
 # The sign-in path's statements, built once: building a statement per call costs more
 # than running it (make bench --profile). Core tables, parameters bound at execution.
@@ -123,9 +133,15 @@ def start_sign_up(
     rp: RelyingParty,
     username: str,
     display_name: str | None,
+    consent: Notice,
+    consent_facts_sha256: str,
     now: datetime,
 ) -> Started:
-    """Options for creating the account's first passkey. The account does not exist yet."""
+    """Options for creating the account's first passkey. The account does not exist yet.
+
+    ``consent`` is the notice the person agreed to by ticking the box (GDPR Art 7), and
+    ``consent_facts_sha256`` the deployment-facts block shown beside it: both are bound to
+    the ceremony and written to the ledger from there, with the account."""
     if username_taken(session, username):
         raise UsernameTaken()
     user_handle = new_user_handle()
@@ -137,6 +153,8 @@ def start_sign_up(
         pending_username=username,
         pending_display_name=display_name,
         pending_user_handle=user_handle,
+        consent_notice_version=consent.version,
+        consent_facts_sha256=consent_facts_sha256,
     )
     options = _registration_options(
         rp,
@@ -149,8 +167,26 @@ def start_sign_up(
     return Started(ceremony_id, options)
 
 
-def start_add_passkey(session: Session, *, rp: RelyingParty, user: User, now: datetime) -> Started:
-    """Options for another passkey of a signed-in person; excludes the ones they have."""
+def start_add_passkey(
+    session: Session,
+    *,
+    rp: RelyingParty,
+    user: User,
+    consent_to: Notice,
+    consent_facts_sha256: str,
+    consent_method: str,
+    now: datetime,
+) -> Started:
+    """Opt in (a ledger row unless already agreed to this notice) and give options for
+    another passkey of a signed-in person, excluding the ones they have."""
+    consent.grant(
+        session,
+        user_id=user.id,
+        notice=consent_to,
+        facts_sha256=consent_facts_sha256,
+        method=consent_method,
+        now=now,
+    )
     ceremony_id, challenge = rp.store.start(
         session,
         kind=CeremonyKind.ADD_PASSKEY,
@@ -172,35 +208,98 @@ def start_add_passkey(session: Session, *, rp: RelyingParty, user: User, now: da
     return Started(ceremony_id, options)
 
 
+def abandon_ceremony(session: Session, *, rp: RelyingParty, ceremony_id: object) -> None:
+    """Discard a ceremony on the server ("No thanks" or another username at sign-up; consent
+    withdrawn before an added passkey verified), so a late authenticator response, or a
+    copy of an older cookie, cannot finish it."""
+    if isinstance(ceremony_id, str) and ceremony_id:
+        rp.store.discard(session, ceremony_id)
+
+
 def finish_sign_up(
     session: Session,
     *,
     rp: RelyingParty,
+    notices: NoticeBook,
     ceremony_id: object,
     payload: object,
     now: datetime,
     policy: SessionPolicy,
-) -> SignedIn:
-    """Verify the new passkey, then create the account, the passkey and a session at once."""
-    pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.SIGN_UP, now=now)
-    assert pending.pending_username is not None
-    assert pending.pending_user_handle is not None
-    passkey = _verify_registration(session, rp=rp, challenge=pending.challenge, payload=payload)
-    if username_taken(session, pending.pending_username):
-        raise UsernameTaken()
-    user = User(
-        username=pending.pending_username,
-        display_name=pending.pending_display_name,
-        user_handle=pending.pending_user_handle,
-        created_at=now,
-    )
-    session.add(user)
-    session.flush()
-    _store_passkey(session, user_id=user.id, passkey=passkey, now=now)
-    audit.record(session, Event.SIGN_UP, now=now, user_id=user.id, method=METHOD)
-    token = sessions.start(session, user_id=user.id, method=METHOD, now=now, policy=policy)
-    audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user.id, method=METHOD)
+    replacing: ActiveSession | None = None,
+) -> SignedIn | Refused:
+    """Verify the new passkey, then create the account, its passkey, the consent-ledger
+    grant bound to the ceremony and a session, all at once.
+
+    A refusal keeps only the consumed ceremony. The consent is checked before any account
+    row exists; a lost race for the username or credential id undoes the savepoint."""
+    try:
+        pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.SIGN_UP, now=now)
+        notice, facts_sha256 = _consent_bound_to(pending, notices)
+        passkey = _verify_registration(session, rp=rp, challenge=pending.challenge, payload=payload)
+        assert pending.pending_username is not None
+        assert pending.pending_user_handle is not None
+        if username_taken(session, pending.pending_username):
+            raise UsernameTaken()
+    except AuthDemoError as error:
+        return Refused(error)
+    try:
+        with refusable(session):
+            user = User(
+                username=pending.pending_username,
+                display_name=pending.pending_display_name,
+                user_handle=pending.pending_user_handle,
+                created_at=now,
+            )
+            session.add(user)
+            session.flush()
+            _store_passkey(session, user_id=user.id, passkey=passkey, now=now)
+            audit.record(session, Event.SIGN_UP, now=now, user_id=user.id, method=METHOD)
+            consent.record(
+                session,
+                user_id=user.id,
+                action=Action.GRANTED,
+                notice=notice,
+                facts_sha256=facts_sha256,
+                method=SIGN_UP_CONSENT_METHOD,
+                now=now,
+            )
+            token = sessions.start(
+                session,
+                user_id=user.id,
+                method=METHOD,
+                now=now,
+                policy=policy,
+                replacing=replacing,
+            )
+            audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user.id, method=METHOD)
+    except IntegrityError as error:
+        # Someone took the username, or registered this passkey, in the meantime (a race
+        # the explicit checks can lose on PostgreSQL): say which.
+        if "credential_id" in str(error.orig):
+            return Refused(CeremonyFailed("credential_already_registered"))
+        return Refused(UsernameTaken())
     return SignedIn(user.id, user.user_handle, token, [passkey.credential_id])
+
+
+def _consent_bound_to(
+    pending: ceremonies.PendingCeremony, notices: NoticeBook
+) -> tuple[Notice, str]:
+    """The notice, and the deployment-facts hash beside it, agreed to when this sign-up
+    ceremony started (GDPR Art 7(1): the controller can show the person consented, and
+    to which text)."""
+    if pending.consent_notice_version is None or pending.consent_facts_sha256 is None:
+        raise consent.ConsentNotGiven()
+    notice = notices.get(PASSKEY_SIGNIN, pending.consent_notice_version)
+    if notice is None:
+        raise consent.UnknownNotice()
+    return notice, pending.consent_facts_sha256
+
+
+@dataclass(frozen=True, slots=True)
+class AddedPasskey:
+    passkey_id: int
+    #: The session was a restricted (recovery) one: it ended here; forget the cookie.
+    signed_out: bool
 
 
 def finish_add_passkey(
@@ -210,15 +309,36 @@ def finish_add_passkey(
     ceremony_id: object,
     payload: object,
     user: User,
+    active: ActiveSession,
     now: datetime,
-) -> int:
-    pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.ADD_PASSKEY, now=now)
-    if pending.user_id != user.id:
-        raise CeremonyFailed("ceremony_of_another_user")
-    passkey = _verify_registration(session, rp=rp, challenge=pending.challenge, payload=payload)
-    passkey_id = _store_passkey(session, user_id=user.id, passkey=passkey, now=now)
-    audit.record(session, Event.PASSKEY_ADDED, now=now, user_id=user.id, passkey_id=passkey_id)
-    return passkey_id
+) -> AddedPasskey | Refused:
+    """Store another passkey of the signed-in person. Consent may have been withdrawn (in
+    another tab) since the options were given: then it is refused. After a recovery (a
+    restricted session) the session ends: sign in with the new passkey. A refusal keeps
+    only the consumed ceremony."""
+    latest = consent.latest(session, user.id)
+    try:
+        if latest is None or latest.action is not Action.GRANTED:
+            abandon_ceremony(session, rp=rp, ceremony_id=ceremony_id)  # used up all the same
+            raise consent.ConsentNotGiven()
+        pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.ADD_PASSKEY, now=now)
+        if pending.user_id != user.id:
+            raise CeremonyFailed("ceremony_of_another_user")
+        passkey = _verify_registration(session, rp=rp, challenge=pending.challenge, payload=payload)
+    except AuthDemoError as error:
+        return Refused(error)
+    try:
+        with refusable(session):
+            passkey_id = _store_passkey(session, user_id=user.id, passkey=passkey, now=now)
+            audit.record(
+                session, Event.PASSKEY_ADDED, now=now, user_id=user.id, passkey_id=passkey_id
+            )
+            if active.restricted:
+                sessions.revoke(session, session_id=active.id, user_id=user.id)
+                audit.record(session, Event.SIGNED_OUT, now=now, user_id=user.id)
+    except IntegrityError:
+        return Refused(CeremonyFailed("credential_already_registered"))
+    return AddedPasskey(passkey_id, signed_out=active.restricted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,26 +477,42 @@ def finish_sign_in(
     payload: object,
     now: datetime,
     policy: SessionPolicy,
-) -> SignedIn:
+    replacing: ActiveSession | None = None,
+) -> SignedIn | Refused:
     """Verify an assertion and start a session, in one write transaction.
 
     Shape (docs/decisions/0007-one-transaction-sign-in.md): consume the challenge; one
-    joined select of passkey and user; verify; a conditional sign-count update; insert the
-    session and the audit event.
+    joined select of passkey and user; verify; then, in a savepoint, a conditional
+    sign-count update, the session and the audit event. A refusal keeps the consumed
+    challenge and the refusal's audit row.
     """
-    pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.SIGN_IN, now=now)
-    user_id, user_handle = _authenticate(
-        session,
-        rp=rp,
-        challenge=pending.challenge,
-        payload=payload,
-        now=now,
-        failure_event=Event.SIGN_IN_FAILED,
-    )
-    token = sessions.start(session, user_id=user_id, method=METHOD, now=now, policy=policy)
-    audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user_id, method=METHOD)
-    accepted = session.execute(_CREDENTIAL_IDS, {"user_id": user_id}).scalars()
-    return SignedIn(user_id, user_handle, token, list(accepted))
+    try:
+        pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.SIGN_IN, now=now)
+        found = _authenticate(
+            session,
+            rp=rp,
+            challenge=pending.challenge,
+            payload=payload,
+            now=now,
+            failure_event=Event.SIGN_IN_FAILED,
+        )
+        with refusable(session):
+            _count_use(session, found, now=now)
+            token = sessions.start(
+                session,
+                user_id=found.user_id,
+                method=METHOD,
+                now=now,
+                policy=policy,
+                replacing=replacing,
+            )
+            audit.record(
+                session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=found.user_id, method=METHOD
+            )
+    except AuthDemoError as error:
+        return Refused(error)
+    accepted = session.execute(_CREDENTIAL_IDS, {"user_id": found.user_id}).scalars()
+    return SignedIn(found.user_id, found.user_handle, token, list(accepted))
 
 
 def start_step_up(session: Session, *, rp: RelyingParty, user_id: str, now: datetime) -> Started:
@@ -413,23 +549,43 @@ def finish_step_up(
     rp: RelyingParty,
     ceremony_id: object,
     payload: object,
-    user_id: str,
+    active: ActiveSession,
     now: datetime,
-) -> None:
-    """Step-up succeeds only with a passkey of the signed-in person (never another's)."""
-    pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.STEP_UP, now=now)
-    if pending.user_id != user_id:
-        raise CeremonyFailed("ceremony_of_another_user")
-    _authenticate(
-        session,
-        rp=rp,
-        challenge=pending.challenge,
-        payload=payload,
-        now=now,
-        failure_event=Event.STEP_UP_FAILED,
-        expected_user_id=user_id,
-    )
-    audit.record(session, Event.STEP_UP_SUCCEEDED, now=now, user_id=user_id, method=METHOD)
+) -> str | Refused:
+    """Step-up succeeds only with a passkey of the signed-in person (never another's):
+    the session records the fresh authentication and gets a new token (returned for the
+    cookie). A refusal keeps the consumed challenge and the refusal's audit row."""
+    try:
+        pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.STEP_UP, now=now)
+        if pending.user_id != active.user_id:
+            raise CeremonyFailed("ceremony_of_another_user")
+        found = _authenticate(
+            session,
+            rp=rp,
+            challenge=pending.challenge,
+            payload=payload,
+            now=now,
+            failure_event=Event.STEP_UP_FAILED,
+            expected_user_id=active.user_id,
+        )
+        with refusable(session):
+            _count_use(session, found, now=now)
+            audit.record(
+                session, Event.STEP_UP_SUCCEEDED, now=now, user_id=active.user_id, method=METHOD
+            )
+            return sessions.reauthenticated(session, session_id=active.id, now=now)
+    except AuthDemoError as error:
+        return Refused(error)
+
+
+@dataclass(frozen=True, slots=True)
+class _Authenticated:
+    user_id: str
+    user_handle: bytes
+    passkey_id: int
+    old_count: int
+    new_count: int
+    backup_state: bool
 
 
 def _authenticate(
@@ -441,8 +597,9 @@ def _authenticate(
     now: datetime,
     failure_event: Event,
     expected_user_id: str | None = None,
-) -> tuple[str, bytes]:
-    """WebAuthn L3 §7.2 after the challenge is consumed; returns (user id, user handle)."""
+) -> _Authenticated:
+    """WebAuthn L3 §7.2 after the challenge is consumed. Reads and checks only: a refusal
+    is audited here and raised, before the use case writes anything else."""
     parsed = parse_assertion(payload)
     row = session.execute(_LOOKUP, {"credential_id": parsed.credential_id}).one_or_none()
     if row is None:
@@ -499,19 +656,26 @@ def _authenticate(
             reason=failure.reason,
         )
         raise
+    return _Authenticated(
+        row.user_id, row.user_handle, row.id, row.sign_count, new_count, backup_state
+    )
+
+
+def _count_use(session: Session, found: _Authenticated, *, now: datetime) -> None:
+    """The sign-count update, conditional on the count read (two sign-ins racing with one
+    response: only one wins)."""
     updated = session.execute(
         _COUNT_UPDATE,
         {
-            "passkey_id": row.id,
-            "old_count": row.sign_count,
-            "new_count": new_count,
-            "new_backup_state": backup_state,
+            "passkey_id": found.passkey_id,
+            "old_count": found.old_count,
+            "new_count": found.new_count,
+            "new_backup_state": found.backup_state,
             "used_at": now,
         },
     )
     if getattr(updated, "rowcount", 1) != 1:
         raise CeremonyFailed("concurrent_use")
-    return row.user_id, row.user_handle
 
 
 def _check_user_handle(parsed: ParsedAssertion, stored: bytes, *, identified: bool) -> None:

@@ -19,10 +19,9 @@ from flask import session as cookie
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
-from authdemo import audit, clock, current, ways_in
-from authdemo.audit import Event
+from authdemo import clock, current, ways_in
 from authdemo.errors import NotSignedIn, RestrictedSession, StepUpRequired, wants_json
-from authdemo.extensions import db, login_manager
+from authdemo.extensions import db
 from authdemo.http import safe_next
 from authdemo.models import User
 from authdemo.sessions import service
@@ -46,18 +45,18 @@ class _LoginId:
 
 
 def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader. Reads only: sliding the idle expiry is
+    ``sessions.routes.keep_session_alive``, a transaction of its own."""
     token = cookie.get(TOKEN_KEY)
     if not isinstance(token, str):
         return None
-    active = service.resolve(db.session, token, now=clock.now(), policy=current.session_policy())
+    active = service.resolve(db.session, token, now=clock.now())
     if active is None or active.user_id != user_id:
         cookie.clear()
         return None
     user = db.session.get(User, user_id)
     if user is None:
         return None
-    if db.session.dirty or db.session.new or db.session.in_transaction():
-        db.session.commit()  # persists the sliding idle expiry
     g.auth_session = active
     return user
 
@@ -67,15 +66,15 @@ def current_session() -> ActiveSession | None:
     return value
 
 
-def establish(user_id: str, token: str) -> None:
-    """Bind a freshly created session token to this browser (new token: no fixation).
+def replaced_session() -> ActiveSession | None:
+    """The session this browser has now, which a new sign-in ends (the use case revokes
+    it in its own transaction: ``sessions.service.start(replacing=...)``)."""
+    return current_session() if current_user.is_authenticated else None
 
-    A session this browser already had (signing in again while signed in) is ended, so
-    it cannot outlive the cookie that carried it."""
-    previous = current_session() if current_user.is_authenticated else None
-    if previous is not None:
-        service.revoke(db.session, session_id=previous.id, user_id=previous.user_id)
-        db.session.commit()
+
+def establish(user_id: str, token: str) -> None:
+    """After the sign-in's commit: bind the new session token to this browser (a new
+    cookie session: no fixation)."""
     cookie.clear()
     cookie[TOKEN_KEY] = token
     cookie.permanent = True
@@ -86,18 +85,13 @@ def rotate_after_step_up(new_token: str) -> None:
     cookie[TOKEN_KEY] = new_token
 
 
-def end_current_session() -> None:
-    """Sign out: delete the server-side record, then forget the cookie."""
-    active = current_session()
-    if active is not None:
-        service.revoke(db.session, session_id=active.id, user_id=active.user_id)
-        audit.record(db.session, Event.SIGNED_OUT, now=clock.now(), user_id=active.user_id)
-        db.session.commit()
+def forget() -> None:
+    """After the sign-out's commit (``sessions.service.sign_out``): forget the cookie."""
     logout_user()
     cookie.clear()
 
 
-def _unauthorized() -> ResponseReturnValue:
+def unauthorized() -> ResponseReturnValue:
     """HTML pages redirect to sign-in; JSON clients get a 401 problem+json."""
     if wants_json():
         raise NotSignedIn()
@@ -111,7 +105,7 @@ def login_required(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
         if not current_user.is_authenticated:
-            return _unauthorized()
+            return unauthorized()
         active = current_session()
         if active is not None and active.restricted and not getattr(view, _RESTRICTED_OK, False):
             if wants_json():
@@ -196,7 +190,3 @@ def has_recent_auth() -> bool:
         return False
     window = timedelta(seconds=current.settings().STEP_UP_SECONDS)
     return clock.now() - active.authenticated_at < window
-
-
-login_manager.user_loader(load_user)
-login_manager.unauthorized_handler(_unauthorized)

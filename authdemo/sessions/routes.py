@@ -1,4 +1,4 @@
-"""Sign-in page and sign-out."""
+"""Sign-in page, sign-out, and keeping an active person's session alive."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from flask import session as cookie
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from authdemo import clock, current
+from authdemo.extensions import db
 from authdemo.http import safe_next
-from authdemo.sessions import auth
+from authdemo.sessions import auth, service
 
 bp = Blueprint("sessions", __name__)
 
@@ -25,6 +27,23 @@ def signin() -> str | Response:
 
 @bp.post("/signout")
 def signout() -> Response:
-    if current_user.is_authenticated:
-        auth.end_current_session()
+    active = auth.current_session() if current_user.is_authenticated else None
+    if active is not None:
+        service.sign_out(db.session, active, now=clock.now())
+        db.session.commit()
+        auth.forget()
     return redirect(url_for("sessions.signin", signed_out=1))
+
+
+def keep_session_alive() -> None:
+    """Before each request of a signed-in person: slide the session's idle expiry, at most
+    once a minute, in a transaction of its own that commits before the request's use case
+    starts (so it can never carry that use case's writes). Registered in ``create_app``."""
+    if request.endpoint == "static" or auth.TOKEN_KEY not in cookie:
+        return
+    if not current_user.is_authenticated:
+        return
+    active = auth.current_session()
+    if active is not None and active.touch_due:
+        service.touch(db.session, active, now=clock.now(), policy=current.session_policy())
+        db.session.commit()

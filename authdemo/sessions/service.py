@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from authdemo import audit
+from authdemo.audit import Event
 from authdemo.models import UserSession
 from authdemo.models.base import table
 
@@ -35,6 +37,8 @@ class ActiveSession:
     method: str
     authenticated_at: datetime
     restricted: bool
+    #: The idle expiry is due to slide (see ``touch``): last seen over TOUCH_INTERVAL ago.
+    touch_due: bool = False
 
 
 def hash_token(token: str) -> bytes:
@@ -53,8 +57,14 @@ def start(
     now: datetime,
     policy: SessionPolicy,
     restricted: bool = False,
+    replacing: ActiveSession | None = None,
 ) -> str:
-    """Create a session record and return the raw token for the cookie (never stored)."""
+    """Create a session record and return the raw token for the cookie (never stored).
+
+    ``replacing``: the session this browser had (signing in again while signed in) ends
+    in the same transaction, so it cannot outlive the cookie that carried it."""
+    if replacing is not None:
+        revoke(session, session_id=replacing.id, user_id=replacing.user_id)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session.execute(
         _INSERT,
@@ -74,10 +84,9 @@ def start(
     return token
 
 
-def resolve(
-    session: Session, token: str, *, now: datetime, policy: SessionPolicy
-) -> ActiveSession | None:
-    """Return the live session for ``token``, sliding its idle expiry; None if dead."""
+def resolve(session: Session, token: str, *, now: datetime) -> ActiveSession | None:
+    """Return the live session for ``token``, or None if it is dead. Reads only: sliding
+    the idle expiry is ``touch``, a transaction of its own."""
     row = session.execute(
         select(
             UserSession.id,
@@ -94,13 +103,25 @@ def resolve(
     ).one_or_none()
     if row is None:
         return None
-    if now - row.last_seen_at >= TOUCH_INTERVAL:
-        session.execute(
-            update(UserSession)
-            .where(UserSession.id == row.id)
-            .values(last_seen_at=now, idle_expires_at=now + policy.idle)
-        )
-    return ActiveSession(row.id, row.user_id, row.method, row.authenticated_at, row.restricted)
+    return ActiveSession(
+        row.id,
+        row.user_id,
+        row.method,
+        row.authenticated_at,
+        row.restricted,
+        touch_due=now - row.last_seen_at >= TOUCH_INTERVAL,
+    )
+
+
+def touch(session: Session, active: ActiveSession, *, now: datetime, policy: SessionPolicy) -> None:
+    """The person is active: slide the idle expiry (OWASP Session Management Cheat Sheet,
+    idle timeout). Done at most once per TOUCH_INTERVAL, so browsing is not a write per
+    request."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == active.id)
+        .values(last_seen_at=now, idle_expires_at=now + policy.idle)
+    )
 
 
 def revoke(session: Session, *, session_id: int, user_id: str) -> bool:
@@ -109,6 +130,12 @@ def revoke(session: Session, *, session_id: int, user_id: str) -> bool:
         delete(UserSession).where(UserSession.id == session_id, UserSession.user_id == user_id)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def sign_out(session: Session, active: ActiveSession, *, now: datetime) -> None:
+    """Sign out: delete the server-side record (the cookie is then useless) and audit it."""
+    revoke(session, session_id=active.id, user_id=active.user_id)
+    audit.record(session, Event.SIGNED_OUT, now=now, user_id=active.user_id)
 
 
 def revoke_all(session: Session, *, user_id: str, except_id: int | None = None) -> int:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask import session as cookie
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from authdemo import current
+from authdemo.consent import web as consent_web
 from authdemo.errors import InvalidInput
 from authdemo.extensions import db, limiter
+from authdemo.passkeys import service as passkeys
+from authdemo.passkeys.routes import CEREMONY_KEY
 from authdemo.signup import pending as pending_signup
 from authdemo.usernames import normalise_display_name, normalise_username, username_taken
 
@@ -39,6 +43,15 @@ def signup() -> str | Response | tuple[str, int]:
     if username_taken(db.session, username):
         taken = InvalidInput("That username is taken. Please choose another.", field="username")
         return render_template("signup.html", form=form, error=taken), 409
+    # A passkey ceremony started for the previous choice is discarded on the server, so a
+    # late authenticator answer or an older cookie cannot create that account (issue 14).
+    passkeys.abandon_ceremony(
+        db.session, rp=current.relying_party(), ceremony_id=cookie.pop(CEREMONY_KEY, None)
+    )
+    db.session.commit()
+    previous = pending_signup.current()
+    if previous is None or previous.username != username:
+        consent_web.forget_signup_decision()  # a "No thanks" was about another username
     pending_signup.start(username, display_name)
     return redirect(url_for("signup.choose_method"))
 

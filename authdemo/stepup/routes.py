@@ -21,28 +21,18 @@ from authdemo.consent import web as consent_web
 from authdemo.extensions import db, limiter
 from authdemo.fallback import service as fallback
 from authdemo.fallback import throttle
-from authdemo.fallback.service import SignInRefused
 from authdemo.http import json_text, read_json_object, safe_next
 from authdemo.passkeys import service as passkeys
-from authdemo.passkeys.routes import CEREMONY_KEY, keeping_refusals
+from authdemo.passkeys.routes import CEREMONY_KEY
 from authdemo.sessions import auth
-from authdemo.sessions import service as sessions
 from authdemo.sessions.auth import current_session, login_required
+from authdemo.usecase import Refused
 
 bp = Blueprint("stepup", __name__)
 
 
 def _default_next() -> str:
     return url_for("main.account")
-
-
-def _complete() -> None:
-    """Record the fresh authentication and rotate the session token."""
-    active = current_session()
-    assert active is not None
-    token = sessions.reauthenticated(db.session, session_id=active.id, now=clock.now())
-    db.session.commit()
-    auth.rotate_after_step_up(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,16 +118,20 @@ def passkey_verify() -> Response:
     # The page sends where to go next beside the credential; the credential alone goes on
     # to the strict WebAuthn parser, which refuses unknown members.
     next_url = body.pop("next", None)
-    with keeping_refusals():
-        passkeys.finish_step_up(
-            db.session,
-            rp=current.relying_party(),
-            ceremony_id=cookie.pop(CEREMONY_KEY, None),
-            payload=body,
-            user_id=current_user.id,
-            now=clock.now(),
-        )
-    _complete()
+    active = current_session()
+    assert active is not None  # login_required
+    outcome = passkeys.finish_step_up(
+        db.session,
+        rp=current.relying_party(),
+        ceremony_id=cookie.pop(CEREMONY_KEY, None),
+        payload=body,
+        active=active,
+        now=clock.now(),
+    )
+    db.session.commit()
+    if isinstance(outcome, Refused):
+        raise outcome.error
+    auth.rotate_after_step_up(outcome)
     return jsonify({"status": "ok", "redirect": safe_next(next_url, _default_next())})
 
 
@@ -147,18 +141,20 @@ def passkey_verify() -> Response:
 def password() -> ResponseReturnValue:
     next_url = safe_next(request.form.get("next"), _default_next())
     action_name = request.form.get("action")
-    try:
-        fallback.step_up(
-            db.session,
-            current.fallback(),
-            user=current_user,
-            password=request.form.get("password"),
-            code=request.form.get("code"),
-            now=clock.now(),
-        )
-    except SignInRefused:
-        db.session.commit()
+    active = current_session()
+    assert active is not None  # login_required
+    outcome = fallback.step_up(
+        db.session,
+        current.fallback(),
+        user=current_user,
+        active=active,
+        password=request.form.get("password"),
+        code=request.form.get("code"),
+        now=clock.now(),
+    )
+    db.session.commit()  # a refusal keeps its audit event
+    if isinstance(outcome, Refused):
         error = "The password or code is not right. Please try again."
-        return _page(next_url, action_name, status=401, error=error)
-    _complete()
+        return _page(next_url, action_name, status=outcome.error.status, error=error)
+    auth.rotate_after_step_up(outcome)
     return redirect(next_url)

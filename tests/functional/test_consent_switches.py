@@ -224,7 +224,7 @@ def test_country_header_is_ignored_unless_configured(tmp_path: Path, clock: Froz
     assert 'id="signin-passkey"' in page_text.get_data(as_text=True)
 
 
-# --- the state in the audit trail at start-up -----------------------------------------------
+# --- the state in the audit trail: a deployment step ---------------------------------------
 
 
 def _config(app: Flask) -> dict[str, Any]:
@@ -255,32 +255,69 @@ def _with_cookies_of(browser: Browser, app: Flask) -> Any:
     return client
 
 
-def test_switch_state_is_recorded_at_start_up_only_when_it_changed(
+def _deploy(config: dict[str, Any], clock: FrozenClock) -> str:
+    """What an operator runs after ``flask db upgrade`` (docs/deployment.md, make serve)."""
+    result = (
+        create_app(config, clock=clock)
+        .test_cli_runner()
+        .invoke(args=["passkeys", "record-switches"])
+    )
+    assert result.exit_code == 0, result.output
+    return str(result.output).strip()
+
+
+def test_switch_state_is_recorded_by_the_deployment_step_only_when_it_changed(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
-    first = _app(tmp_path, clock)  # migrated after start-up: nothing to record into yet
+    first = _app(tmp_path, clock)
     assert audit_details(first, "config.passkey_switches") == []
 
-    create_app(_config(first), clock=clock)
-    create_app(_config(first), clock=clock)
+    assert _deploy(_config(first), clock) == "switch state recorded"
+    assert _deploy(_config(first), clock) == "switch state unchanged"
     [state] = audit_details(first, "config.passkey_switches")
     assert (state["enrolment"], state["signin"]) == (True, True)
 
-    create_app({**_config(first), "PASSKEY_SIGNIN_ENABLED": "false"}, clock=clock)
-    create_app({**_config(first), "PASSKEY_SIGNIN_ENABLED": "false"}, clock=clock)
+    _deploy({**_config(first), "PASSKEY_SIGNIN_ENABLED": "false"}, clock)
+    _deploy({**_config(first), "PASSKEY_SIGNIN_ENABLED": "false"}, clock)
     states = audit_details(first, "config.passkey_switches")
     assert [(s["enrolment"], s["signin"]) for s in states] == [(True, True), (True, False)]
 
 
-def test_rollout_change_is_recorded_at_start_up(tmp_path: Path, clock: FrozenClock) -> None:
+def test_rollout_change_is_recorded_by_the_deployment_step(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
     first = _app(tmp_path, clock)
-    create_app(_config(first), clock=clock)
-    create_app({**_config(first), "PASSKEY_JURISDICTIONS": "EU"}, clock=clock)
+    _deploy(_config(first), clock)
+    _deploy({**_config(first), "PASSKEY_JURISDICTIONS": "EU"}, clock)
     states = audit_details(first, "config.passkey_switches")
     assert [s["reason"] for s in states] == [
         "jurisdiction=-; allowed=*; country_header=-",
         "jurisdiction=-; allowed=EU; country_header=-",
     ]
+
+
+def test_create_app_does_no_database_io(tmp_path: Path, clock: FrozenClock) -> None:
+    """Starting the app touches no database: not even one connection (issue 14 item 1)."""
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    config = {**_config(_app(tmp_path, clock)), "DATABASE_URL": _config_url(tmp_path)}
+    connections: list[object] = []
+
+    def _count(*_args: Any) -> None:
+        connections.append(object())
+
+    event.listen(Pool, "connect", _count)
+    try:
+        create_app(config, clock=clock)
+    finally:
+        event.remove(Pool, "connect", _count)
+    assert connections == []
+    assert not (tmp_path / "never-opened.sqlite3").exists()
+
+
+def _config_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'never-opened.sqlite3'}"
 
 
 def test_start_up_before_the_schema_exists_records_nothing_and_starts(

@@ -95,6 +95,8 @@ def give_them_everything(app: Flask, username: str, now: datetime) -> None:
                     pending_username=username,
                     pending_display_name="Ada L.",
                     pending_user_handle=secrets.token_bytes(64),
+                    consent_notice_version="1",
+                    consent_facts_sha256="cd" * 32,
                     expires_at=now + timedelta(minutes=5),
                 ),
                 Enrolment(
@@ -252,7 +254,8 @@ def test_export_holds_the_consent_history_and_audit_events(ada: Browser) -> None
         for c in document["consent_events"]
     ]
     events = [e["event"] for e in document["audit_events"]]
-    assert events[:2] == ["account.created", "sign_in.succeeded"]
+    # The grant is written with the account, before the first session (decision 0012).
+    assert events[:3] == ["account.created", "consent.granted", "sign_in.succeeded"]
 
 
 def test_export_leaves_out_the_secrets_that_protect_the_account(ada: Browser, app: Flask) -> None:

@@ -46,8 +46,11 @@ def start(session: Session, clock: FrozenClock, user_id: str) -> str:
 
 
 def resolve(session: Session, clock: FrozenClock, token: str) -> service.ActiveSession | None:
-    active = service.resolve(session, token, now=clock.now(), policy=POLICY)
-    session.commit()
+    """What a request does: read the session, then (its own transaction) slide it."""
+    active = service.resolve(session, token, now=clock.now())
+    if active is not None and active.touch_due:
+        service.touch(session, active, now=clock.now(), policy=POLICY)
+        session.commit()
     return active
 
 

@@ -141,15 +141,9 @@ def _short(rows: list[tuple[Any, ...]]) -> str:
 
 # --- the tests --------------------------------------------------------------------------------
 
-#: Cases that fail on main as of d62a2a2: the verify is refused with 400 yet commits the user,
-#: the passkey and a session with no consent row (issue 14, first scenario). The transaction
-#: fix (issue 14 items 1-2) makes them pass; strict, so the marker must then be removed.
-FAILS_TODAY = {
-    "passkeys.sign_up_verify:no-thanks-after-the-options": "issue 14: account without consent",
-    "passkeys.sign_up_verify:username-changed-after-the-options": (
-        "issue 14: account without consent"
-    ),
-}
+#: Cases that fail on main today; strict, so the marker must go when they pass. (The sign-up
+#: scenario of issue 14 passes since the consent was bound to the ceremony, decision 0012.)
+FAILS_TODAY: dict[str, str] = {}
 
 
 def _params() -> Iterator[Any]:

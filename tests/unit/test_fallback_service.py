@@ -15,6 +15,7 @@ from flask import has_app_context
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from authdemo import ways_in
 from authdemo.account import service as account
 from authdemo.clock import FrozenClock
 from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN
@@ -94,7 +95,7 @@ def test_sign_up_after_no_thanks_records_the_decline_with_the_account(
     session: Session, clock: FrozenClock
 ) -> None:
     notice = NOTICES.current(PASSKEY_SIGNIN)
-    decline = SignUpDecline("bob", notice, "signup:no-thanks-button", clock.now())
+    decline = SignUpDecline("bob", notice, "fa" * 32, "signup:no-thanks-button", clock.now())
     done, _secret = _sign_up(session, clock, declined=decline)
     ledger = session.execute(select(ConsentEvent.user_ref, ConsentEvent.action)).all()
     assert [tuple(row) for row in ledger] == [(done.user_id, "declined")]
@@ -104,7 +105,7 @@ def test_a_decline_made_for_another_username_is_not_recorded(
     session: Session, clock: FrozenClock
 ) -> None:
     notice = NOTICES.current(PASSKEY_SIGNIN)
-    decline = SignUpDecline("alice", notice, "signup:no-thanks-button", clock.now())
+    decline = SignUpDecline("alice", notice, "fa" * 32, "signup:no-thanks-button", clock.now())
     _sign_up(session, clock, declined=decline)
     assert session.execute(select(ConsentEvent)).first() is None
 
@@ -219,8 +220,8 @@ def test_removing_the_only_way_in_is_refused_and_removes_nothing(
     user = session.get(User, done.user_id)
     assert user is not None
     before = rows(session)
-    with pytest.raises(service.LastWayIn):
-        service.remove_password_and_code(session, user=user, now=clock.now())
+    with pytest.raises(ways_in.LastWayIn):
+        service.remove_password_and_code(session, user=user, passkey_signin=True, now=clock.now())
     session.rollback()
     assert rows(session) == before
 

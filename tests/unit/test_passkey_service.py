@@ -28,6 +28,8 @@ from tests.support.authenticator import SoftwareAuthenticator
 from tests.support.service_db import BOOKKEEPING, POLICY, RP, rows, service_session
 
 NOTICE = NOTICES.current(PASSKEY_SIGNIN)
+#: The deployment-facts block shown beside the notice: a hash the ledger records as given.
+FACTS = "fa" * 32
 
 
 @pytest.fixture
@@ -55,7 +57,13 @@ def _sign_up(
     session: Session, clock: FrozenClock, authenticator: SoftwareAuthenticator, name: str
 ) -> service.SignedIn:
     started = service.start_sign_up(
-        session, rp=RP, username=name, display_name=None, consent=NOTICE, now=clock.now()
+        session,
+        rp=RP,
+        username=name,
+        display_name=None,
+        consent=NOTICE,
+        consent_facts_sha256=FACTS,
+        now=clock.now(),
     )
     session.commit()
     done = service.finish_sign_up(
@@ -94,9 +102,14 @@ def test_sign_up_writes_account_passkey_session_and_the_grant_bound_to_the_cerem
 ) -> None:
     done = _sign_up(session, clock, SoftwareAuthenticator(), "alice")
     ledger = session.execute(
-        select(ConsentEvent.user_ref, ConsentEvent.action, ConsentEvent.notice_version)
+        select(
+            ConsentEvent.user_ref,
+            ConsentEvent.action,
+            ConsentEvent.notice_version,
+            ConsentEvent.facts_sha256,
+        )
     ).all()
-    assert [tuple(row) for row in ledger] == [(done.user_id, "granted", NOTICE.version)]
+    assert [tuple(row) for row in ledger] == [(done.user_id, "granted", NOTICE.version, FACTS)]
     assert (_count(session, User), _count(session, Passkey), _count(session, UserSession)) == (
         1,
         1,
@@ -144,7 +157,13 @@ def test_sign_up_refused_when_the_username_was_taken_meanwhile_keeps_only_the_us
     session: Session, clock: FrozenClock
 ) -> None:
     started = service.start_sign_up(
-        session, rp=RP, username="alice", display_name=None, consent=NOTICE, now=clock.now()
+        session,
+        rp=RP,
+        username="alice",
+        display_name=None,
+        consent=NOTICE,
+        consent_facts_sha256=FACTS,
+        now=clock.now(),
     )
     session.add(User(username="alice", created_at=clock.now()))
     session.commit()
@@ -167,7 +186,13 @@ def test_sign_up_refused_when_the_username_was_taken_meanwhile_keeps_only_the_us
 
 def test_an_abandoned_sign_up_cannot_be_finished(session: Session, clock: FrozenClock) -> None:
     started = service.start_sign_up(
-        session, rp=RP, username="alice", display_name=None, consent=NOTICE, now=clock.now()
+        session,
+        rp=RP,
+        username="alice",
+        display_name=None,
+        consent=NOTICE,
+        consent_facts_sha256=FACTS,
+        now=clock.now(),
     )
     service.abandon_ceremony(session, rp=RP, ceremony_id=started.ceremony_id)
     session.commit()
@@ -332,13 +357,19 @@ def test_adding_a_passkey_after_consent_was_withdrawn_is_refused(
         rp=RP,
         user=user,
         consent_to=NOTICE,
+        consent_facts_sha256=FACTS,
         consent_method="account:passkey-consent-checkbox",
         now=clock.now(),
     )
     session.commit()
     # Withdrawn in another tab before the authenticator answered.
     consent.withdraw(
-        session, user_id=user.id, notice=NOTICE, method="account:withdraw-button", now=clock.now()
+        session,
+        user_id=user.id,
+        notice=NOTICE,
+        facts_sha256=FACTS,
+        method="account:withdraw-button",
+        now=clock.now(),
     )
     session.commit()
     before = rows(session, except_tables=BOOKKEEPING)
@@ -377,6 +408,7 @@ def test_adding_a_passkey_in_a_recovery_session_ends_that_session(
         rp=RP,
         user=user,
         consent_to=NOTICE,
+        consent_facts_sha256=FACTS,
         consent_method="recovery:passkey-consent-checkbox",
         now=clock.now(),
     )

@@ -32,9 +32,11 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from sqlalchemy import event
 
-from authdemo import clock, current
+from authdemo import clock
 from authdemo.extensions import Database, db
 from authdemo.passkeys import service
+from authdemo.passkeys import wiring as passkey_wiring
+from authdemo.sessions import wiring as session_wiring
 from bench.passkey_signin import (
     OPTIONS_URL,
     VERIFY_URL,
@@ -247,17 +249,19 @@ def services_only(client: SignInClient, budget: Budget) -> Measurement:
     def step() -> Stopwatch:
         watch = Stopwatch()
         with watch.part(), app.app_context():
-            started = service.start_sign_in(db.session, rp=current.relying_party(), now=clock.now())
+            started = service.start_sign_in(
+                db.session, rp=passkey_wiring.relying_party(), now=clock.now()
+            )
             db.session.commit()
         body = json.dumps(client.authenticator.get(json.loads(started.options_json)))
         with watch.part(), app.app_context():
             service.finish_sign_in(
                 db.session,
-                rp=current.relying_party(),
+                rp=passkey_wiring.relying_party(),
                 ceremony_id=started.ceremony_id,
                 payload=json.loads(body),
                 now=clock.now(),
-                policy=current.session_policy(),
+                policy=session_wiring.session_policy(),
             )
             db.session.commit()
         return watch

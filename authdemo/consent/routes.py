@@ -41,6 +41,7 @@ from authdemo.http import safe_next
 from authdemo.models import User
 from authdemo.passkeys import service as passkeys
 from authdemo.passkeys import signals
+from authdemo.passkeys import wiring as passkey_wiring
 from authdemo.passkeys.routes import CEREMONY_KEY
 from authdemo.privacy import residue
 from authdemo.sessions.auth import current_session, login_required, may_act_without_step_up
@@ -113,7 +114,7 @@ def decline_at_signup() -> Response:
     if web.availability().enrolment:  # only a choice that was offered is recorded
         shown = web.notice_from_form(request.form, current_only=False)
     passkeys.abandon_ceremony(
-        db.session, rp=current.relying_party(), ceremony_id=cookie.pop(CEREMONY_KEY, None)
+        db.session, rp=passkey_wiring.relying_party(), ceremony_id=cookie.pop(CEREMONY_KEY, None)
     )
     db.session.commit()
     if shown is not None:

@@ -6,10 +6,11 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from authdemo import audit, clock, current
+from authdemo import audit, clock
 from authdemo.audit import Event
 from authdemo.extensions import db
 from authdemo.fallback import service
+from authdemo.fallback import wiring as fallback_wiring
 from authdemo.models import User
 from authdemo.privacy.cli import checked_verified_by, find_person_or_fail, verified_by_option
 from authdemo.sessions import service as sessions
@@ -29,7 +30,7 @@ def rotate() -> None:
     key stays in AUTHDEMO_DATA_KEY_PREVIOUS. Keep it there until people have made new
     recovery codes (or used theirs) and backups older than the rotation have expired.
     """
-    changed = service.reencrypt_totp_secrets(db.session, current.fallback())
+    changed = service.reencrypt_totp_secrets(db.session, fallback_wiring.fallback())
     db.session.commit()
     click.echo(f"TOTP secrets re-encrypted under the current key: {changed}")
     click.echo(
@@ -60,7 +61,9 @@ def issue_codes(username: str, verified_by: str, yes: bool) -> None:
     now = clock.now()
     user = db.session.get(User, person.id)
     assert user is not None
-    codes = service.regenerate_recovery_codes(db.session, current.fallback(), user=user, now=now)
+    codes = service.regenerate_recovery_codes(
+        db.session, fallback_wiring.fallback(), user=user, now=now
+    )
     ended = sessions.revoke_all(db.session, user_id=user.id)
     audit.record(db.session, Event.OPERATOR_RECOVERY, now=now, user_id=user.id, verified_by=checked)
     db.session.commit()

@@ -16,8 +16,10 @@ from authdemo.consent import web as consent_web
 from authdemo.errors import InvalidInput, UsernameTaken
 from authdemo.extensions import db
 from authdemo.fallback import service, throttle, totp
+from authdemo.fallback import wiring as fallback_wiring
 from authdemo.http import safe_next
 from authdemo.sessions import auth
+from authdemo.sessions import wiring as session_wiring
 from authdemo.sessions.auth import (
     allow_restricted,
     current_session,
@@ -45,7 +47,7 @@ def _username_or_none(raw: object) -> str | None:
 
 
 def _setup_page(template: str, status: int = 200, **context: object) -> tuple[str, int]:
-    fb = current.fallback()
+    fb = fallback_wiring.fallback()
     return (
         render_template(
             template,
@@ -85,7 +87,7 @@ def signup_password() -> Page:
     try:
         enrolment = service.start_signup(
             db.session,
-            current.fallback(),
+            fallback_wiring.fallback(),
             username=pending.username,
             display_name=pending.display_name,
             password=request.form.get("password"),
@@ -110,7 +112,7 @@ def signup_code() -> Page:
     if pending is None or not isinstance(enrolment_id, str):
         return redirect(url_for("signup.signup"))
     username = pending.username
-    fb = current.fallback()
+    fb = fallback_wiring.fallback()
     secret = service.pending_secret(db.session, fb, enrolment_id=enrolment_id, now=clock.now())
     if request.method == "GET":
         return _code_page("fallback/signup_code.html", secret, username, username=username)
@@ -121,7 +123,7 @@ def signup_code() -> Page:
             enrolment_id=enrolment_id,
             code=request.form.get("code"),
             now=clock.now(),
-            policy=current.session_policy(),
+            policy=session_wiring.session_policy(),
             declined=consent_web.signup_decline(username),
             replacing=auth.replaced_session(),
         )
@@ -144,12 +146,12 @@ def signin_password() -> Page:
     next_url = cookie.get("next")
     outcome = service.sign_in(
         db.session,
-        current.fallback(),
+        fallback_wiring.fallback(),
         username=_username_or_none(request.form.get("username")),
         password=request.form.get("password"),
         code=request.form.get("code"),
         now=clock.now(),
-        policy=current.session_policy(),
+        policy=session_wiring.session_policy(),
         replacing=auth.replaced_session(),
     )
     db.session.commit()  # a refusal keeps its audit event
@@ -167,11 +169,11 @@ def signin_recovery() -> Page:
         return render_template("fallback/signin_recovery.html")
     outcome = service.sign_in_with_recovery_code(
         db.session,
-        current.fallback(),
+        fallback_wiring.fallback(),
         username=_username_or_none(request.form.get("username")),
         code=request.form.get("recovery_code"),
         now=clock.now(),
-        policy=current.session_policy(),
+        policy=session_wiring.session_policy(),
         replacing=auth.replaced_session(),
     )
     db.session.commit()  # a refusal keeps its audit event
@@ -219,7 +221,7 @@ def manage() -> str:
             methods, passkey_signin=consent_web.availability().signin
         ),
         codes_left=methods.recovery_codes,
-        min_length=current.fallback().policy.min_length,
+        min_length=fallback_wiring.fallback().policy.min_length,
     )
 
 
@@ -234,7 +236,7 @@ def setup() -> Page:
     try:
         enrolment = service.start_setup(
             db.session,
-            current.fallback(),
+            fallback_wiring.fallback(),
             user=current_user,
             password=request.form.get("password"),
             now=clock.now(),
@@ -254,7 +256,7 @@ def setup() -> Page:
 def setup_code() -> Page:
     if not may_act_without_step_up():
         return redirect(step_up_url(url_for("fallback.setup")))
-    fb = current.fallback()
+    fb = fallback_wiring.fallback()
     enrolment_id = cookie.get(ENROLMENT_KEY)
     secret = service.pending_secret(db.session, fb, enrolment_id=enrolment_id, now=clock.now())
     username = current_user.username
@@ -289,7 +291,7 @@ def change_password() -> Page:
     try:
         service.change_password(
             db.session,
-            current.fallback(),
+            fallback_wiring.fallback(),
             user=current_user,
             new_password=request.form.get("new_password"),
             now=clock.now(),
@@ -326,7 +328,7 @@ def remove() -> Page:
 @require_recent_auth
 def regenerate_codes() -> Page:
     codes = service.regenerate_recovery_codes(
-        db.session, current.fallback(), user=current_user, now=clock.now()
+        db.session, fallback_wiring.fallback(), user=current_user, now=clock.now()
     )
     db.session.commit()
     return render_template("fallback/recovery_codes.html", codes=codes)

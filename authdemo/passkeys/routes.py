@@ -17,7 +17,9 @@ from authdemo.errors import StepUpRequired
 from authdemo.extensions import db, limiter
 from authdemo.http import json_text, read_json_object, safe_next
 from authdemo.passkeys import service, signals
+from authdemo.passkeys import wiring as passkey_wiring
 from authdemo.sessions import auth
+from authdemo.sessions import wiring as session_wiring
 from authdemo.sessions.auth import (
     allow_restricted,
     login_required,
@@ -50,7 +52,7 @@ def sign_up_options() -> Response:
     # The decision is bound to the ceremony, and recorded with the account it creates.
     started = service.start_sign_up(
         db.session,
-        rp=current.relying_party(),
+        rp=passkey_wiring.relying_party(),
         username=pending.username,
         display_name=pending.display_name,
         consent=notice,
@@ -70,12 +72,12 @@ def sign_up_verify() -> Response:
     pending_signup.require()
     outcome = service.finish_sign_up(
         db.session,
-        rp=current.relying_party(),
+        rp=passkey_wiring.relying_party(),
         notices=consent_web.notice_book(),
         ceremony_id=cookie.pop(CEREMONY_KEY, None),
         payload=body,
         now=clock.now(),
-        policy=current.session_policy(),
+        policy=session_wiring.session_policy(),
         replacing=auth.replaced_session(),
     )
     db.session.commit()
@@ -92,7 +94,7 @@ def sign_in_options() -> Response:
     read_json_object()
     consent_web.require_signin()
     db.relax_durability()  # only a challenge is written: lost in a power cut, one retry
-    started = service.start_sign_in(db.session, rp=current.relying_party(), now=clock.now())
+    started = service.start_sign_in(db.session, rp=passkey_wiring.relying_party(), now=clock.now())
     db.session.commit()
     cookie[CEREMONY_KEY] = started.ceremony_id
     return json_text(started.options_json)
@@ -107,11 +109,11 @@ def sign_in_verify() -> Response:
     next_url = cookie.get("next")  # kept if this attempt is refused
     outcome = service.finish_sign_in(
         db.session,
-        rp=current.relying_party(),
+        rp=passkey_wiring.relying_party(),
         ceremony_id=ceremony_id,
         payload=body,
         now=clock.now(),
-        policy=current.session_policy(),
+        policy=session_wiring.session_policy(),
         replacing=auth.replaced_session(),
     )
     db.session.commit()
@@ -146,7 +148,7 @@ def add_options() -> Response:
     restricted = active is not None and active.restricted
     started = service.start_add_passkey(
         db.session,
-        rp=current.relying_party(),
+        rp=passkey_wiring.relying_party(),
         user=current_user,
         consent_to=notice,
         consent_facts_sha256=consent_web.current_facts().sha256,
@@ -172,7 +174,7 @@ def add_verify() -> Response:
     assert active is not None  # login_required
     outcome = service.finish_add_passkey(
         db.session,
-        rp=current.relying_party(),
+        rp=passkey_wiring.relying_party(),
         ceremony_id=cookie.pop(CEREMONY_KEY, None),
         payload=body,
         user=current_user,

@@ -26,8 +26,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from authdemo import audit, clock, current
-from authdemo.audit import Event
+from authdemo import clock, current
 from authdemo.compliance import privacy_notice
 from authdemo.errors import (
     AuthDemoError,
@@ -125,8 +124,7 @@ def _export(via: str) -> bytes:
     context = service.export_context(
         current.settings(), requested_via="self-service", current_session_id=_active().id
     )
-    document = service.build_export(db.session, person, now=now, context=context)
-    audit.record(db.session, Event.DATA_EXPORTED, now=now, user_id=person.id, via=via)
+    document = service.export(db.session, person, now=now, context=context, via=via)
     db.session.commit()
     return service.dump_export(document)
 

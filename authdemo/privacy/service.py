@@ -295,6 +295,15 @@ def build_export(
 # --- erasure (GDPR Art 17, CCPA 1798.105) ---------------------------------------------
 
 
+def export(
+    session: Session, person: Person, *, now: datetime, context: ExportContext, via: str
+) -> dict[str, Any]:
+    """The person's own export (GDPR Art 15 and 20), and its audit row, in one use case."""
+    document = build_export(session, person, now=now, context=context)
+    audit.record(session, Event.DATA_EXPORTED, now=now, user_id=person.id, via=via)
+    return document
+
+
 @dataclass(frozen=True, slots=True)
 class Erasure:
     """What erasure did, and what the caller needs after the commit: the username to drop

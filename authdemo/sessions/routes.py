@@ -7,10 +7,11 @@ from flask import session as cookie
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from authdemo import clock, current
+from authdemo import clock
 from authdemo.extensions import db
 from authdemo.http import safe_next
 from authdemo.sessions import auth, service
+from authdemo.sessions import wiring as session_wiring
 
 bp = Blueprint("sessions", __name__)
 
@@ -45,5 +46,5 @@ def keep_session_alive() -> None:
         return
     active = auth.current_session()
     if active is not None and active.touch_due:
-        service.touch(db.session, active, now=clock.now(), policy=current.session_policy())
+        service.touch(db.session, active, now=clock.now(), policy=session_wiring.session_policy())
         db.session.commit()

@@ -12,6 +12,7 @@ from authdemo.consent import web as consent_web
 from authdemo.errors import InvalidInput
 from authdemo.extensions import db, limiter
 from authdemo.passkeys import service as passkeys
+from authdemo.passkeys import wiring as passkey_wiring
 from authdemo.passkeys.routes import CEREMONY_KEY
 from authdemo.signup import pending as pending_signup
 from authdemo.usernames import normalise_display_name, normalise_username, username_taken
@@ -46,7 +47,7 @@ def signup() -> str | Response | tuple[str, int]:
     # A passkey ceremony started for the previous choice is discarded on the server, so a
     # late authenticator answer or an older cookie cannot create that account (issue 14).
     passkeys.abandon_ceremony(
-        db.session, rp=current.relying_party(), ceremony_id=cookie.pop(CEREMONY_KEY, None)
+        db.session, rp=passkey_wiring.relying_party(), ceremony_id=cookie.pop(CEREMONY_KEY, None)
     )
     db.session.commit()
     previous = pending_signup.current()

@@ -21,8 +21,10 @@ from authdemo.consent import web as consent_web
 from authdemo.extensions import db, limiter
 from authdemo.fallback import service as fallback
 from authdemo.fallback import throttle
+from authdemo.fallback import wiring as fallback_wiring
 from authdemo.http import json_text, read_json_object, safe_next
 from authdemo.passkeys import service as passkeys
+from authdemo.passkeys import wiring as passkey_wiring
 from authdemo.passkeys.routes import CEREMONY_KEY
 from authdemo.sessions import auth
 from authdemo.sessions.auth import current_session, login_required
@@ -102,7 +104,7 @@ def passkey_options() -> Response:
     read_json_object()
     consent_web.require_signin()  # passkeys switched off: step up with password + code
     started = passkeys.start_step_up(
-        db.session, rp=current.relying_party(), user_id=current_user.id, now=clock.now()
+        db.session, rp=passkey_wiring.relying_party(), user_id=current_user.id, now=clock.now()
     )
     db.session.commit()
     cookie[CEREMONY_KEY] = started.ceremony_id
@@ -122,7 +124,7 @@ def passkey_verify() -> Response:
     assert active is not None  # login_required
     outcome = passkeys.finish_step_up(
         db.session,
-        rp=current.relying_party(),
+        rp=passkey_wiring.relying_party(),
         ceremony_id=cookie.pop(CEREMONY_KEY, None),
         payload=body,
         active=active,
@@ -145,7 +147,7 @@ def password() -> ResponseReturnValue:
     assert active is not None  # login_required
     outcome = fallback.step_up(
         db.session,
-        current.fallback(),
+        fallback_wiring.fallback(),
         user=current_user,
         active=active,
         password=request.form.get("password"),

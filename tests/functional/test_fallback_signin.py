@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from authdemo import current
 from authdemo.clock import FrozenClock
 from authdemo.extensions import db, limiter
+from authdemo.fallback import wiring as fallback_wiring
 from authdemo.models import PasswordCredential
 from tests.conftest import Browser, PasswordAccount, make_app
 
@@ -65,7 +65,7 @@ def test_unknown_username_runs_the_dummy_hash(
 ) -> None:
     calls: list[str] = []
     with app.app_context():
-        hasher = current.fallback().hasher
+        hasher = fallback_wiring.fallback().hasher
         original = hasher.verify_dummy
         monkeypatch.setattr(hasher, "verify_dummy", lambda pw: calls.append(pw) or original(pw))
     browser.sign_in_with_password(account, clock, username="nobody")
@@ -244,7 +244,7 @@ def test_a_known_user_with_an_empty_password_still_costs_one_hash(
 ) -> None:
     calls: list[str] = []
     with app.app_context():
-        hasher = current.fallback().hasher
+        hasher = fallback_wiring.fallback().hasher
         original = hasher.verify
         monkeypatch.setattr(
             hasher, "verify", lambda stored, pw: calls.append(pw) or original(stored, pw)

@@ -14,12 +14,13 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from authdemo import base64url, current
+from authdemo import base64url
 from authdemo.clock import FrozenClock
 from authdemo.errors import CeremonyFailed
 from authdemo.extensions import db
 from authdemo.models import Ceremony, CeremonyKind
 from authdemo.passkeys import ceremonies
+from authdemo.passkeys import wiring as passkey_wiring
 
 FIVE_MINUTES = timedelta(minutes=5)
 
@@ -44,7 +45,7 @@ def stored(session: Session) -> int:
 
 def test_default_ceremony_lifetime_is_five_minutes(app: Flask) -> None:
     with app.app_context():
-        assert current.relying_party().ceremony_lifetime == FIVE_MINUTES
+        assert passkey_wiring.relying_party().ceremony_lifetime == FIVE_MINUTES
 
 
 def test_challenge_is_32_random_bytes_and_differs_every_time(

@@ -1,0 +1,37 @@
+"""The passkey feature's collaborators, built from the running app's settings.
+
+Routes and CLI commands call these and hand the result to ``passkeys.service``, which
+takes them explicitly and knows nothing of Flask. ``authdemo.current`` keeps only what
+every feature shares (settings, keys, the Redis client), so it ties no feature to another.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from authdemo import current
+from authdemo.passkeys import ceremonies
+from authdemo.passkeys.service import RelyingParty
+
+_DATABASE_STORE = ceremonies.DatabaseStore()
+
+
+def relying_party() -> RelyingParty:
+    s = current.settings()
+    origins = [s.ORIGIN, *s.related_origins]
+    return RelyingParty(
+        id=s.RP_ID,
+        name=s.RP_NAME,
+        origin=origins if len(origins) > 1 else s.ORIGIN,
+        algorithms=s.ALGORITHMS,
+        ceremony_lifetime=timedelta(seconds=s.CEREMONY_TIMEOUT_SECONDS),
+        store=ceremony_store(),
+    )
+
+
+def ceremony_store() -> ceremonies.CeremonyStore:
+    if current.settings().CEREMONY_STORE == "redis":
+        client = current.redis_client()
+        assert client is not None  # config validation requires REDIS_URL
+        return ceremonies.RedisStore(client)
+    return _DATABASE_STORE

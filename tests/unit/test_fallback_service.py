@@ -266,7 +266,12 @@ def test_profile_change_to_a_taken_username_is_refused_and_changes_nothing(
     before = rows(session)
     with pytest.raises(account.UsernameTaken):
         account.change_profile(
-            session, user=user, username="alice", display_name="", now=clock.now()
+            session,
+            user=user,
+            username="alice",
+            display_name="",
+            now=clock.now(),
+            stepped_up=True,
         )
     session.rollback()
     assert rows(session) == before

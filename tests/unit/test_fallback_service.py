@@ -132,11 +132,12 @@ def test_sign_in_with_a_wrong_password_keeps_only_its_audit_row(
     assert _events(session) == [*events, "sign_in.failed"]
 
 
-def test_sign_in_for_an_unknown_username_writes_nothing_at_all(
+def test_sign_in_for_an_unknown_username_keeps_only_an_audit_row_of_no_account(
     session: Session, clock: FrozenClock
 ) -> None:
     _sign_up(session, clock)
-    before = rows(session)
+    before = rows(session, except_tables=BOOKKEEPING)
+    events = _events(session)
     outcome = service.sign_in(
         session,
         FB,
@@ -148,7 +149,11 @@ def test_sign_in_for_an_unknown_username_writes_nothing_at_all(
     )
     assert isinstance(outcome, Refused)
     session.commit()
-    assert rows(session) == before
+    assert rows(session, except_tables=BOOKKEEPING) == before
+    assert _events(session) == [*events, "sign_in.failed"]  # one path (decision 0015)
+    last = session.execute(select(AuditEvent.user_ref).order_by(AuditEvent.id.desc())).first()
+    assert last is not None
+    assert last.user_ref is None
 
 
 def test_sign_in_with_password_and_code_starts_a_session(

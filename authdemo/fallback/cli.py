@@ -6,14 +6,12 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from authdemo import audit, clock
-from authdemo.audit import Event
+from authdemo import clock
 from authdemo.extensions import db
 from authdemo.fallback import service
 from authdemo.fallback import wiring as fallback_wiring
 from authdemo.models import User
 from authdemo.privacy.cli import checked_verified_by, find_person_or_fail, verified_by_option
-from authdemo.sessions import service as sessions
 
 keys_cli = AppGroup("keys", help="Data-key rotation.")
 
@@ -61,14 +59,15 @@ def issue_codes(username: str, verified_by: str, yes: bool) -> None:
     now = clock.now()
     user = db.session.get(User, person.id)
     assert user is not None
-    codes = service.regenerate_recovery_codes(
-        db.session, fallback_wiring.fallback(), user=user, now=now
+    done = service.operator_recovery(
+        db.session, fallback_wiring.fallback(), user=user, verified_by=checked, now=now
     )
-    ended = sessions.revoke_all(db.session, user_id=user.id)
-    audit.record(db.session, Event.OPERATOR_RECOVERY, now=now, user_id=user.id, verified_by=checked)
     db.session.commit()
-    click.echo(f"new recovery codes for {person.username} (shown once; sessions ended: {ended}):")
-    for code in codes:
+    click.echo(
+        f"new recovery codes for {person.username} "
+        f"(shown once; sessions ended: {done.sessions_ended}):"
+    )
+    for code in done.codes:
         click.echo(f"  {code}")
 
 

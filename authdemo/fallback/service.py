@@ -499,6 +499,27 @@ def regenerate_recovery_codes(
     return _new_recovery_codes(session, fb, user_id=user.id, now=now)
 
 
+@dataclass(frozen=True, slots=True)
+class OperatorRecovery:
+    codes: list[str]
+    sessions_ended: int
+
+
+def operator_recovery(
+    session: Session, fb: Fallback, *, user: User, verified_by: str, now: datetime
+) -> OperatorRecovery:
+    """The operator's recovery (``flask recovery issue-codes``), one use case: fresh
+    recovery codes (the old ones stop working), every session of the person ended, and
+    the audit row that records the identity check (GDPR Art 12(6)) and shows the person a
+    security notice. It has no refusal path of its own: the command checks its input first."""
+    codes = _new_recovery_codes(session, fb, user_id=user.id, now=now)
+    ended = sessions.revoke_all(session, user_id=user.id)
+    audit.record(
+        session, Event.OPERATOR_RECOVERY, now=now, user_id=user.id, verified_by=verified_by
+    )
+    return OperatorRecovery(codes=codes, sessions_ended=ended)
+
+
 # --- queries -------------------------------------------------------------------------
 
 

@@ -330,3 +330,27 @@ def test_erasure_leaves_none_of_the_persons_identifiers_in_any_table(
                 for needle in needles:
                     assert needle not in flat, f"{name} still holds {needle!r}"
     assert privacy.find_person(session, username="dave") is not None
+
+
+def test_operator_recovery_replaces_the_codes_ends_every_session_and_audits_the_check(
+    session: Session, clock: FrozenClock
+) -> None:
+    done, _secret = _sign_up(session, clock)
+    user = session.get(User, done.user_id)
+    assert user is not None
+    recovered = service.operator_recovery(
+        session, FB, user=user, verified_by="ticket 42", now=clock.now()
+    )
+    session.commit()
+    assert recovered.sessions_ended == 1
+    assert session.execute(select(UserSession)).first() is None
+    assert _events(session)[-1] == "operator.recovery_codes_issued"
+    old = service.sign_in_with_recovery_code(
+        session, FB, username="bob", code=done.recovery_codes[0], now=clock.now(), policy=POLICY
+    )
+    assert isinstance(old, Refused), "the codes issued before the recovery stop working"
+    session.commit()
+    new = service.sign_in_with_recovery_code(
+        session, FB, username="bob", code=recovered.codes[0], now=clock.now(), policy=POLICY
+    )
+    assert not isinstance(new, Refused)

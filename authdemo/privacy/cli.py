@@ -29,7 +29,6 @@ from authdemo.audit import Event
 from authdemo.errors import InvalidInput
 from authdemo.extensions import Database, db
 from authdemo.fallback import service as fallback
-from authdemo.fallback.throttle import account_key_for
 from authdemo.models import Base, Passkey, TotpCredential, User, UserSession
 from authdemo.passkeys import ceremonies
 from authdemo.privacy import residue, service
@@ -266,7 +265,8 @@ def _erase(
     session: Session, person: Person, *, via: str, verified_by: str | None, full: bool = False
 ) -> service.Erasure:
     """Erase in one transaction, then drop what lives outside it (limiter keys, the old
-    copies in SQLite's log or PostgreSQL's dead tuples)."""
+    copies in SQLite's log or PostgreSQL's dead tuples) as the self-service route does,
+    with ``residue.after_erasure``; here a failure is shown, not only logged."""
     erasure = service.erase_account(
         session,
         person,
@@ -280,10 +280,8 @@ def _erase(
         click.echo(f"  {table}: {count} deleted")
     for table, count in erasure.pseudonymised.items():
         click.echo(f"  {table}: {count} kept, pseudonymised")
-    cleared = residue.forget_limiter_keys(current_app, account_key_for(erasure.username))
-    click.echo(f"  rate-limit counters cleared: {cleared}")
-    reclaimed = residue.reclaim(Database.engine_for(current_app), erasure.tables, full=full)
-    click.echo(f"  {reclaimed.action}" + ("" if reclaimed.complete else " (incomplete, see log)"))
+    for line in residue.after_erasure(current_app, erasure, vacuum=True, full=full).lines():
+        click.echo(f"  {line}")
     return erasure
 
 

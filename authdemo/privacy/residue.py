@@ -9,6 +9,11 @@ database and the rate limiter would otherwise keep copies.
   described in docs/retention-postgres.md.
 * Flask-Limiter: the account's throttling counters are keyed by an HMAC of the username
   (authdemo.fallback.throttle); they are cleared so nothing keyed to the person remains.
+
+``after_erasure`` is the one clean-up that follows a committed erasure, driven by the
+``Erasure`` that ``privacy.service.erase_account`` returns; the self-service route and
+every CLI erasure (``flask dsar delete``, ``reapply-erasures``, the no-way-in purge) call
+it (house style, habit 3; decision 0012).
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy import Engine
 
-from authdemo.extensions import limiter
+from authdemo.extensions import Database, limiter
+from authdemo.fallback.throttle import account_key_for
+from authdemo.privacy.service import Erasure
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +99,38 @@ def forget_limiter_keys(app: Flask, key: str) -> int:
                         cleared += 1
                     strategy.clear(runtime.limit, *args)
     return cleared
+
+
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    """What ``after_erasure`` did; ``reclaimed`` is None when the database step was left
+    to the next ``flask retention purge``."""
+
+    limiter_counters: int
+    reclaimed: Reclaimed | None
+
+    def lines(self) -> list[str]:
+        """The same facts in the words the CLI prints."""
+        lines = [f"rate-limit counters cleared: {self.limiter_counters}"]
+        if self.reclaimed is None:
+            lines.append("database pages: left to the next `flask retention purge`")
+        else:
+            incomplete = "" if self.reclaimed.complete else " (incomplete, see log)"
+            lines.append(self.reclaimed.action + incomplete)
+        return lines
+
+
+def after_erasure(app: Flask, erasure: Erasure, *, vacuum: bool, full: bool = False) -> Cleaned:
+    """Run after the erasure is committed: forget the account's limiter keys, then drop
+    the old copies of the deleted rows' pages (``reclaim``).
+
+    ``vacuum=False`` (a request) checkpoints SQLite's log but leaves PostgreSQL's VACUUM,
+    too slow for a request, to the purge run by cron; the CLI passes ``vacuum=True``.
+    Errors propagate: the caller decides whether a failure is reported or only logged,
+    since the account is already gone either way."""
+    cleared = forget_limiter_keys(app, account_key_for(erasure.username))
+    engine = Database.engine_for(app)
+    reclaimed = None
+    if vacuum or engine.dialect.name == "sqlite":
+        reclaimed = reclaim(engine, erasure.tables, full=full)
+    return Cleaned(cleared, reclaimed)

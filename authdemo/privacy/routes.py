@@ -32,7 +32,7 @@ from authdemo.errors import (
     AuthDemoError,
     InvalidInput,
 )
-from authdemo.extensions import Database, db, limiter
+from authdemo.extensions import db, limiter
 from authdemo.fallback.throttle import account_key_for
 from authdemo.passkeys import signals
 from authdemo.privacy import dashboard as view
@@ -242,13 +242,9 @@ def _typed_matches(typed: object, username: str) -> bool:
 
 
 def _after_erasure(erasure: service.Erasure) -> None:
-    """What lives outside the transaction. A failure here must not hide that the account
-    is gone, so it is logged; the next ``flask retention purge`` finishes the job."""
+    """A failure here must not hide that the account is gone, so it is logged; the next
+    ``flask retention purge`` finishes the job."""
     try:
-        residue.forget_limiter_keys(current_app, account_key_for(erasure.username))
-        engine = Database.engine_for(current_app)
-        if engine.dialect.name == "sqlite":
-            # PostgreSQL's VACUUM is left to the purge run by cron: too slow for a request.
-            residue.reclaim(engine, erasure.tables)
+        residue.after_erasure(current_app, erasure, vacuum=False)
     except (SQLAlchemyError, OSError, RuntimeError):
         current_app.logger.exception("clean-up after erasure failed; the purge will retry")

@@ -124,14 +124,21 @@ def _as_notices(rows: list[Any], *, user: User, own_sign_in_at: datetime | None)
     ]
 
 
+def unseen(session: Session, *, user: User, own_sign_in_at: datetime | None) -> list[Notice]:
+    """The notices not shown before, newest first (at most ``SHOWN_AT_ONCE``). Reads only.
+
+    The sign-in of this very session is left out, for the person's other devices to show."""
+    rows = _events(session, user=user, after=_seen_floor(user), limit=SHOWN_AT_ONCE + 1)
+    return _as_notices(rows, user=user, own_sign_in_at=own_sign_in_at)[:SHOWN_AT_ONCE]
+
+
 def take_unseen(session: Session, *, user: User, own_sign_in_at: datetime | None) -> list[Notice]:
-    """The notices not shown before, newest first; marks them (and anything older) seen.
+    """``unseen``, and marks them (and anything older) seen, in the caller's transaction.
 
     Seen is per person, not per device: a notice shown on one device is not repeated on
-    the next. The sign-in of this very session is left unseen, for the person's other
-    devices to show."""
-    rows = _events(session, user=user, after=_seen_floor(user), limit=SHOWN_AT_ONCE + 1)
-    notices = _as_notices(rows, user=user, own_sign_in_at=own_sign_in_at)[:SHOWN_AT_ONCE]
+    the next. Only a GET of an account page calls this (decision 0012): a refused form
+    that shows the page again shows the notices without marking them."""
+    notices = unseen(session, user=user, own_sign_in_at=own_sign_in_at)
     if notices:
         session.execute(
             update(User)

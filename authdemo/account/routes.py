@@ -88,15 +88,29 @@ def _page_signals() -> list[dict[str, Any]]:
     return calls
 
 
-def render_account_page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    """Render an account page with the security notices the person has not seen yet
-    (then marked seen) and any queued Signal API calls."""
-    unseen = notices.take_unseen(db.session, user=current_user, own_sign_in_at=_own_sign_in_at())
-    db.session.commit()
+def take_notices() -> list[notices.Notice]:
+    """The step a GET of an account page performs before rendering, and its route then
+    commits: the security notices it is about to show become seen (decision 0012)."""
+    return notices.take_unseen(db.session, user=current_user, own_sign_in_at=_own_sign_in_at())
+
+
+def render_account_page(
+    template: str,
+    status: int = 200,
+    *,
+    shown: list[notices.Notice] | None = None,
+    **context: Any,
+) -> tuple[str, int]:
+    """Render an account page with the security notices ``shown`` (those the GET route
+    took with ``take_notices``) and any queued Signal API calls. Writes nothing: a page
+    re-rendered for a refused form shows the unseen notices without marking them seen,
+    so the refusal changes no row."""
+    if shown is None:
+        shown = notices.unseen(db.session, user=current_user, own_sign_in_at=_own_sign_in_at())
     page_data = dict(context.pop("page_data", {}))
     page_data["signals"] = _page_signals()
     page = render_template(
-        template, user=current_user, notices=unseen, page_data=page_data, **context
+        template, user=current_user, notices=shown, page_data=page_data, **context
     )
     return page, status
 
@@ -141,7 +155,9 @@ def _passkeys_page(status: int = 200, **context: Any) -> tuple[str, int]:
 @bp.get("/passkeys")
 @login_required
 def passkeys() -> Page:
-    return _passkeys_page()
+    shown = take_notices()
+    db.session.commit()
+    return _passkeys_page(shown=shown)
 
 
 @bp.post("/passkeys/<int:passkey_id>/name")
@@ -172,8 +188,11 @@ def confirm_remove_passkey(passkey_id: int) -> Page:
     if removable and not has_recent_auth():
         # Step-up before the question, so the answer is not lost to a detour.
         return redirect(auth.step_up_url(request.path))
+    shown = take_notices()
+    db.session.commit()
     return render_account_page(
         "account/remove_passkey.html",
+        shown=shown,
         passkey=passkey,
         removable=removable,
         has_password=methods.password_and_code,
@@ -222,7 +241,9 @@ def _sessions_page(status: int = 200, **context: Any) -> tuple[str, int]:
 @bp.get("/sessions")
 @login_required
 def sessions() -> Page:
-    return _sessions_page()
+    shown = take_notices()
+    db.session.commit()
+    return _sessions_page(shown=shown)
 
 
 @bp.post("/sessions/device-label")
@@ -311,10 +332,12 @@ PROFILE_DRAFT_KEY = "profile_draft"
 def profile() -> Page:
     if request.method == "GET":
         draft = cookie.pop(PROFILE_DRAFT_KEY, None)
+        shown = take_notices()
+        db.session.commit()
         if isinstance(draft, dict) and has_recent_auth():
             form = {k: str(draft.get(k, "")) for k in ("username", "display_name")}
-            return _profile_page(form=form, draft=True)
-        return _profile_page()
+            return _profile_page(form=form, draft=True, shown=shown)
+        return _profile_page(shown=shown)
     form = {
         "username": request.form.get("username", ""),
         "display_name": request.form.get("display_name", ""),

@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from authdemo import current, ways_in
-from authdemo.account.routes import recent_activity, render_account_page
+from authdemo.account.routes import recent_activity, render_account_page, take_notices
 from authdemo.consent import web as consent_web
 from authdemo.extensions import db
 from authdemo.sessions.auth import login_required
@@ -27,13 +27,18 @@ def index() -> str | Response:
 def account() -> str | tuple[str, int]:
     """The account overview: what the person has set up, where to manage it, and what
     happened lately (security notices)."""
+    # Read before the notices are marked seen, so the list tags them "New" this once.
+    activity = recent_activity()
+    shown = take_notices()
+    db.session.commit()
     methods = ways_in.methods_of(db.session, current_user.id)
     return render_account_page(
         "account.html",
+        shown=shown,
         passkey_count=methods.passkeys,
         has_password=methods.password_and_code,
         # A way in that works here and now (authdemo.ways_in): none left, say so first.
         no_way_in=not methods.has_way_in(passkey_signin=consent_web.availability().signin),
         erase_days=current.settings().NO_WAY_IN_ERASE_DAYS,
-        activity=recent_activity(),
+        activity=activity,
     )

@@ -79,6 +79,26 @@ def test_the_account_subpages_show_unseen_notices_too(
     assert notices(alice, "/account/sessions") == ["New sign-in to your account with a passkey."]
 
 
+def test_a_refused_form_shows_the_notices_without_marking_them_seen(
+    alice: Browser, new_browser: Any, authenticator: SoftwareAuthenticator, clock: FrozenClock
+) -> None:
+    """A refused request changes nothing (issue 14 item 3), not even "seen". Alice has the
+    sessions page open; meanwhile someone signs in elsewhere; her refused form shows the
+    new notice, and her next visit shows it again (only a GET marks it seen)."""
+    assert alice.csrf  # the form's token, from the page she has open
+    assert notices(alice, "/account/sessions") == []
+    clock.advance(seconds=60)
+    assert new_browser().sign_in_with_passkey(authenticator).status_code == 200
+    expected = ["New sign-in to your account with a passkey."]
+
+    refused = alice.post_form("/account/sessions/device-label", {"device_label": "x" * 65})
+
+    assert refused.status_code == 400
+    assert [i.split(": ", 1)[1] for i in items_of(refused, "security-notices-list")] == expected
+    assert notices(alice, "/account/sessions") == expected
+    assert notices(alice, "/account/sessions") == []
+
+
 def test_a_passkey_added_or_removed_is_noticed(
     app: Flask, alice: Browser, alice_elsewhere: Browser, clock: FrozenClock
 ) -> None:

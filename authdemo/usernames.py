@@ -42,12 +42,47 @@ def normalise_username(raw: object) -> str:
             f"A username has {USERNAME_MIN} to {USERNAME_MAX} characters.", field="username"
         )
     if not _ALLOWED.fullmatch(name):
-        raise InvalidInput(
-            "A username may use the letters a-z, digits, and . _ - inside it. "
-            "Your name in any script can go in the display name.",
-            field="username",
-        )
+        raise InvalidInput(_broken_rule(name), field="username")
     return name
+
+
+_ALPHABET = "A username may use the letters a-z, digits, and . _ - inside it."
+_DISPLAY_NAME = "Your name in any script can go in the display name."
+_PUNCTUATION = frozenset("._-")
+
+
+def _shown(ch: str) -> str:
+    """A character as the message may show it: itself when it is visible text, else its
+    code point (a control or bidi character in an error would garble the page)."""
+    if unicodedata.category(ch)[0] in "LNPS":
+        return f"\u201c{ch}\u201d"
+    return f"U+{ord(ch):04X}"
+
+
+def _broken_rule(name: str) -> str:
+    """Which rule a (normalised, non-empty) name breaks, first one found, in words."""
+    for ch in name:
+        if ch.isspace():
+            return f"A username can't contain spaces. {_ALPHABET}"
+    for ch in name:
+        if ch.isascii() and (ch.isalnum() or ch in _PUNCTUATION):
+            continue
+        base = unicodedata.normalize("NFKD", ch)[0]
+        if base != ch and base.isascii() and base.isalpha():
+            return (
+                f"A username can't have accents ({_shown(ch)}): use {base} instead. {_DISPLAY_NAME}"
+            )
+        if unicodedata.category(ch).startswith("M"):
+            return f"A username can't have accents ({_shown(ch)}). {_DISPLAY_NAME}"
+        if unicodedata.category(ch).startswith("L"):
+            return (
+                f"A username uses the letters a-z only; {_shown(ch)} is from another "
+                f"alphabet. {_DISPLAY_NAME}"
+            )
+        return f"A username can't contain {_shown(ch)}. {_ALPHABET}"
+    if name[0] in _PUNCTUATION:
+        return f"A username can't start with {_shown(name[0])}. {_ALPHABET}"
+    return f"A username can't end with {_shown(name[-1])}. {_ALPHABET}"
 
 
 def normalise_display_name(raw: object) -> str | None:

@@ -46,6 +46,30 @@ def _username_or_none(raw: object) -> str | None:
         return None
 
 
+#: What to say for each sign-in field left empty: the person forgot it, nothing was
+#: checked, so no account is looked up and nothing is recorded (issue 17 item 3).
+SIGN_IN_FIELDS = {
+    "username": "Enter your username.",
+    "password": "Enter your password.",
+    "code": "Enter the 6-digit code from your authenticator app.",
+}
+RECOVERY_FIELDS = {
+    "username": "Enter your username.",
+    "recovery_code": "Enter one of your recovery codes.",
+}
+
+
+def _left_empty(wanted: dict[str, str]) -> dict[str, str]:
+    """The fields of ``wanted`` the form left empty (or sent only spaces), with their
+    "Enter your ..." message."""
+    empty = {}
+    for name, message in wanted.items():
+        value = request.form.get(name, "")
+        if not value.strip():
+            empty[name] = message
+    return empty
+
+
 def _setup_page(template: str, status: int = 200, **context: object) -> tuple[str, int]:
     fb = fallback_wiring.fallback()
     return (
@@ -143,6 +167,9 @@ def signup_code() -> Page:
 @bp.post("/signin/password")
 @throttle.guessing(throttle.account_key)
 def signin_password() -> Page:
+    empty = _left_empty(SIGN_IN_FIELDS)
+    if empty:
+        return render_template("signin.html", empty=empty), 400
     next_url = cookie.get("next")
     outcome = service.sign_in(
         db.session,
@@ -167,6 +194,9 @@ def signin_password() -> Page:
 def signin_recovery() -> Page:
     if request.method == "GET":
         return render_template("fallback/signin_recovery.html")
+    empty = _left_empty(RECOVERY_FIELDS)
+    if empty:
+        return render_template("fallback/signin_recovery.html", empty=empty), 400
     outcome = service.sign_in_with_recovery_code(
         db.session,
         fallback_wiring.fallback(),

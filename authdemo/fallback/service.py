@@ -60,6 +60,12 @@ class SignInRefused(AuthDemoError):
     title = "The username, password or code is not right. Please try again."
 
 
+class RecoverySignInRefused(SignInRefused):
+    """The recovery-code page's one answer: it has no password field to blame."""
+
+    title = "The username or recovery code is not right. Please try again."
+
+
 class EnrolmentExpired(AuthDemoError):
     slug = "enrolment-expired"
     title = "This set-up took too long or was already finished. Please start again."
@@ -437,7 +443,7 @@ def sign_in_with_recovery_code(
             method=RECOVERY_METHOD,
             reason="recovery_code",
         )
-        return Refused(SignInRefused())
+        return Refused(RecoverySignInRefused())
     left = recovery.remaining(session, user_id=user_id)
     audit.record(session, Event.RECOVERY_CODE_USED, now=now, user_id=user_id, remaining=left)
     token = sessions.start(

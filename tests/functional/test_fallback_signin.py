@@ -41,8 +41,10 @@ def test_password_and_code_sign_in(browser: Browser, account: PasswordAccount, c
 
 
 def test_password_alone_never_signs_in(browser: Browser, account: PasswordAccount, clock) -> None:
-    response = browser.sign_in_with_password(account, clock, code="")
-    assert response.status_code == 401
+    empty = browser.sign_in_with_password(account, clock, code="")
+    assert empty.status_code == 400  # "Enter the 6-digit code": nothing was checked
+    wrong = browser.sign_in_with_password(account, clock, code="000000")
+    assert wrong.status_code == 401
     assert browser.client.get("/account").status_code == 302
 
 
@@ -239,9 +241,11 @@ def test_one_account_budget_is_shared_by_password_and_recovery_code_guessing(
     assert browser.sign_in_with_password(account, clock).status_code == 429
 
 
-def test_a_known_user_with_an_empty_password_still_costs_one_hash(
+def test_an_empty_password_takes_one_path_for_known_and_unknown_usernames(
     app: Flask, browser: Browser, account: PasswordAccount, clock: FrozenClock, monkeypatch
 ) -> None:
+    """An empty password is answered "Enter your password" before any account is looked
+    up (issue 17 item 3): no hash for anyone, one answer whether the account exists."""
     calls: list[str] = []
     with app.app_context():
         hasher = fallback_wiring.fallback().hasher
@@ -249,5 +253,8 @@ def test_a_known_user_with_an_empty_password_still_costs_one_hash(
         monkeypatch.setattr(
             hasher, "verify", lambda stored, pw: calls.append(pw) or original(stored, pw)
         )
-    browser.sign_in_with_password(account, clock, password="")
-    assert calls == [""]
+    known = browser.sign_in_with_password(account, clock, password="")
+    unknown = browser.sign_in_with_password(account, clock, username="nobody", password="")
+    assert calls == []
+    assert known.status_code == unknown.status_code == 400
+    assert _normalised(known.get_data(as_text=True)) == _normalised(unknown.get_data(as_text=True))

@@ -1,35 +1,29 @@
 // After withdrawing consent: the server has deleted the passkeys; ask the browser's
 // passkey provider to stop offering them (WebAuthn Signal API,
-// PublicKeyCredential.signalAllAcceptedCredentials with an empty list). Feature-detected:
-// without it the passkeys simply stop working here, and the page says what to do.
+// PublicKeyCredential.signalAllAcceptedCredentials with an empty list), through the
+// shared helpers of signal.js. Feature-detected: without it the passkeys simply stop
+// working here, and the page says what to do.
 import { pageData } from "./api.js";
+import { signalAllAcceptedCredentials, signalSupported } from "./signal.js";
 import { showStatus } from "./ui.js";
 
 const status = document.getElementById("signal-status");
 const { signal } = pageData();
+const STILL_LISTED =
+  "Your passkeys no longer work here. Your device may still list them: you can delete them in its passkey settings.";
 
 async function forgetPasskeys() {
-  const supported =
-    typeof window.PublicKeyCredential === "function" &&
-    typeof PublicKeyCredential.signalAllAcceptedCredentials === "function";
-  if (!signal || !supported) {
+  if (!signal || !signalSupported("signalAllAcceptedCredentials")) {
     status.dataset.signal = "unsupported";
-    showStatus(
-      status,
-      "Your passkeys no longer work here. Your device may still list them: you can delete them in its passkey settings.",
-    );
+    showStatus(status, STILL_LISTED);
     return;
   }
-  try {
-    await PublicKeyCredential.signalAllAcceptedCredentials(signal);
+  if (await signalAllAcceptedCredentials(signal)) {
     status.dataset.signal = "sent";
     showStatus(status, "Your browser was asked to stop offering your passkeys for this site.", "success");
-  } catch {
+  } else {
     status.dataset.signal = "failed";
-    showStatus(
-      status,
-      "Your passkeys no longer work here. Your device may still list them: you can delete them in its passkey settings.",
-    );
+    showStatus(status, STILL_LISTED);
   }
 }
 

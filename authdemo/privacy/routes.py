@@ -31,6 +31,7 @@ from authdemo.compliance import privacy_notice
 from authdemo.errors import (
     AuthDemoError,
     InvalidInput,
+    backing_service_error_types,
 )
 from authdemo.extensions import db, limiter
 from authdemo.fallback.throttle import account_key_for
@@ -244,7 +245,13 @@ def _typed_matches(typed: object, username: str) -> bool:
 def _after_erasure(erasure: service.Erasure) -> None:
     """A failure here must not hide that the account is gone, so it is logged; the next
     ``flask retention purge`` finishes the job."""
+    failures: tuple[type[Exception], ...] = (
+        SQLAlchemyError,
+        OSError,
+        RuntimeError,
+        *backing_service_error_types(redis=current.settings().uses_redis),
+    )
     try:
         residue.after_erasure(current_app, erasure, vacuum=False)
-    except (SQLAlchemyError, OSError, RuntimeError):
+    except failures:
         current_app.logger.exception("clean-up after erasure failed; the purge will retry")

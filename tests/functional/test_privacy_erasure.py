@@ -405,3 +405,26 @@ def test_a_signed_out_delete_request_deletes_nothing(
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/signin")
     assert rows_about(app, person_named(app, "ada"))["users"] == 1
+
+
+def test_erasure_with_the_rate_limit_store_down_still_says_goodbye(
+    ada: Browser, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account is gone once the transaction commits: a limiter store that fails
+    afterwards (Redis down) is logged for the purge to finish, never a 500 that would
+    tell the person their erasure failed."""
+    from limits.errors import StorageError
+
+    from authdemo.extensions import limiter
+
+    person = person_named(app, "ada")
+    token = confirmation_token(ada)
+
+    def unreachable(*_args: object, **_kwargs: object) -> None:
+        raise StorageError(ConnectionError("limiter store unreachable"))
+
+    monkeypatch.setattr(limiter.limiter, "clear", unreachable)
+    response = delete_account(ada, "ada", token=token)
+    assert response.status_code == 200
+    assert "privacy-goodbye.js" in response.get_data(as_text=True)
+    assert rows_about(app, person) == dict.fromkeys(service.ROWS_ABOUT, 0)

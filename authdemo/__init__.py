@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
 def register_extensions(app: Flask) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from authdemo.csrf import ForeignRequestsKeepTheCookie
     from authdemo.extensions import csrf, db, limiter, login_manager
     from authdemo.operations.metrics import register_request_timing
     from authdemo.security_headers import register_security_headers
@@ -65,6 +66,7 @@ def register_extensions(app: Flask) -> None:
     settings = app.extensions["authdemo.settings"]
     db.init_app(app, settings.DATABASE_URL, sqlite_synchronous=settings.SQLITE_SYNCHRONOUS)
     csrf.init_app(app)
+    app.session_interface = ForeignRequestsKeepTheCookie()
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "sessions.signin"

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from flask import current_app, g, request
+from flask import Flask, Response, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 
 #: ``Sec-Fetch-Site`` values that say the request did not come from another site's page:
@@ -57,9 +58,6 @@ class OriginCheckingCSRFProtect(CSRFProtect):  # type: ignore[misc]  # flask_wtf
 
     def protect(self, apply_exemptions: bool = False) -> None:
         g.pop("csrf_valid", None)  # set by the check below, for this request only
-        super().protect(apply_exemptions=apply_exemptions)
-        if not g.get("csrf_valid"):
-            return  # a safe method or an exempt view: Flask-WTF checked nothing either
         settings = current_app.extensions["authdemo.settings"]
         refusal = foreign_origin(
             origin=request.headers.get("Origin"),
@@ -67,5 +65,25 @@ class OriginCheckingCSRFProtect(CSRFProtect):  # type: ignore[misc]  # flask_wtf
             allowed={settings.ORIGIN, *settings.related_origins},
         )
         if refusal is not None:
+            # Whatever the token check says, the answer must leave the browser's cookie
+            # alone: a SameSite=Lax cookie is not sent on another site's POST, so a fresh
+            # cookie set by the refusal page would replace (sign out) the person's own.
+            g.foreign_request = True
+        super().protect(apply_exemptions=apply_exemptions)
+        if not g.get("csrf_valid"):
+            return  # a safe method or an exempt view: Flask-WTF checked nothing either
+        if refusal is not None:
             g.csrf_valid = False
             self._error_response(refusal)
+
+
+class ForeignRequestsKeepTheCookie(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, except that an answer to a state-changing request
+    from another site (:func:`foreign_origin`) neither sets nor deletes the cookie: the
+    browser did not send the person's cookie with it, so anything written would replace
+    theirs, letting any site sign people out (a "forced logout")."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if g.get("foreign_request"):
+            return
+        super().save_session(app, session, response)

@@ -11,8 +11,9 @@ kept only until the longest window of the limits that count them has passed
 Storage: the default ``memory-lazy://`` counts in each process. With several server
 processes every one would keep its own counters and each would allow the whole budget,
 so :func:`check_worker_storage` refuses that combination when gunicorn starts
-(deploy/gunicorn.conf.py), and production refuses to start without shared storage
-(authdemo.config.validate_production).
+(deploy/gunicorn.conf.py). One process alone may count in memory, in production too;
+several instances cannot see each other, so they must be given one shared store
+(docs/deployment.md, decision 0015).
 """
 
 from __future__ import annotations

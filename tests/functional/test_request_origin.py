@@ -145,3 +145,24 @@ def test_a_client_that_sends_no_origin_and_no_referer_needs_only_the_token(
         base_url=HTTPS,
     )
     assert json.status_code == 200, json.get_json()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}],
+    ids=["other-site", "null-origin"],
+)
+def test_another_sites_post_leaves_the_persons_cookie_alone(
+    app: Flask, signed_in: Browser, headers: dict[str, str]
+) -> None:
+    """Forced logout: a browser does not send the SameSite=Lax cookie with another site's
+    POST, so any cookie the refusal set would replace the person's and sign them out."""
+    values = sample_values(app)
+    stranger = app.test_client(use_cookies=False)  # what the browser sends: no cookie
+    for rule, method in state_changing_routes(app):
+        url = url_for_rule(app, rule, values)
+        for body in ({"data": {"csrf_token": "x"}}, {"json": {}}):
+            response = stranger.open(url, method=method, headers=headers, **body)
+            assert response.status_code == 400, f"{method} {url}"
+            assert "Set-Cookie" not in response.headers, f"{method} {url} set a cookie"
+    assert signed_in.client.get("/account").status_code == 200, "still signed in"

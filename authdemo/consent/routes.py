@@ -137,6 +137,8 @@ class Panel:
     invite: bool
     #: Passkeys are the only way in: offer password + code or recovery codes first.
     only_way_in: bool
+    #: The account has a password + code (the page speaks of it only then).
+    password_and_code: bool
     reconsent: Notice | None
     availability: Availability
     notice: Notice
@@ -158,6 +160,7 @@ def panel_for(user_id: str) -> Panel:
         and service.may_invite(session, user_id, now=now, quiet_period=_quiet_period()),
         only_way_in=methods.passkeys > 0
         and not methods.without_passkeys().has_way_in(passkey_signin=state.signin),
+        password_and_code=methods.password_and_code,
         reconsent=service.reconsent_due(session, web.notice_book(), user_id),
         availability=state,
         notice=web.current_notice(),

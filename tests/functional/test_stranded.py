@@ -250,3 +250,14 @@ def test_every_action_the_step_up_page_names_is_an_endpoint_of_the_app(app: Flas
 
     assert set(ACTIONS) <= set(app.view_functions)
     assert {action.back for action in ACTIONS.values()} <= set(app.view_functions)
+
+
+def test_consent_page_speaks_of_a_password_and_code_only_to_people_who_have_one(
+    people: People,
+) -> None:
+    withdrawn = _stranded(people, State.WITHDRAWN)
+    page = _text(withdrawn.browser, "/account/passkeys/consent")
+    assert "password and code are not affected" not in page
+    assert "with your password and one-time code" not in page
+    both = people.make(State.BOTH)
+    assert "password and code are not affected" in _text(both.browser, "/account/passkeys/consent")

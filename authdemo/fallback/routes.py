@@ -158,7 +158,9 @@ def signup_code() -> Page:
     db.session.commit()
     assert done.session_token is not None
     auth.establish(done.user_id, done.session_token)
-    return render_template("fallback/recovery_codes.html", codes=done.recovery_codes, new=True)
+    return render_template(
+        "fallback/recovery_codes.html", codes=done.recovery_codes, new=True, username=username
+    )
 
 
 # --- sign-in -------------------------------------------------------------------------
@@ -310,8 +312,10 @@ def setup_code() -> Page:
     if active is not None and active.restricted:
         # The recovery is complete: the restricted session ended; sign in with the new way.
         auth.forget()
-        return render_template("fallback/recovery_codes.html", codes=codes, signed_out=True)
-    return render_template("fallback/recovery_codes.html", codes=codes)
+        return render_template(
+            "fallback/recovery_codes.html", codes=codes, signed_out=True, username=username
+        )
+    return render_template("fallback/recovery_codes.html", codes=codes, username=username)
 
 
 @bp.post("/account/password")
@@ -361,4 +365,6 @@ def regenerate_codes() -> Page:
         db.session, fallback_wiring.fallback(), user=current_user, now=clock.now()
     )
     db.session.commit()
-    return render_template("fallback/recovery_codes.html", codes=codes)
+    return render_template(
+        "fallback/recovery_codes.html", codes=codes, username=current_user.username
+    )

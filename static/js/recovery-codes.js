@@ -2,9 +2,19 @@
 import { pageData } from "./api.js";
 import { showStatus } from "./ui.js";
 
-const { recoveryCodes = [] } = pageData();
+const { recoveryCodes = [], site = location.hostname, username = "" } = pageData();
 const status = document.getElementById("codes-status");
-const text = `Recovery codes for ${location.host}\nEach code works once.\n\n${recoveryCodes.join("\n")}\n`;
+const account = username ? `${username} at ${site}` : site;
+const text = `Recovery codes for ${account} (${location.host})\nEach code works once.\n\n${recoveryCodes.join("\n")}\n`;
+
+/** A file-name-safe form of a name: lower case, anything else than a-z 0-9 . _ - as "-". */
+function fileSafe(name) {
+  return name.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "");
+}
+
+const fileName = ["recovery-codes", fileSafe(site) || fileSafe(location.hostname), fileSafe(username)]
+  .filter(Boolean)
+  .join("-") + ".txt";
 
 document.getElementById("copy-codes")?.addEventListener("click", async () => {
   try {
@@ -19,7 +29,7 @@ document.getElementById("download-codes")?.addEventListener("click", () => {
   const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
   const link = Object.assign(document.createElement("a"), {
     href: url,
-    download: `recovery-codes-${location.hostname}.txt`,
+    download: fileName,
   });
   document.body.append(link);
   link.click();

@@ -23,6 +23,7 @@ from authdemo import create_app, database
 from authdemo.clock import FrozenClock
 from authdemo.extensions import Database
 from tests.support.authenticator import SoftwareAuthenticator
+from tests.support.open_apps import OPEN_APPS
 
 ORIGIN = "http://localhost:5000"
 _CSRF = re.compile(r'"csrfToken": "([^"]+)"')
@@ -47,7 +48,7 @@ _SESSION_CHANGING = {
 PG_URL = os.environ.get("AUTHDEMO_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("AUTHDEMO_TEST_REDIS_URL", "")
 _schemas: dict[Path, str] = {}
-_apps: list[Flask] = []
+_apps = OPEN_APPS  # one list however this file is imported (tests/support/open_apps.py)
 
 
 def _database_url(tmp_path: Path) -> str:

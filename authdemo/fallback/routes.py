@@ -244,16 +244,27 @@ def recover() -> Page:
 
 @bp.get("/account/password-code")
 @login_required
-def manage() -> str:
+def manage() -> Page:
+    return _manage_page()
+
+
+def _manage_page(status: int = 200, **context: object) -> tuple[str, int]:
+    """The password + code page; a refused change or removal is shown on it with the
+    refusal's own status (a 4xx, not a redirect: the brief's "bad input gets a clear 4xx",
+    and the form keeps its place)."""
     methods = ways_in.methods_of(db.session, current_user.id)
-    return render_template(
-        "fallback/manage.html",
-        has_password=methods.password_and_code,
-        removable=ways_in.can_remove_password_and_code(
-            methods, passkey_signin=consent_web.availability().signin
+    return (
+        render_template(
+            "fallback/manage.html",
+            has_password=methods.password_and_code,
+            removable=ways_in.can_remove_password_and_code(
+                methods, passkey_signin=consent_web.availability().signin
+            ),
+            codes_left=methods.recovery_codes,
+            min_length=fallback_wiring.fallback().policy.min_length,
+            **context,
         ),
-        codes_left=methods.recovery_codes,
-        min_length=fallback_wiring.fallback().policy.min_length,
+        status,
     )
 
 
@@ -331,8 +342,7 @@ def change_password() -> Page:
             now=clock.now(),
         )
     except InvalidInput as error:
-        flash(error.detail)
-        return redirect(url_for("fallback.manage"))
+        return _manage_page(error.status, change_error=error)
     db.session.commit()
     flash("Your password is changed.")
     return redirect(url_for("fallback.manage"))
@@ -350,8 +360,7 @@ def remove() -> Page:
             now=clock.now(),
         )
     except (ways_in.LastWayIn, InvalidInput) as error:
-        flash(error.detail)
-        return redirect(url_for("fallback.manage"))
+        return _manage_page(error.status, remove_error=error)
     db.session.commit()
     flash("Password and one-time code sign-in is removed.")
     return redirect(url_for("fallback.manage"))

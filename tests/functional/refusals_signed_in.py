@@ -259,26 +259,26 @@ def _(world: World) -> Send:
     return lambda: person.browser.post_form("/account/password-code/confirm", {"code": "12"})
 
 
-@refusal("fallback.change_password", "weak-password", status=302)
+@refusal("fallback.change_password", "weak-password", status=400)
 def _(world: World) -> Send:
     person = world.person(State.PASSWORD_ONLY)
     return lambda: person.browser.post_form("/account/password", {"new_password": "abc"})
 
 
-@refusal("fallback.change_password", "no-password-to-change", status=302)
+@refusal("fallback.change_password", "no-password-to-change", status=400)
 def _(world: World) -> Send:
     person = world.person(State.PASSKEY_ONLY)
     form = {"new_password": STRONG_PASSWORD + " two"}
     return lambda: person.browser.post_form("/account/password", form)
 
 
-@refusal("fallback.remove", "last-way-in", status=302)
+@refusal("fallback.remove", "last-way-in", status=409)
 def _(world: World) -> Send:
     person = world.person(State.PASSWORD_ONLY)
     return lambda: person.browser.post_form("/account/password-code/remove", {})
 
 
-@refusal("fallback.remove", "nothing-to-remove", status=302)
+@refusal("fallback.remove", "nothing-to-remove", status=400)
 def _(world: World) -> Send:
     # A passkey-only person has no password + code: there is nothing to remove.
     person = world.person(State.PASSKEY_ONLY)

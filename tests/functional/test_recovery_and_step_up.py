@@ -232,9 +232,24 @@ def test_removing_password_and_code_is_refused_when_it_is_the_only_way_in(
     browser: Browser, account: PasswordAccount, clock: FrozenClock
 ) -> None:
     browser.sign_in_with_password(account, clock)
-    response = browser.post_form("/account/password-code/remove", {}, follow_redirects=True)
-    assert "only way to sign in" in response.get_data(as_text=True)
+    response = browser.post_form("/account/password-code/remove", {})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert 'role="alert" id="remove-error"' in page
+    assert "only way to sign in" in page
     clock.advance(seconds=30)
     browser._csrf = None
     assert browser.sign_out().status_code == 302
     assert browser.sign_in_with_password(account, clock).status_code == 302
+
+
+def test_a_refused_password_change_answers_400_on_the_page_with_the_field_marked(
+    browser: Browser, account: PasswordAccount, clock: FrozenClock
+) -> None:
+    browser.sign_in_with_password(account, clock)
+    response = browser.post_form("/account/password", {"new_password": "abc"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="new-password-error"' in page
+    assert 'aria-describedby="new-password-hint new-password-error"' in page
+    assert 'aria-invalid="true"' in page

@@ -54,3 +54,19 @@ def child_exit(server, worker):  # type: ignore[no-untyped-def]
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def pre_request(worker, req):  # type: ignore[no-untyped-def]
+    """A body the app refuses unread (413, over ``AUTHDEMO_MAX_REQUEST_BYTES``) ends the
+    connection with the answer (RFC 9110 §15.5.14): what follows on the connection is the
+    rest of that body, not a next request. The app's own ``Connection: close`` is a
+    hop-by-hop header gunicorn drops (PEP 3333), so the worker is told here, from the
+    declared length; a chunked body (size unknown until read) closes too."""
+    limit = getattr(worker.wsgi, "config", {}).get("MAX_CONTENT_LENGTH")
+    if limit is None:
+        return
+    for name, value in req.headers:
+        if name == "TRANSFER-ENCODING" or (
+            name == "CONTENT-LENGTH" and (not value.isdigit() or int(value) > limit)
+        ):
+            req.must_close = True

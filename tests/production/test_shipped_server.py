@@ -1,0 +1,117 @@
+"""The shipped HTTP server as ``make serve`` and the systemd unit start it (gunicorn with
+deploy/gunicorn.conf.py), met over a raw socket as a client would meet it: what the test
+client cannot show, because the server, not the app, decides about the connection."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+#: AUTHDEMO_MAX_REQUEST_BYTES as shipped (authdemo/config.py).
+CAP = 64 * 1024
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def shipped_server(tmp_path: Path) -> Iterator[int]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "AUTHDEMO_ENV": "testing",
+        "AUTHDEMO_DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+        "AUTHDEMO_SECRET_KEY": secrets.token_urlsafe(48),
+        "AUTHDEMO_ORIGIN": f"http://localhost:{port}",
+        "AUTHDEMO_RATELIMIT_STORAGE_URI": "memory-lazy://",
+        "AUTHDEMO_BIND": f"127.0.0.1:{port}",
+        "AUTHDEMO_WORKERS": "1",
+        "FLASK_APP": "authdemo",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+    }
+    subprocess.run([VENV_BIN / "flask", "db", "upgrade"], env=env, check=True, timeout=60, cwd=ROOT)
+    # The command of deploy/authdemo.service.
+    server = subprocess.Popen(
+        [VENV_BIN / "gunicorn", "-c", "deploy/gunicorn.conf.py", "authdemo:create_app()"],
+        env={**env, "MALLOC_ARENA_MAX": "2"},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def _exchange(port: int, head: bytes, body: bytes) -> tuple[bytes, bool]:
+    """Send ``head`` and ``body``; read the answer. Returns the answer's head and whether
+    the server then closed the connection (rather than wait for another request)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        # The server may stop reading a refused body: that is allowed.
+        with contextlib.suppress(OSError):
+            sock.sendall(body)
+        sock.settimeout(5)
+        data, closed = b"", False
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    closed = True
+                    break
+                data += chunk
+        except TimeoutError:
+            closed = False
+    return data.split(b"\r\n\r\n", 1)[0], closed
+
+
+def _post(length: int, sent: int) -> tuple[bytes, bytes]:
+    head = (
+        "POST /api/passkeys/sign-in/options HTTP/1.1\r\nHost: localhost\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
+    return head, b"x" * sent
+
+
+def test_a_413_answer_closes_the_connection_on_the_shipped_server(shipped_server: int) -> None:
+    """Issue 14 item 7: the refused body was not read, so the answer says
+    ``Connection: close`` and the server closes (RFC 9110 §15.5.14): the rest of the
+    body can never be taken for a next request."""
+    head, closed = _exchange(shipped_server, *_post(length=4 * CAP, sent=CAP))
+    lines = head.decode("latin-1").lower().split("\r\n")
+    assert lines[0].startswith("http/1.1 413")
+    assert "connection: close" in lines
+    assert closed
+
+
+def test_a_request_within_the_cap_keeps_the_connection_open(shipped_server: int) -> None:
+    """The check above can fail: an ordinary answer keeps the keep-alive connection."""
+    head, closed = _exchange(shipped_server, *_post(length=2, sent=2))
+    lines = head.decode("latin-1").lower().split("\r\n")
+    assert not lines[0].startswith("http/1.1 413")
+    assert "connection: close" not in lines
+    assert not closed

@@ -2,6 +2,8 @@
 
 Messages are generic on purpose: no error tells a caller whether an account exists
 (OWASP ASVS 5.0 V6.3.8; Authentication Cheat Sheet, "Authentication and Error Messages").
+The one passkey refusal with its own message, ``PasskeyNotLinked``, is about a passkey the
+site does not know, never about an account.
 """
 
 from __future__ import annotations
@@ -66,6 +68,22 @@ class CeremonyFailed(AuthDemoError):
         super().__init__(None, **extensions)
         #: Internal reason code, for the audit trail and tests; never sent to the client.
         self.reason = reason
+
+
+class PasskeyNotLinked(CeremonyFailed):
+    """A passkey still on the device that no account here has any more (removed from the
+    account, or the account deleted). Retrying can never work, so it is said plainly, with
+    the other ways in (issue 17 item 3). It names no account and says nothing a caller did
+    not know: the response to an unknown passkey already carried the Signal API hint
+    (``signal``) that tells the browser to forget it; no username is involved, and the
+    credential id is random (decision 0002)."""
+
+    slug = "passkey-not-linked"
+    title = (
+        "This passkey is no longer linked to an account here: it may have been removed, "
+        "or the account deleted. Please sign in another way: with your password and "
+        "one-time code, a recovery code, or another passkey."
+    )
 
 
 class UsernameTaken(AuthDemoError):

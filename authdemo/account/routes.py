@@ -21,9 +21,10 @@ from authdemo.account import notices, service
 from authdemo.consent import web as consent_web
 from authdemo.errors import AuthDemoError, InvalidInput, StepUpRequired, UsernameTaken
 from authdemo.extensions import db, limiter
+from authdemo.http import safe_next
 from authdemo.passkeys import signals
 from authdemo.ratelimit import address_key
-from authdemo.sessions import auth
+from authdemo.sessions import auth, device_names
 from authdemo.sessions import service as session_service
 from authdemo.sessions.auth import (
     current_session,
@@ -35,6 +36,10 @@ from authdemo.sessions.auth import (
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 Page = str | Response | tuple[str, int]
+
+#: One-shot: the id of the passkey this browser just created (sign-up or add). The next
+#: account page confirms it, with its provider, and offers to name it (issue 17 items 1, 4).
+PASSKEY_CREATED_KEY = "passkey_created"
 
 #: One-shot Signal API calls for the next page of this browser (names only; the
 #: options are computed from the database when that page renders).
@@ -94,6 +99,27 @@ def take_notices() -> list[notices.Notice]:
     return notices.take_unseen(db.session, user=current_user, own_sign_in_at=_own_sign_in_at())
 
 
+def remember_created(passkey_id: int) -> None:
+    """After the commit that stored a new passkey: confirm it on the next account page."""
+    cookie[PASSKEY_CREATED_KEY] = passkey_id
+
+
+def just_created() -> service.PasskeyView | None:
+    """The passkey this browser just created, once (the cookie's id, scoped to the person:
+    any other id shows nothing)."""
+    passkey_id = cookie.pop(PASSKEY_CREATED_KEY, None)
+    if not isinstance(passkey_id, int):
+        return None
+    return service.find_passkey(db.session, user_id=current_user.id, passkey_id=passkey_id)
+
+
+def needs_backup(methods: ways_in.Methods) -> bool:
+    """One passkey and nothing else: offer a backup way in, a second passkey or recovery
+    codes (the lost-passkey help relies on them). Asked on the account page until there
+    is one; never a blocking step."""
+    return methods.passkeys == 1 and not methods.password_and_code and not methods.recovery_codes
+
+
 def render_account_page(
     template: str,
     status: int = 200,
@@ -135,6 +161,7 @@ def _passkeys_page(status: int = 200, **context: Any) -> tuple[str, int]:
     return render_account_page(
         "account/passkeys.html",
         status,
+        created=context.pop("created", None),
         passkeys=service.list_passkeys(db.session, user_id=user_id),
         can_remove=ways_in.can_remove_a_passkey(methods, passkey_signin=_passkey_signin()),
         has_password=methods.password_and_code,
@@ -157,7 +184,7 @@ def _passkeys_page(status: int = 200, **context: Any) -> tuple[str, int]:
 def passkeys() -> Page:
     shown = take_notices()
     db.session.commit()
-    return _passkeys_page(shown=shown)
+    return _passkeys_page(shown=shown, created=just_created())
 
 
 @bp.post("/passkeys/<int:passkey_id>/name")
@@ -176,7 +203,7 @@ def rename_passkey(passkey_id: int) -> Page:
         return _passkeys_page(400, rename_error=error, rename_id=passkey_id)
     db.session.commit()
     flash(f"Your passkey is now called “{name}”.")
-    return redirect(url_for("account.passkeys"))
+    return redirect(safe_next(request.form.get("next"), url_for("account.passkeys")))
 
 
 @bp.get("/passkeys/<int:passkey_id>/remove")
@@ -228,6 +255,8 @@ def _sessions_page(status: int = 200, **context: Any) -> tuple[str, int]:
     return render_account_page(
         "account/sessions.html",
         status,
+        # Read now, shown in the field, stored only if the person saves it (item 12).
+        suggested_label=device_names.suggest(request.headers.get("User-Agent")),
         sessions=service.list_sessions(
             db.session,
             user_id=current_user.id,

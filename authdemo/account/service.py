@@ -129,11 +129,29 @@ def possible_clones(session: Session, *, user_id: str) -> dict[int, datetime]:
     return latest
 
 
-def get_passkey(session: Session, *, user_id: str, passkey_id: int) -> PasskeyView:
+def find_passkey(session: Session, *, user_id: str, passkey_id: int) -> PasskeyView | None:
     for view in list_passkeys(session, user_id=user_id):
         if view.id == passkey_id:
             return view
-    raise PasskeyNotFound()
+    return None
+
+
+def get_passkey(session: Session, *, user_id: str, passkey_id: int) -> PasskeyView:
+    view = find_passkey(session, user_id=user_id, passkey_id=passkey_id)
+    if view is None:
+        raise PasskeyNotFound()
+    return view
+
+
+def newest_passkey_id(session: Session, *, user_id: str) -> int | None:
+    """The person's most recently created passkey (the one a sign-up just made)."""
+    newest: int | None = session.execute(
+        select(Passkey.id)
+        .where(Passkey.user_id == user_id)
+        .order_by(Passkey.created_at.desc(), Passkey.id.desc())
+        .limit(1)
+    ).scalar()
+    return newest
 
 
 def rename_passkey(
@@ -262,7 +280,9 @@ def session_started_at(session: Session, *, session_id: int) -> datetime | None:
 
 def label_session(session: Session, *, user_id: str, session_id: int, label: object) -> str | None:
     """Keep a device description only because the person typed one (data minimisation,
-    GDPR Art 5(1)(c)): nothing is derived from the User-Agent. Empty clears it."""
+    GDPR Art 5(1)(c)): what the field held when saved, which may be the coarse suggestion
+    the page offered (``sessions.device_names``); nothing is stored unless saved. Empty
+    clears it."""
     text = normalise_label(
         label, field="device_label", what="device name", max_length=DEVICE_LABEL_MAX
     )

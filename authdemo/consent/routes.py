@@ -147,6 +147,12 @@ class Panel:
     def on(self) -> bool:
         return self.passkeys > 0
 
+    @property
+    def agreed_to_current(self) -> bool:
+        """The current grant is of the notice shown now: adding a passkey needs only a
+        one-line reminder (``consent/_opt_in_or_reminder.html``), and records nothing."""
+        return self.agreed is not None and self.agreed.notice_version == self.notice.version
+
 
 def panel_for(user_id: str) -> Panel:
     session, now = db.session, clock.now()

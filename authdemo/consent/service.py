@@ -219,12 +219,7 @@ def grant(
 ) -> bool:
     """Record consent to ``notice`` unless the person's current state already is exactly
     that (adding a second passkey is not a new decision). Returns True if recorded."""
-    current = latest(session, user_id, notice.purpose)
-    if (
-        current is not None
-        and current.action is Action.GRANTED
-        and current.notice_version == notice.version
-    ):
+    if agreed_to(session, user_id=user_id, notice=notice):
         return False
     record(
         session,
@@ -236,6 +231,26 @@ def grant(
         now=now,
     )
     return True
+
+
+def agreed_to(session: Session, *, user_id: str, notice: Notice) -> bool:
+    """The person's current decision is a grant of exactly ``notice`` (its version): a
+    page may then remind them in one line instead of asking again, and adding a passkey
+    records nothing new. Any newer version, material or not, is asked about again."""
+    current = latest(session, user_id, notice.purpose)
+    return (
+        current is not None
+        and current.action is Action.GRANTED
+        and current.notice_version == notice.version
+    )
+
+
+def require_agreed_to(session: Session, *, user_id: str, notice: Notice) -> None:
+    """Adding a passkey without a tick (the page showed the one-line reminder): allowed
+    only while the person's grant of the current notice stands; otherwise the page must
+    show the notice and the unticked box again (GDPR Art 7(1), EDPB 05/2020 §3.4)."""
+    if not agreed_to(session, user_id=user_id, notice=notice):
+        raise ConsentNotGiven()
 
 
 def decline(

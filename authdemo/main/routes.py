@@ -7,7 +7,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from authdemo import current, ways_in
-from authdemo.account.routes import recent_activity, render_account_page, take_notices
+from authdemo.account.routes import (
+    just_created,
+    needs_backup,
+    recent_activity,
+    render_account_page,
+    take_notices,
+)
 from authdemo.consent import web as consent_web
 from authdemo.extensions import db
 from authdemo.sessions.auth import login_required
@@ -35,6 +41,9 @@ def account() -> str | tuple[str, int]:
     return render_account_page(
         "account.html",
         shown=shown,
+        # First run (issue 17 item 1): confirm the new passkey, then offer a backup.
+        created=just_created(),
+        needs_backup=needs_backup(methods),
         passkey_count=methods.passkeys,
         has_password=methods.password_and_code,
         # A way in that works here and now (authdemo.ways_in): none left, say so first.

@@ -12,6 +12,8 @@ from flask import session as cookie
 from flask_login import current_user
 
 from authdemo import clock, current
+from authdemo.account import routes as account_routes
+from authdemo.account import service as account_service
 from authdemo.consent import web as consent_web
 from authdemo.errors import StepUpRequired
 from authdemo.extensions import db, limiter
@@ -85,6 +87,9 @@ def sign_up_verify() -> Response:
         raise outcome.error
     pending_signup.finish()
     auth.establish(outcome.user_id, outcome.session_token)
+    created = account_service.newest_passkey_id(db.session, user_id=outcome.user_id)
+    if created is not None:
+        account_routes.remember_created(created)  # the first run confirms it
     return jsonify({"status": "ok", "redirect": url_for("main.account")})
 
 
@@ -143,7 +148,9 @@ def add_options() -> Response:
     if not may_act_without_step_up():
         raise StepUpRequired(stepUpUrl=step_up_url(url_for("main.account")))
     consent_web.require_enrolment()
-    notice = consent_web.consent_from_json(body)
+    # An empty body: the page showed the one-line reminder of the notice already agreed
+    # to (issue 17 item 6); the use case checks that grant still stands.
+    notice = consent_web.consent_from_json(body) if body else None
     active = auth.current_session()
     restricted = active is not None and active.restricted
     started = service.start_add_passkey(
@@ -151,6 +158,7 @@ def add_options() -> Response:
         rp=passkey_wiring.relying_party(),
         user=current_user,
         consent_to=notice,
+        current_notice=consent_web.current_notice(),
         consent_facts_sha256=consent_web.current_facts().sha256,
         consent_method=(
             "recovery:passkey-consent-checkbox"
@@ -189,4 +197,5 @@ def add_verify() -> Response:
         auth.forget()
         flash("Your new passkey is ready. Please sign in with it.")
         return jsonify({"status": "ok", "redirect": url_for("sessions.signin")})
+    account_routes.remember_created(outcome.passkey_id)  # confirmed, and offered a name
     return jsonify({"status": "ok", "redirect": url_for("main.account")})

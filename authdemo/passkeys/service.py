@@ -49,12 +49,11 @@ from authdemo.audit import Event
 from authdemo.consent import service as consent
 from authdemo.consent.notices import PASSKEY_SIGNIN, Notice, NoticeBook
 from authdemo.consent.service import Action
-from authdemo.errors import AuthDemoError, CeremonyFailed, UsernameTaken
+from authdemo.errors import AuthDemoError, CeremonyFailed, PasskeyNotLinked, UsernameTaken
 from authdemo.models import CeremonyKind, Passkey, User
 from authdemo.models.base import table
 from authdemo.models.user import new_user_handle
-from authdemo.passkeys import ceremonies, signals
-from authdemo.passkeys.providers import provider_name
+from authdemo.passkeys import ceremonies, names, signals
 from authdemo.passkeys.responses import (
     ParsedAssertion,
     check_challenge,
@@ -172,21 +171,27 @@ def start_add_passkey(
     *,
     rp: RelyingParty,
     user: User,
-    consent_to: Notice,
+    consent_to: Notice | None,
+    current_notice: Notice,
     consent_facts_sha256: str,
     consent_method: str,
     now: datetime,
 ) -> Started:
-    """Opt in (a ledger row unless already agreed to this notice) and give options for
-    another passkey of a signed-in person, excluding the ones they have."""
-    consent.grant(
-        session,
-        user_id=user.id,
-        notice=consent_to,
-        facts_sha256=consent_facts_sha256,
-        method=consent_method,
-        now=now,
-    )
+    """Give options for another passkey of a signed-in person, excluding the ones they
+    have. ``consent_to``: the notice whose box they ticked (a ledger row unless already
+    agreed to it); None when the page only reminded them of the notice they agreed to,
+    which must then be ``current_notice`` (no new row: nothing new was decided)."""
+    if consent_to is None:
+        consent.require_agreed_to(session, user_id=user.id, notice=current_notice)
+    else:
+        consent.grant(
+            session,
+            user_id=user.id,
+            notice=consent_to,
+            facts_sha256=consent_facts_sha256,
+            method=consent_method,
+            now=now,
+        )
     ceremony_id, challenge = rp.store.start(
         session,
         kind=CeremonyKind.ADD_PASSKEY,
@@ -426,6 +431,7 @@ def _curve(decoded: object) -> int | None:
 def _store_passkey(
     session: Session, *, user_id: str, passkey: _VerifiedPasskey, now: datetime
 ) -> int:
+    taken = set(session.execute(select(Passkey.name).where(Passkey.user_id == user_id)).scalars())
     result = session.execute(
         insert(Passkey)
         .values(
@@ -438,17 +444,18 @@ def _store_passkey(
             aaguid=passkey.aaguid,
             backup_eligible=passkey.backup_eligible,
             backup_state=passkey.backup_state,
-            name=default_passkey_name(passkey.aaguid),
+            name=names.default_name(
+                aaguid=passkey.aaguid,
+                transports=passkey.transports,
+                created_at=now,
+                taken=taken,
+            ),
             created_at=now,
             last_used_at=None,
         )
         .returning(Passkey.id)
     )
     return int(result.scalar_one())
-
-
-def default_passkey_name(aaguid: str) -> str:
-    return provider_name(aaguid) or "Passkey"
 
 
 # --- authentication (WebAuthn L3 §7.2) -----------------------------------------------
@@ -611,8 +618,9 @@ def _authenticate(
             method=METHOD,
             reason="unknown_credential",
         )
-        # The page may tell the browser to forget this passkey (WebAuthn Signal API).
-        raise CeremonyFailed(
+        # The page may tell the browser to forget this passkey (WebAuthn Signal API), and
+        # tells the person it is no longer linked here: retrying cannot help.
+        raise PasskeyNotLinked(
             "unknown_credential",
             signal=signals.unknown_credential(rp_id=rp.id, credential_id=parsed.credential_id),
         )

@@ -6,8 +6,13 @@ import { postJSON } from "./api.js";
 import { createPasskey, explainCeremonyError } from "./webauthn.js";
 import { busy, showStatus } from "./ui.js";
 
-/** The JSON body for /api/passkeys/sign-up/options and /api/passkeys/add/options. */
+/**
+ * The JSON body for /api/passkeys/sign-up/options and /api/passkeys/add/options. A form
+ * without the box (the one-line reminder of a notice already agreed to) sends nothing:
+ * no new decision, and the server checks that the earlier one stands.
+ */
 export function consentBody(form) {
+  if (!form.elements.notice_version) return {};
   return {
     consent: true,
     notice_version: form.elements.notice_version.value,
@@ -43,8 +48,7 @@ export function requireTicked(checkbox, onMissing) {
 export function createPasskeyOnSubmit({ form, consent, button, status, endpoints, messages, destination, stepUp }) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const ticked = requireTicked(consent, () => showStatus(status, messages.missing, "error"));
-    if (!ticked) return;
+    if (consent && !requireTicked(consent, () => showStatus(status, messages.missing, "error"))) return;
     busy(button, true);
     showStatus(status, "Follow the prompt on your device…");
     let startedAt = 0;

@@ -26,7 +26,7 @@ from flask import Flask
 from sqlalchemy import inspect, select, text
 from werkzeug.test import TestResponse
 
-from authdemo.errors import CeremonyFailed
+from authdemo.errors import CeremonyFailed, PasskeyNotLinked
 from authdemo.extensions import Database, db
 from authdemo.models import User
 from authdemo.passkeys import service as passkey_service
@@ -48,6 +48,7 @@ ADD_VERIFY = "/api/passkeys/add/verify"
 COOKIE = "authdemo"
 PROBLEM = "application/problem+json"
 PASSKEY_NOT_ACCEPTED = CeremonyFailed.title
+PASSKEY_NOT_LINKED = PasskeyNotLinked.title
 #: Tables whose rows a refused attempt may touch: the consumed challenge, the audit trail.
 ATTEMPT_TABLES = {"ceremonies", "audit_events"}
 
@@ -162,10 +163,13 @@ def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
 
 
 def assert_refused(response: TestResponse, *, signal: bool = False) -> dict[str, Any]:
-    """The one generic refusal of a passkey response: same words whatever the reason."""
+    """The one generic refusal of a passkey response: same words whatever the reason.
+    ``signal``: a passkey the site does not know, which is told so (retrying cannot help)
+    with the Signal API hint, and nothing more."""
     body = assert_problem(response, 400)
-    assert body["title"] == PASSKEY_NOT_ACCEPTED
-    assert body["detail"] == PASSKEY_NOT_ACCEPTED
+    words = PASSKEY_NOT_LINKED if signal else PASSKEY_NOT_ACCEPTED
+    assert body["title"] == words
+    assert body["detail"] == words
     expected = {"type", "title", "status", "detail"} | ({"signal"} if signal else set())
     # "field" may name the malformed JSON member (checked before any account is looked up).
     assert set(body) - {"field"} == expected, "a refusal must say no more than this"

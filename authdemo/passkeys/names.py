@@ -1,0 +1,58 @@
+"""Default names for new passkeys that tell a person's passkeys apart (issue 17 item 4).
+
+A passkey is named after its provider when the AAGUID names one ("iCloud Keychain"). An
+all-zero or unknown AAGUID (many security keys, some providers, a browser's virtual
+authenticator) names nothing, so the name says what the transports do tell ("Security
+key", "Passkey on a phone") or just "Passkey", with the day it was made. When the person
+already has a passkey of that name, the day is added, and then a number, so no two of
+their passkeys share a default name. The person can rename it right after creation.
+
+Nothing here comes from the User-Agent or names the device or its owner: the AAGUID is a
+model id, and the transports are what the authenticator reported (WebAuthn L3 §5.2.1.2,
+``getTransports()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+from authdemo.passkeys.providers import provider_name
+
+#: Transports of an authenticator that is not the device's own and not a phone.
+_ROAMING = frozenset({"usb", "nfc", "ble", "smart-card"})
+
+
+def day(moment: datetime) -> str:
+    """The day a passkey was made, as people write it ("4 Dec 2026"), in UTC like every
+    date the pages show."""
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def _kind(transports: Iterable[str]) -> str | None:
+    reported = set(transports)
+    if "hybrid" in reported and "internal" not in reported:
+        return "Passkey on a phone"
+    if reported and reported <= _ROAMING:
+        return "Security key"
+    return None
+
+
+def default_name(
+    *, aaguid: str, transports: Iterable[str], created_at: datetime, taken: Collection[str]
+) -> str:
+    """A name for a new passkey that none of ``taken`` (the person's passkey names) has."""
+    provider = provider_name(aaguid)
+    if provider is not None:
+        base = provider
+    else:
+        base = f"{_kind(transports) or 'Passkey'} from {day(created_at)}"
+    if base not in taken:
+        return base
+    dated = base if provider is None else f"{base} from {day(created_at)}"
+    if dated not in taken:
+        return dated
+    number = 2
+    while f"{dated} ({number})" in taken:
+        number += 1
+    return f"{dated} ({number})"

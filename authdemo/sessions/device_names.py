@@ -11,8 +11,6 @@ never stored or logged.
 
 from __future__ import annotations
 
-from ua_parser import parse_os, parse_user_agent
-
 #: ua-parser family -> the name people know. Families not listed are shown as parsed.
 _BROWSERS = {
     "Chrome Mobile": "Chrome",
@@ -49,6 +47,10 @@ def suggest(user_agent: str | None) -> str | None:
     platform are known (a tool such as curl, an odd header: the field stays empty)."""
     if not user_agent or len(user_agent) > MAX_USER_AGENT:
         return None
+    # Imported on first use: ua-parser loads PyYAML and its rules, which a worker needs
+    # only once someone opens the sessions page (tests/unit/test_worker_imports.py).
+    from ua_parser import parse_os, parse_user_agent
+
     parsed_browser = parse_user_agent(user_agent)
     browser = _clean(parsed_browser.family if parsed_browser else None, _BROWSERS)
     if browser is None:

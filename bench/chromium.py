@@ -1,8 +1,8 @@
 """Real Chromium: click "Sign in with a passkey" until the account page has loaded
 (issue 10 item 7f).
 
-Debian's ``/usr/bin/chromium`` driven by Playwright with the end-to-end suite's flags
-(``tests/e2e/conftest.py``) and the Chrome DevTools virtual authenticator standing in for
+Debian's ``/usr/bin/chromium`` started as the test suite starts it
+(``tests/support/chromium.py``) and the Chrome DevTools virtual authenticator standing in for
 the platform authenticator (``tests/e2e/harness.py``), against the benchmark's gunicorn
 server. The person signs up once through the pages; each run signs out, waits for the
 sign-in page to load, then times the click until ``/account`` shows who is signed in.
@@ -33,63 +33,54 @@ def run(server: Server, *, runs: int = RUNS, seconds: float = SECONDS) -> dict[s
     if not CHROMIUM.exists():
         return {"skipped": f"{CHROMIUM} is missing (Debian's chromium package)"}
     try:
-        from playwright.sync_api import expect, sync_playwright
+        from playwright.sync_api import expect
     except ImportError:
         return {"skipped": "playwright is not installed"}
-    from tests.e2e.conftest import CHROMIUM_ARGS
     from tests.e2e.harness import VirtualAuthenticators
+    from tests.support.chromium import launch
 
-    with tempfile.TemporaryDirectory(prefix="bench-chromium-") as home, sync_playwright() as pw:
-        env: dict[str, str | float | bool] = {
-            "HOME": home,
-            "XDG_CONFIG_HOME": f"{home}/.config",
-            "XDG_CACHE_HOME": f"{home}/.cache",
-            "TMPDIR": home,
-        }
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-chromium-") as home,
+        launch(Path(home), "localhost") as browser,
+    ):
+        context = browser.new_context(base_url=server.origin)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        VirtualAuthenticators(context.new_cdp_session(page)).add()
+        page.goto("/signup")
+        page.fill("#username", "chromium")
+        page.click("#continue")
+        expect(page).to_have_url(re.compile(r"/signup/how$"), timeout=TIMEOUT_MS)
+        page.wait_for_load_state()
+        page.check("#passkey-consent")
+        page.click("#create-passkey")
+        expect(page).to_have_url(re.compile(r"^[^?]*/account$"), timeout=TIMEOUT_MS)
+        timings: list[float] = []
+        # When each request finished, to split a run into options, verify and the page.
+        finished: list[tuple[str, float]] = []
+        # Chromium's own timing (epoch ms), not when Playwright tells Python about it.
+        page.on(
+            "requestfinished",
+            lambda r: finished.append(
+                (r.url, (r.timing["startTime"] + r.timing["responseEnd"]) / 1e3)
+            ),
         )
-        try:
-            context = browser.new_context(base_url=server.origin)
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
-            VirtualAuthenticators(context.new_cdp_session(page)).add()
-            page.goto("/signup")
-            page.fill("#username", "chromium")
-            page.click("#continue")
-            expect(page).to_have_url(re.compile(r"/signup/how$"), timeout=TIMEOUT_MS)
+        phases: list[dict[str, float]] = []
+        deadline = time.perf_counter() + seconds
+        # One unrecorded run first: Chromium compiles the page's modules once.
+        while len(timings) < runs + 1 and time.perf_counter() < deadline:
+            page.click("#signout")
+            expect(page).to_have_url(re.compile(r"/signin\?signed_out=1$"))
             page.wait_for_load_state()
-            page.check("#passkey-consent")
-            page.click("#create-passkey")
+            finished.clear()
+            clicked = time.time()
+            started = time.perf_counter()
+            page.click("#signin-passkey")
             expect(page).to_have_url(re.compile(r"^[^?]*/account$"), timeout=TIMEOUT_MS)
-            timings: list[float] = []
-            # When each request finished, to split a run into options, verify and the page.
-            finished: list[tuple[str, float]] = []
-            # Chromium's own timing (epoch ms), not when Playwright tells Python about it.
-            page.on(
-                "requestfinished",
-                lambda r: finished.append(
-                    (r.url, (r.timing["startTime"] + r.timing["responseEnd"]) / 1e3)
-                ),
-            )
-            phases: list[dict[str, float]] = []
-            deadline = time.perf_counter() + seconds
-            # One unrecorded run first: Chromium compiles the page's modules once.
-            while len(timings) < runs + 1 and time.perf_counter() < deadline:
-                page.click("#signout")
-                expect(page).to_have_url(re.compile(r"/signin\?signed_out=1$"))
-                page.wait_for_load_state()
-                finished.clear()
-                clicked = time.time()
-                started = time.perf_counter()
-                page.click("#signin-passkey")
-                expect(page).to_have_url(re.compile(r"^[^?]*/account$"), timeout=TIMEOUT_MS)
-                page.wait_for_load_state()
-                expect(page.locator("#signed-in-as")).to_have_text("chromium")
-                timings.append(time.perf_counter() - started)
-                phases.append(_phases(finished, clicked))
-        finally:
-            browser.close()
+            page.wait_for_load_state()
+            expect(page.locator("#signed-in-as")).to_have_text("chromium")
+            timings.append(time.perf_counter() - started)
+            phases.append(_phases(finished, clicked))
     recorded = sorted(timings[1:]) or sorted(timings)
     if not recorded:
         return {"skipped": "no run finished within the time budget"}

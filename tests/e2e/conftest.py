@@ -3,14 +3,14 @@ Playwright, and the Chrome DevTools virtual authenticator standing in for Face I
 Touch ID or Windows Hello.
 
 Every test gets its own server and database (so tests never see each other's accounts)
-and its own browser context (no shared cookies); the Chromium process is shared by the
-whole session because starting it is the slow part. See ``tests/e2e/NOTES.md``
-for the machine facts these fixtures rely on.
+and its own browser context (no shared cookies); the Chromium process is shared by all
+the tests of a pytest worker because starting it is the slow part (tests/support/
+chromium.py starts it). See ``tests/e2e/NOTES.md`` for the machine facts these fixtures
+rely on.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -18,39 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    ConsoleMessage,
-    Page,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, BrowserContext, Page
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests.conftest import make_app
 from tests.e2e.harness import LiveServer, VirtualAuthenticators
+from tests.support import chromium
 
 HERE = Path(__file__).parent
-CHROMIUM = Path("/usr/bin/chromium")
-
-#: How long an action or ``expect`` may wait. Generous, because the machines running
-#: the suite are shared; a passing test never waits this long.
-TIMEOUT_MS = 10_000
-expect.set_options(timeout=TIMEOUT_MS)
-
-#: Without the background-networking flags Chromium keeps trying to reach the internet.
-#: The resolver rule makes ``localhost`` mean IPv4 loopback, where the server listens.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP localhost 127.0.0.1",
-]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -99,54 +74,24 @@ def live_server(tmp_path: Path, app_config: dict[str, Any]) -> Iterator[LiveServ
 
 
 @pytest.fixture(scope="session")
-def chromium_executable() -> Path:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing; `make test` installs Debian's chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-@pytest.fixture(scope="session")
-def browser(
-    chromium_executable: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Browser]:
-    """Headless Chromium (shadows the test-client ``browser`` of ``tests/conftest.py``).
-
-    HOME, XDG and TMPDIR point into pytest's tmp dir so a run leaves nothing behind."""
-    home = tmp_path_factory.mktemp("chromium-home")
-    env: dict[str, str | float | bool] = {
-        **os.environ,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "TMPDIR": str(home),
-    }
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS, env=env
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """Headless Chromium (shadows the test-client ``browser`` of ``tests/conftest.py``),
+    one per pytest worker; ``localhost`` resolves to IPv4 loopback, where the server
+    listens. Its HOME is in pytest's tmp dir, so a run leaves nothing behind."""
+    chromium.require_chromium()
+    with chromium.launch(tmp_path_factory.mktemp("chromium-home"), "localhost") as browser:
+        yield browser
 
 
 @pytest.fixture
 def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
     """A fresh profile per test: no cookies or storage carried over."""
     context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_timeout(chromium.TIMEOUT_MS)
     try:
         yield context
     finally:
         context.close()
-
-
-def _is_missing_favicon(message: ConsoleMessage) -> bool:
-    # Chromium asks for /favicon.ico on its own; the app has none. Not a page error.
-    return message.location.get("url", "").endswith("/favicon.ico")
 
 
 @pytest.fixture
@@ -154,14 +99,7 @@ def page(context: BrowserContext) -> Iterator[Page]:
     """A page whose script errors fail the test: a broken ES module or a
     Content-Security-Policy violation would otherwise pass unnoticed."""
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not _is_missing_favicon(message):
-            errors.append(message.text)
-
-    page.on("console", on_console)
+    errors = chromium.watch_errors(page)
     yield page
     assert not errors, f"errors in the page: {errors}"
 

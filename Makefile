@@ -31,10 +31,13 @@ run: $(VENV)/.main
 ## test: install test extras and the Debian packages below if missing, run the whole suite,
 ## then the compliance check on its results (a cited test that failed, was xfailed or did not
 ## run fails it; one skipped because a service was down is a note here: .ci/run checks the
-## SQLite and the PostgreSQL run together with --every-service, where a skip fails it)
+## SQLite and the PostgreSQL run together with --every-service, where a skip fails it).
+## The suite runs in one pytest-xdist worker per core (docs/decisions/0024);
+## `make test PYTEST_WORKERS=0` runs it in one process.
 TEST_RESULTS := .test-results/pytest.xml
+PYTEST_WORKERS ?= auto
 test: $(VENV)/.dev system-packages
-	$(BIN)/python -m pytest --junitxml=$(TEST_RESULTS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --junitxml=$(TEST_RESULTS)
 	$(BIN)/flask compliance check --junit $(TEST_RESULTS)
 
 # Debian packages the suite runs, as "command they install:package". Only missing ones are

@@ -23,12 +23,12 @@ from typing import Any, LiteralString
 import psycopg
 import pytest
 import redis
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.deployed import stack
-from tests.e2e.conftest import CHROMIUM, TIMEOUT_MS
 from tests.production.conftest import PG_ADMIN_URL, PG_HOST, PG_PORT, REDIS_HOST, REDIS_PORT
 from tests.production.conftest import require as require_service
+from tests.support import chromium as chromium_browser
 
 HERE = Path(__file__).parent
 #: Debian's packages the stage runs, as the Makefile installs them.
@@ -36,26 +36,16 @@ PROGRAMS = {
     "/usr/sbin/nginx": "nginx",
     "/usr/bin/certutil": "libnss3-tools",
     "/usr/bin/envsubst": "gettext-base",
-    str(CHROMIUM): "chromium",
+    str(chromium_browser.CHROMIUM): "chromium",
 }
-#: As in tests/e2e/conftest.py, with the stage's host name mapped to loopback instead of
-#: localhost, and no certificate-error switch of any kind.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    f"--host-resolver-rules=MAP {stack.HOST} 127.0.0.1",
-]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # One pytest-xdist worker runs the whole stage, so each module's stack starts once.
     for item in items:
         if item.path.is_relative_to(HERE):
             item.add_marker(pytest.mark.deployed)
+            item.add_marker(pytest.mark.xdist_group("deployed"))
 
 
 def _require_program(path: str, package: str) -> None:
@@ -209,29 +199,16 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack
 
 @pytest.fixture(scope="module")
 def chromium(deployed: DeployedStack) -> Iterator[Browser]:
-    """Headless Chromium whose HOME holds the NSS database that trusts the stage's CA."""
-    home = deployed.browser_home
-    env: dict[str, str | float | bool] = {
-        **os.environ,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "TMPDIR": str(home),
-    }
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    """Headless Chromium resolving the stage's host name to loopback, whose HOME holds the
+    NSS database that trusts the stage's CA (and no certificate-error switch of any kind)."""
+    with chromium_browser.launch(deployed.browser_home, stack.HOST) as browser:
+        yield browser
 
 
 @pytest.fixture
 def context(chromium: Browser, deployed: DeployedStack) -> Iterator[BrowserContext]:
     context = chromium.new_context(base_url=deployed.origin, accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_timeout(chromium_browser.TIMEOUT_MS)
     try:
         yield context
     finally:
@@ -242,13 +219,6 @@ def context(chromium: Browser, deployed: DeployedStack) -> Iterator[BrowserConte
 def page(context: BrowserContext) -> Iterator[Page]:
     """A page whose script errors, CSP violations and failed loads fail the test."""
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-            errors.append(message.text)
-
-    page.on("console", on_console)
+    errors = chromium_browser.watch_errors(page)
     yield page
     assert not errors, f"errors in the page: {errors}"

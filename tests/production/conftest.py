@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -17,6 +18,16 @@ import pytest
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 PG_ADMIN_URL = os.environ.get("AUTHDEMO_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs ``-n auto --dist loadgroup``) these tests run
+    on one worker, one after another: they share one Redis database (``redis_db``), which
+    each of them empties."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.xdist_group("production"))
 
 
 def _reachable(host: str, port: int) -> bool:

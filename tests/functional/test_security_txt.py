@@ -75,7 +75,16 @@ def test_a_contact_needs_an_expiry_and_an_expiry_a_contact() -> None:
         _settings(SECURITY_TXT_EXPIRES=_in(30))
 
 
-@pytest.mark.parametrize("expires", ["next year", "2027-06-30", _in(366), _in(400)])
+# Fixed ids: pytest-xdist workers collect at different seconds, and must agree on names.
+@pytest.mark.parametrize(
+    "expires",
+    [
+        "next year",
+        "2027-06-30",
+        pytest.param(_in(366), id="in-366-days"),
+        pytest.param(_in(400), id="in-400-days"),
+    ],
+)
 def test_an_expiry_that_is_not_a_date_time_within_a_year_is_refused(expires: str) -> None:
     with pytest.raises(ConfigError, match="SECURITY_TXT_EXPIRES"):
         _settings(SECURITY_CONTACT=CONTACTS, SECURITY_TXT_EXPIRES=expires)

@@ -111,7 +111,11 @@ def make_app(tmp_path: Path, clock: FrozenClock | None = None, **overrides: Any)
         config["DATABASE_URL"] == f"sqlite:///{sqlite_file}" and not sqlite_file.exists()
     )
     if from_template:
-        shutil.copyfile(_migrated_sqlite_template(), sqlite_file)
+        # Owner-only, as the app creates its file (authdemo/extensions.py).
+        sqlite_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(sqlite_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as copy:
+            copy.write(_migrated_sqlite_template().read_bytes())
     app = create_app(config, clock=clock)
     if not from_template:
         database.upgrade(app)  # PostgreSQL, another URL, or an app restarted on its database

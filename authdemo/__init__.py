@@ -146,6 +146,7 @@ def register_commands(app: Flask) -> None:
     from authdemo.compliance.cli import register_commands as register_compliance
     from authdemo.consent.cli import register_commands as register_consent
     from authdemo.fallback.cli import register_commands as register_keys
+    from authdemo.pilot.cli import register_commands as register_pilot
     from authdemo.privacy.cli import register_commands as register_privacy
 
     register(app)
@@ -153,3 +154,4 @@ def register_commands(app: Flask) -> None:
     register_privacy(app)
     register_compliance(app)
     register_consent(app)
+    register_pilot(app)

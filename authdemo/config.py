@@ -92,6 +92,17 @@ class Settings:
     #: 0 = off. Otherwise people declare they are at least this old at sign-up.
     MINIMUM_AGE: int = 0
 
+    # --- runtime switches, pilot cohort and guardrails (docs/rollout.md, decision 0022) ---
+    #: How long a worker trusts its copy of the runtime switches (``flask passkeys
+    #: pause|resume``, the guardrail evaluator): a change reaches every worker and
+    #: instance within this many seconds. The environment switches above stay the
+    #: start-up defaults: passkeys are on only where both say on.
+    PASSKEY_SWITCH_CACHE_SECONDS: int = 5
+    #: Share (0-100) of accounts and pending sign-ups offered passkey enrolment, chosen
+    #: by a keyed hash of the account id (or of the username being signed up), never by
+    #: personal attributes. Widening keeps everyone already in; narrowing disables nothing.
+    PASSKEY_PILOT_PERCENT: int = 100
+
     # --- who is responsible (GDPR Art 13(1)(a); EDPB Guidelines 05/2020 §3.3.1) ---
     #: The controller's name and how to contact them, shown beside every consent notice
     #: in its deployment-facts block (authdemo/consent/facts.py), not in the pinned text.
@@ -323,9 +334,15 @@ def validate_common(settings: Settings) -> None:
         "BACKUP_RETENTION_DAYS",
         "NO_WAY_IN_ERASE_DAYS",
         "RECOVERY_CODE_COUNT",
+        "PASSKEY_SWITCH_CACHE_SECONDS",
     ):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{ENV_PREFIX}{name} must be positive")
+    if not 0 <= settings.PASSKEY_PILOT_PERCENT <= 100:
+        raise ConfigError(f"{ENV_PREFIX}PASSKEY_PILOT_PERCENT must be between 0 and 100")
+    if settings.PASSKEY_SWITCH_CACHE_SECONDS > 60:
+        # A pause must reach every worker within a minute (docs/rollout.md).
+        raise ConfigError(f"{ENV_PREFIX}PASSKEY_SWITCH_CACHE_SECONDS must be at most 60")
     if settings.NO_WAY_IN_ERASE_DAYS > settings.AUDIT_RETENTION_DAYS:
         # The purge dates an account's last activity from its audit trail.
         raise ConfigError(f"{ENV_PREFIX}NO_WAY_IN_ERASE_DAYS must not exceed AUDIT_RETENTION_DAYS")

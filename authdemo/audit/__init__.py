@@ -38,6 +38,7 @@ class Event(enum.StrEnum):
     CONSENT_DECLINED = "consent.declined"
     CONSENT_WITHDRAWN = "consent.withdrawn"
     KILL_SWITCH_STATE = "config.passkey_switches"
+    PASSKEY_SWITCH_CHANGED = "config.passkey_switch_changed"
     DATA_EXPORTED = "privacy.exported"
     OPERATOR_EXPORT = "operator.dsar_export"
     OPERATOR_ERASURE = "operator.dsar_erasure"
@@ -66,6 +67,10 @@ ALLOWED_DETAIL_KEYS = frozenset(
         "signin",
         "via",
         "verified_by",
+        # runtime switches (authdemo/pilot/switches.py): which switch, and who changed it
+        "switch",
+        "by",
+        "figures",
     }
 )
 

@@ -74,15 +74,29 @@ def build(settings: Settings, inventory: Inventory, notices: list[NoticeView] | 
                 "Creating new passkeys",
                 _on_off(s.PASSKEY_ENROLMENT_ENABLED),
                 "PASSKEY_ENROLMENT_ENABLED",
-                "Kill switch. Off: nobody can add a passkey; password and one-time code "
-                "sign-up keeps working.",
+                "Kill switch, at start-up. Off: nobody can add a passkey; password and "
+                "one-time code sign-up keeps working. An operator can also pause it while "
+                "the service runs (flask passkeys pause).",
             ),
             Setting(
                 "Signing in with a passkey",
                 _on_off(s.PASSKEY_SIGNIN_ENABLED),
                 "PASSKEY_SIGNIN_ENABLED",
-                "Kill switch. Off: passkeys are not accepted; password and one-time code "
-                "sign-in keeps working.",
+                "Kill switch, at start-up. Off: passkeys are not accepted; password and "
+                "one-time code sign-in keeps working. An operator can also pause it while "
+                "the service runs (flask passkeys pause).",
+            ),
+            Setting(
+                "Share of accounts and sign-ups offered passkeys (pilot)",
+                f"{s.PASSKEY_PILOT_PERCENT} %",
+                "PASSKEY_PILOT_PERCENT",
+                "Chosen by a keyed hash of the account (or the username being signed up), "
+                "never by who you are; outside the pilot, a password and one-time code.",
+            ),
+            Setting(
+                "A pause or resume reaches every server within",
+                humanise("PASSKEY_SWITCH_CACHE_SECONDS", s.PASSKEY_SWITCH_CACHE_SECONDS),
+                "PASSKEY_SWITCH_CACHE_SECONDS",
             ),
             Setting(
                 "Where passkeys are offered",

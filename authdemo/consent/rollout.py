@@ -39,6 +39,11 @@ SIGNIN_OFF = (
     "Signing in with a passkey is switched off on this service for now. "
     "Please use your password and one-time code, or a recovery code."
 )
+NOT_IN_PILOT = (
+    "Passkeys are being introduced step by step and aren't offered to you yet. A password "
+    "with a one-time code works just as well; the option will appear in your account when "
+    "it's your turn."
+)
 NOT_HERE = (
     "Passkeys aren't offered where you are yet. A password with a one-time code opens your "
     "account just the same: type them only on this site's address."
@@ -83,12 +88,26 @@ def allowed_in(place: str, allowed: frozenset[str]) -> bool:
     return bool(candidates & allowed)
 
 
-def availability(settings: Settings, *, country: str | None = None) -> Availability:
+def availability(
+    settings: Settings,
+    *,
+    country: str | None = None,
+    switches: tuple[bool, bool] | None = None,
+    in_pilot: bool = True,
+) -> Availability:
+    """``switches``: (enrolment, sign-in) as the runtime switches leave them
+    (authdemo.pilot.switches; the environment's alone when None). ``in_pilot``: this
+    account or pending sign-up is in the pilot cohort (authdemo.pilot.cohort); outside it
+    enrolment is not offered, and nothing else changes."""
     if not allowed_in(place_of(settings, country), parse_places(settings.PASSKEY_JURISDICTIONS)):
         return Availability(False, False, NOT_HERE, NOT_HERE)
-    enrolment, signin = settings.PASSKEY_ENROLMENT_ENABLED, settings.PASSKEY_SIGNIN_ENABLED
+    if switches is None:
+        switches = (settings.PASSKEY_ENROLMENT_ENABLED, settings.PASSKEY_SIGNIN_ENABLED)
+    enrolment, signin = switches
     if not enrolment and not signin:
         return Availability(False, False, SWITCHED_OFF, SWITCHED_OFF)
+    if enrolment and not in_pilot:
+        return Availability(False, signin, NOT_IN_PILOT, None if signin else SIGNIN_OFF)
     return Availability(
         enrolment,
         signin,

@@ -25,6 +25,7 @@ from authdemo.consent.rollout import Availability
 from authdemo.consent.service import Action, ConsentNotGiven
 from authdemo.errors import FeatureDisabled
 from authdemo.fallback.service import SignUpDecline
+from authdemo.pilot import web as pilot
 
 NOTICES_EXTENSION = "authdemo.notices"
 #: Cookie-session key of a sign-up decision waiting for its account.
@@ -51,12 +52,18 @@ def current_facts() -> facts.DeploymentFacts:
 
 
 def availability() -> Availability:
-    """Passkeys for this request (cached per request)."""
+    """Passkeys for this request (cached per request): the jurisdiction rollout, the
+    runtime switches (at most ``PASSKEY_SWITCH_CACHE_SECONDS`` old) and the pilot cohort
+    of the signed-in account or the pending sign-up (docs/rollout.md)."""
     cached: Availability | None = g.get("passkey_availability")
     if cached is None:
         settings = current.settings()
         country = request.headers.get(settings.COUNTRY_HEADER) if settings.COUNTRY_HEADER else None
-        cached = rollout.availability(settings, country=country)
+        switches = pilot.runtime_switches().effective(settings)
+        in_pilot = not switches[0] or pilot.offered_enrolment()
+        cached = rollout.availability(
+            settings, country=country, switches=switches, in_pilot=in_pilot
+        )
         g.passkey_availability = cached
     return cached
 

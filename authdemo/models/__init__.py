@@ -6,6 +6,7 @@ from authdemo.models.ceremony import Ceremony, CeremonyKind
 from authdemo.models.consent import ConsentEvent
 from authdemo.models.factors import Enrolment, PasswordCredential, RecoveryCode, TotpCredential
 from authdemo.models.passkey import Passkey
+from authdemo.models.pilot import RuntimeSwitch
 from authdemo.models.session import UserSession
 from authdemo.models.user import User
 
@@ -19,6 +20,7 @@ __all__ = [
     "Passkey",
     "PasswordCredential",
     "RecoveryCode",
+    "RuntimeSwitch",
     "TotpCredential",
     "User",
     "UserSession",

@@ -27,6 +27,7 @@ from sqlalchemy import (
     and_,
     delete,
     exists,
+    false,
     func,
     or_,
     select,
@@ -68,6 +69,9 @@ TABLE_SECTIONS: Mapping[str, str] = {
     "consent_events": "consent_events",
     "audit_events": "audit_events",
 }
+#: Tables that hold nothing about any person (every column marked not personal; a test
+#: checks): the deployment's runtime switches.
+NOT_ABOUT_PEOPLE = frozenset({"runtime_switches"})
 #: Tables with at most one row per person: exported as an object (or null), not a list.
 SINGLE_ROW = frozenset({"users", "password_credentials", "totp_credentials"})
 
@@ -124,6 +128,10 @@ def _pending_sign_up(table: str, username_column: str) -> Callable[[Person], Col
     return about
 
 
+def _nobody(person: Person) -> ColumnElement[bool]:
+    return false()
+
+
 #: Which rows of each table are about a person. Used by the dashboard, the export and
 #: erasure alike.
 ROWS_ABOUT: Mapping[str, Callable[[Person], ColumnElement[bool]]] = {
@@ -137,6 +145,8 @@ ROWS_ABOUT: Mapping[str, Callable[[Person], ColumnElement[bool]]] = {
     "enrolments": _pending_sign_up("enrolments", "username"),
     "consent_events": _by_account("consent_events", "user_ref"),
     "audit_events": _by_account("audit_events", "user_ref"),
+    # About the deployment, not about anyone (models/pilot.py).
+    "runtime_switches": _nobody,
 }
 
 

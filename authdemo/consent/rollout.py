@@ -40,9 +40,9 @@ SIGNIN_OFF = (
     "Please use your password and one-time code, or a recovery code."
 )
 NOT_IN_PILOT = (
-    "Passkeys are being introduced step by step and aren't offered to you yet. A password "
-    "with a one-time code works just as well; the option will appear in your account when "
-    "it's your turn."
+    "Passkeys are being introduced step by step and aren't offered to you yet. Sign up and "
+    "sign in with a password and a one-time code; the option will appear in your account "
+    "when it's your turn."
 )
 NOT_HERE = (
     "Passkeys aren't offered where you are yet. A password with a one-time code opens your "

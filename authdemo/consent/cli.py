@@ -27,4 +27,7 @@ def record_switches() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    # The runtime switches' pause, resume and status join this group (authdemo/pilot/cli.py).
+    from authdemo.pilot import cli as pilot_cli  # noqa: F401
+
     app.cli.add_command(passkeys_cli)

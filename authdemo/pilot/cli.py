@@ -5,13 +5,14 @@
     flask passkeys resume enrolment|sign-in --reason TEXT
 
 Each change is one use case (authdemo.pilot.switches.change), audited with who and why,
-and reaches every worker within ``PASSKEY_SWITCH_CACHE_SECONDS``.
+and reaches every worker within ``PASSKEY_SWITCH_CACHE_SECONDS``. The commands join the
+``passkeys`` group when authdemo.consent.cli registers it.
 """
 
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 
 from authdemo import clock, current
 from authdemo.consent.cli import passkeys_cli
@@ -69,7 +70,3 @@ def status() -> None:
     click.echo(f"enrolment: {state['enrolment']}")
     click.echo(f"sign-in: {state['sign-in']}")
     click.echo(f"pilot: {current.settings().PASSKEY_PILOT_PERCENT} % of accounts and sign-ups")
-
-
-def register_commands(app: Flask) -> None:
-    """The commands join the ``passkeys`` group (registered by authdemo.consent.cli)."""

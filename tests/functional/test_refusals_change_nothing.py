@@ -119,14 +119,15 @@ def snapshot(app: Flask) -> Rows:
     return rows
 
 
-def assert_nothing_changed(before: Rows, after: Rows) -> None:
+def assert_nothing_changed(before: Rows, after: Rows, *, may_start_ceremony: bool = False) -> None:
     for name in sorted(set(before) - BOOKKEEPING):
         gone = [row for row in before[name] if row not in after[name]]
         new = [row for row in after[name] if row not in before[name]]
         assert not gone, f"{name} changed: rows removed or altered: {_short(gone)}"
         assert not new, f"{name} changed: rows added or altered: {_short(new)}"
     ceremonies_gone = [row for row in before[CEREMONIES] if row not in after[CEREMONIES]]
-    assert all(row in before[CEREMONIES] for row in after[CEREMONIES]), "a ceremony was made"
+    made = [row for row in after[CEREMONIES] if row not in before[CEREMONIES]]
+    assert len(made) <= (1 if may_start_ceremony else 0), "a ceremony was made"
     assert len(ceremonies_gone) <= 1, "more than the presented ceremony was consumed"
     assert all(row in after[AUDIT] for row in before[AUDIT]), "the audit trail was rewritten"
     added = [dict(row) for row in after[AUDIT] if row not in before[AUDIT]]
@@ -205,6 +206,13 @@ EMPTY_IS_COMPLETE: dict[str, str] = {
     "fallback.regenerate_codes": "new recovery codes replace the old ones (after step-up)",
     "account.sign_out_others": "the person's other sessions end",
 }
+#: Routes whose empty JSON object is complete for someone whose consent stands: the page
+#: showed the one-line reminder instead of the notice and box (issue 17 item 6), so the
+#: request starts a ceremony and changes nothing else. Without a standing consent the same
+#: request is refused (test_add_passkey_reminder.py).
+EMPTY_IS_COMPLETE_WITH_CONSENT: dict[str, str] = {
+    "passkeys.add_options": "adding a passkey under the consent given: a new ceremony",
+}
 #: Known to fail the sweep today, each with a catalogue case marked xfail(strict=True).
 SWEEP_FAILS_TODAY: dict[tuple[str, State], str] = {}
 #: A row id that is nobody's (the largest a database integer takes).
@@ -246,7 +254,13 @@ def test_empty_and_malformed_requests_to_every_route_change_nothing(
             after = snapshot(world.app)
             where = f"{state} {method} {url} {body}: {response.status_code}"
             assert response.status_code < 500, where
+            complete = (
+                state is not None
+                and body == "{}"
+                and response.status_code == 200
+                and endpoint in EMPTY_IS_COMPLETE_WITH_CONSENT
+            )
             try:
-                assert_nothing_changed(before, after)
+                assert_nothing_changed(before, after, may_start_ceremony=complete)
             except AssertionError as error:
                 raise AssertionError(f"{where} ({endpoint}): {error}") from None

@@ -129,6 +129,8 @@ def register_hooks(app: Flask) -> None:
     from authdemo.sessions.routes import keep_session_alive
 
     login_manager.user_loader(auth.load_user)
+    # The header's state (signed out, signed in, restricted), once per page.
+    app.context_processor(lambda: {"header": auth.header()})
     login_manager.unauthorized_handler(auth.unauthorized)
     app.before_request(keep_session_alive)
     # Sent by Flask-Login for every way of signing in; only this app's sign-ins.

@@ -8,6 +8,7 @@ once, whatever cookie the browser still holds.
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,10 @@ class _LoginId:
 
     id: str
     is_active: bool = True
+    #: Flask-Login's user protocol: the page rendered in the sign-in's own request (the
+    #: recovery codes after a password + code sign-up) sees a signed-in person.
+    is_authenticated: bool = True
+    is_anonymous: bool = False
 
     def get_id(self) -> str:
         return self.id
@@ -64,6 +69,29 @@ def load_user(user_id: str) -> User | None:
 def current_session() -> ActiveSession | None:
     value: ActiveSession | None = g.get("auth_session")
     return value
+
+
+class Header(enum.StrEnum):
+    """What the site header offers (templates/base.html), decided once per page from the
+    browser's session, so it never shows a link that only bounces (issue 17 item 9)."""
+
+    #: Sign in, create an account.
+    SIGNED_OUT = "signed-out"
+    #: Your account, your data, sign out. Also on the page the sign-in's own request
+    #: renders (the recovery codes right after a password + code sign-up).
+    SIGNED_IN = "signed-in"
+    #: Signed in with a recovery code: set up a new way in, or sign out; every other
+    #: signed-in page would send the person back to set-up.
+    RESTRICTED = "restricted"
+
+
+def header() -> Header:
+    if not current_user.is_authenticated:
+        return Header.SIGNED_OUT
+    active = current_session()
+    if active is not None and active.restricted:
+        return Header.RESTRICTED
+    return Header.SIGNED_IN
 
 
 def replaced_session() -> ActiveSession | None:

@@ -59,9 +59,10 @@ class Page:
 
 
 class _Reader(HTMLParser):
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, region: str = "main") -> None:
         super().__init__(convert_charrefs=True)
         self.page = page
+        self.region = region
         self.in_main = 0
         self.form: Form | None = None
         self.link: Link | None = None
@@ -77,7 +78,7 @@ class _Reader(HTMLParser):
             self.in_title = True
         elif tag == "script" and a.get("id") == "page-data":
             self.in_data = True
-        elif tag == "main":
+        elif tag == self.region:
             self.in_main += 1
         if not self.in_main:
             return
@@ -120,7 +121,7 @@ class _Reader(HTMLParser):
         elif tag == "script" and self.in_data:
             self.in_data = False
             self.page.data = json.loads("".join(self.data_text) or "{}")
-        elif tag == "main":
+        elif tag == self.region:
             self.in_main -= 1
         elif tag == "a" and self.link is not None:
             self.link.text = " ".join("".join(self.link_text).split())
@@ -144,9 +145,11 @@ class _Reader(HTMLParser):
             self.button.append(data)
 
 
-def read_page(url: str, status: int, html: str) -> Page:
+def read_page(url: str, status: int, html: str, region: str = "main") -> Page:
+    """The links and forms of the page's ``<main>`` (or of another ``region``, such as
+    the site's ``header``)."""
     page = Page(url=url, status=status)
-    _Reader(page).feed(html)
+    _Reader(page, region).feed(html)
     page.title = " ".join(page.title.split())
     return page
 

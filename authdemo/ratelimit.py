@@ -8,6 +8,11 @@ test a guessed address against a key, so the keys are pseudonymous data (GDPR Re
 kept only until the longest window of the limits that count them has passed
 (:func:`address_retention_seconds`). See docs/decisions/0015-limits-as-shipped.md.
 
+What is counted is the *network* a client controls, not each address: an IPv6 client is
+usually given a whole /64 and can pick a new address in it for every request, so IPv6
+addresses are counted by their /64 (:func:`counted_network`); an IPv4 address (and an
+IPv4-mapped IPv6 one) by itself.
+
 Storage: the default ``memory-lazy://`` counts in each process. With several server
 processes every one would keep its own counters and each would allow the whole budget,
 so :func:`check_worker_storage` refuses that combination when gunicorn starts
@@ -19,6 +24,7 @@ several instances cannot see each other, so they must be given one shared store
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Mapping
 
 from flask import current_app
@@ -29,6 +35,9 @@ from authdemo.config import ENV_PREFIX, Settings
 from authdemo.secrets_at_rest import KeyedHash
 
 ADDRESS_PURPOSE = "limiter-address"
+#: The prefix an IPv6 client is assumed to control (RFC 6177 and RFC 7421: a /64 per
+#: end site at least), so it is counted as one client.
+IPV6_COUNTED_PREFIX = 64
 #: Storage schemes whose counters every process and instance shares.
 SHARED_SCHEMES = ("redis", "rediss", "redis+sentinel", "redis+cluster", "valkey", "memcached")
 #: The limits counted per client address (the others are counted per account).
@@ -45,6 +54,21 @@ def address_key() -> str:
     return address_key_for(get_remote_address() or "")
 
 
+def counted_network(address: str) -> str:
+    """What the per-address limits count for ``address``: an IPv4 address itself, an IPv6
+    address's /64 network (an IPv4-mapped IPv6 address counts as its IPv4 address). A
+    value that is not an address (a misconfigured proxy header) is counted as given."""
+    try:
+        parsed = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_COUNTED_PREFIX), strict=False))
+    return str(parsed)
+
+
 def address_key_for(address: str) -> str:
     hasher: KeyedHash | None = current_app.extensions.get(_CACHE)
     if hasher is None:
@@ -52,7 +76,7 @@ def address_key_for(address: str) -> str:
         # The current data key only: after a rotation, counting starts again (harmless).
         hasher = KeyedHash.from_master_keys((settings.data_key_bytes,), ADDRESS_PURPOSE)
         current_app.extensions[_CACHE] = hasher
-    return "addr:" + hasher.digest(address.encode()).hex()[:32]
+    return "addr:" + hasher.digest(counted_network(address).encode()).hex()[:32]
 
 
 def address_retention_seconds(settings: object) -> int:

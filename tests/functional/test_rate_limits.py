@@ -87,6 +87,31 @@ def test_limits_are_counted_per_client_address(app: Flask, browser: Browser) -> 
     assert elsewhere.post_json(SIGN_IN_OPTIONS).status_code == 200
 
 
+def _browser_at(app: Flask, address: str) -> Browser:
+    browser = Browser(app.test_client())
+    browser.client.environ_base["REMOTE_ADDR"] = address
+    return browser
+
+
+def test_an_ipv6_client_cannot_escape_a_limit_by_changing_address_in_its_64(app: Flask) -> None:
+    # A client given 2001:db8:1:2::/64 can use a fresh address for every request.
+    for host in range(1, LIMIT + 1):
+        assert (
+            _browser_at(app, f"2001:db8:1:2::{host:x}").post_json(SIGN_IN_OPTIONS).status_code
+            == 200
+        )
+    assert _browser_at(app, "2001:db8:1:2:ffff::9").post_json(SIGN_IN_OPTIONS).status_code == 429
+    # Another /64, even next door, is another client.
+    assert _browser_at(app, "2001:db8:1:3::1").post_json(SIGN_IN_OPTIONS).status_code == 200
+
+
+def test_ipv4_addresses_count_one_by_one_also_when_written_as_ipv6(app: Flask) -> None:
+    for _ in range(LIMIT):
+        _browser_at(app, "192.0.2.10").post_json(SIGN_IN_OPTIONS)
+    assert _browser_at(app, "::ffff:192.0.2.10").post_json(SIGN_IN_OPTIONS).status_code == 429
+    assert _browser_at(app, "192.0.2.11").post_json(SIGN_IN_OPTIONS).status_code == 200
+
+
 def test_one_endpoints_limit_does_not_block_another(browser: Browser) -> None:
     for _ in range(LIMIT + 1):
         browser.post_json(SIGN_IN_OPTIONS)

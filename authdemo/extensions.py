@@ -12,12 +12,25 @@ from flask import Flask, g
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from limits.storage import MemoryStorage
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from authdemo.csrf import OriginCheckingCSRFProtect
 from authdemo.ratelimit import address_key
 
+#: libpq parameters that keep a PostgreSQL server that stops answering from hanging a
+#: request (or /healthz) for the kernel's defaults (minutes to hours): give up connecting
+#: after 5 s; probe an idle connection after 30 s; treat sent data unacknowledged for
+#: 15 s as a dead connection. ``AUTHDEMO_DATABASE_URL`` query parameters of the same name
+#: win (docs/deployment.md, "Database and Redis").
+POSTGRESQL_TIMEOUTS: dict[str, int] = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,
+}
 #: Session.info key: the next transaction of this session may commit without an fsync.
 _RELAXED = "authdemo.relaxed_durability"
 #: Pool record info key: this SQLite connection's ``synchronous`` must be restored.
@@ -82,7 +95,16 @@ def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # A busy writer makes others wait (up to 10 s) instead of failing at once.
         return {**common, "connect_args": {"timeout": 10, "check_same_thread": False}}
-    return {**common, "pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+    options: dict[str, Any] = {**common, "pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+    if url.startswith("postgresql"):
+        options["connect_args"] = _postgresql_timeouts(url)
+    return options
+
+
+def _postgresql_timeouts(url: str) -> dict[str, int]:
+    """:data:`POSTGRESQL_TIMEOUTS`, except those the URL sets itself."""
+    given = make_url(url).query
+    return {name: value for name, value in POSTGRESQL_TIMEOUTS.items() if name not in given}
 
 
 def _apply_relaxed_durability(

@@ -18,6 +18,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._stopped = False
+        self._silent = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def cut(self) -> None:
@@ -30,7 +31,16 @@ class TcpProxy:
                 sock.close()
             self._sockets.clear()
 
+    def silence(self) -> None:
+        """Break every open connection, then accept new ones and never answer: a server
+        that stopped responding (the client's connect succeeds; its first read waits)."""
+        self.cut()
+        self._silent = True
+        self._open.set()
+
     def restore(self) -> None:
+        self._silent = False
+        self.cut()
         self._open.set()
 
     def stop(self) -> None:
@@ -46,6 +56,10 @@ class TcpProxy:
                 return
             if not self._open.is_set():
                 client.close()
+                continue
+            if self._silent:
+                with self._lock:
+                    self._sockets.add(client)  # held open, never read, until cut()
                 continue
             try:
                 upstream = socket.create_connection(self._target, timeout=5)

@@ -49,6 +49,9 @@ def _to_codes_page(page: Page, username: str) -> str:
     page.fill("#code", pyotp.TOTP(copied).now())
     page.click("#create-account")
     expect(page.locator("h1")).to_have_text("Save your recovery codes")
+    # The heading is in the DOM before the stylesheet has loaded: measure after "load",
+    # or a busy machine measures the browser's own 13 px monospace.
+    page.wait_for_load_state("load")
     return copied
 
 

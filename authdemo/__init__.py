@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from authdemo.openapi import bp as openapi_bp
     from authdemo.operations.routes import bp as operations_bp
     from authdemo.passkeys.routes import bp as passkeys_bp
+    from authdemo.pilot.routes import bp as pilot_bp
     from authdemo.privacy.routes import bp as privacy_bp
     from authdemo.sessions.routes import bp as sessions_bp
     from authdemo.signup.routes import bp as signup_bp
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         account_bp,
         privacy_bp,
         operations_bp,
+        pilot_bp,
         compliance_bp,
         openapi_bp,
     ):
@@ -125,6 +127,8 @@ def register_hooks(app: Flask) -> None:
 
     from authdemo.consent.routes import on_sign_in
     from authdemo.extensions import login_manager
+    from authdemo.operations import metrics
+    from authdemo.pilot import web as pilot_web
     from authdemo.sessions import auth
     from authdemo.sessions.routes import keep_session_alive
 
@@ -135,6 +139,8 @@ def register_hooks(app: Flask) -> None:
     app.before_request(keep_session_alive)
     # Sent by Flask-Login for every way of signing in; only this app's sign-ins.
     user_logged_in.connect(on_sign_in, app)
+    # /metrics counts sign-ins, lockouts and opt-outs by pilot cohort (never by account).
+    app.extensions[metrics.COHORT_PLACER] = pilot_web.cohort_of_account
 
 
 def register_error_handlers(app: Flask) -> None:

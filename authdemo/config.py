@@ -102,6 +102,29 @@ class Settings:
     #: by a keyed hash of the account id (or of the username being signed up), never by
     #: personal attributes. Widening keeps everyone already in; narrowing disables nothing.
     PASSKEY_PILOT_PERCENT: int = 100
+    #: Guardrails (``flask guardrails check``, authdemo/pilot/guardrails.py): each is
+    #: judged over the last GUARDRAIL_WINDOW_HOURS (never before the last time passkey
+    #: enrolment was resumed), only once its denominator reaches the minimum sample, and a
+    #: breach pauses passkey enrolment (never sign-in). docs/rollout.md gives the reason
+    #: for each default; tune them to your own baseline.
+    GUARDRAIL_WINDOW_HOURS: int = 24
+    #: Passkey sign-in success rate floor, in percent of passkey sign-in attempts.
+    GUARDRAIL_PASSKEY_SUCCESS_MIN_PERCENT: int = 90
+    GUARDRAIL_PASSKEY_SUCCESS_MIN_SAMPLE: int = 50
+    #: Ceiling on browser-reported ceremony problems, in percent of passkey ceremonies
+    #: (problems + passkeys created or used).
+    GUARDRAIL_CEREMONY_PROBLEMS_MAX_PERCENT: int = 30
+    GUARDRAIL_CEREMONY_PROBLEMS_MIN_SAMPLE: int = 50
+    #: Ceiling on complaints per 1,000 successful sign-ins (any method).
+    GUARDRAIL_COMPLAINTS_MAX_PER_MILLE: int = 10
+    GUARDRAIL_COMPLAINTS_MIN_SAMPLE: int = 200
+    #: Ceiling on lockouts (recovery-code sign-ins, operator recoveries) per 1,000
+    #: successful sign-ins.
+    GUARDRAIL_LOCKOUTS_MAX_PER_MILLE: int = 20
+    GUARDRAIL_LOCKOUTS_MIN_SAMPLE: int = 200
+    #: Ceiling on passkey consent withdrawals, in percent of passkey sign-ins.
+    GUARDRAIL_WITHDRAWALS_MAX_PERCENT: int = 5
+    GUARDRAIL_WITHDRAWALS_MIN_SAMPLE: int = 100
 
     # --- who is responsible (GDPR Art 13(1)(a); EDPB Guidelines 05/2020 §3.3.1) ---
     #: The controller's name and how to contact them, shown beside every consent notice
@@ -126,6 +149,9 @@ class Settings:
     #: and no live session is erased this many days after its last activity, by
     #: ``flask retention purge`` (authdemo/ways_in.py, docs/decisions/0013-ways-in.md).
     NO_WAY_IN_ERASE_DAYS: int = 30
+    #: What people send with the "Report a problem" form is deleted this many days after
+    #: it arrives (long enough to read it and see a trend over a pilot's weeks).
+    COMPLAINT_RETENTION_DAYS: int = 90
 
     #: Redis for state shared by several instances (e.g. redis://127.0.0.1:6379/0).
     REDIS_URL: str = ""
@@ -157,6 +183,9 @@ class Settings:
     RATELIMIT_EXPORT: str = "5 per hour"
     #: Username/display-name changes per account (a taken username is itself a signal).
     RATELIMIT_PROFILE: str = "5 per minute; 20 per day"
+    #: "Report a problem" form posts and ceremony-problem reports, per client address.
+    RATELIMIT_COMPLAINT: str = "3 per 10 minutes; 10 per hour"
+    RATELIMIT_CEREMONY_PROBLEM: str = "30 per minute; 300 per hour"
 
     #: Serve the session cookie as ``__Host-authdemo`` with ``Secure``. On by default in
     #: production; a plain name on http://localhost in development.
@@ -335,11 +364,28 @@ def validate_common(settings: Settings) -> None:
         "NO_WAY_IN_ERASE_DAYS",
         "RECOVERY_CODE_COUNT",
         "PASSKEY_SWITCH_CACHE_SECONDS",
+        "COMPLAINT_RETENTION_DAYS",
+        "GUARDRAIL_WINDOW_HOURS",
+        "GUARDRAIL_PASSKEY_SUCCESS_MIN_SAMPLE",
+        "GUARDRAIL_CEREMONY_PROBLEMS_MIN_SAMPLE",
+        "GUARDRAIL_COMPLAINTS_MIN_SAMPLE",
+        "GUARDRAIL_LOCKOUTS_MIN_SAMPLE",
+        "GUARDRAIL_WITHDRAWALS_MIN_SAMPLE",
     ):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{ENV_PREFIX}{name} must be positive")
     if not 0 <= settings.PASSKEY_PILOT_PERCENT <= 100:
         raise ConfigError(f"{ENV_PREFIX}PASSKEY_PILOT_PERCENT must be between 0 and 100")
+    for name in (
+        "GUARDRAIL_PASSKEY_SUCCESS_MIN_PERCENT",
+        "GUARDRAIL_CEREMONY_PROBLEMS_MAX_PERCENT",
+        "GUARDRAIL_WITHDRAWALS_MAX_PERCENT",
+    ):
+        if not 0 <= getattr(settings, name) <= 100:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be between 0 and 100")
+    for name in ("GUARDRAIL_COMPLAINTS_MAX_PER_MILLE", "GUARDRAIL_LOCKOUTS_MAX_PER_MILLE"):
+        if not 0 <= getattr(settings, name) <= 1000:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be between 0 and 1000")
     if settings.PASSKEY_SWITCH_CACHE_SECONDS > 60:
         # A pause must reach every worker within a minute (docs/rollout.md).
         raise ConfigError(f"{ENV_PREFIX}PASSKEY_SWITCH_CACHE_SECONDS must be at most 60")

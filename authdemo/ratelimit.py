@@ -41,7 +41,13 @@ IPV6_COUNTED_PREFIX = 64
 #: Storage schemes whose counters every process and instance shares.
 SHARED_SCHEMES = ("redis", "rediss", "redis+sentinel", "redis+cluster", "valkey", "memcached")
 #: The limits counted per client address (the others are counted per account).
-ADDRESS_LIMITS = ("RATELIMIT_CEREMONY", "RATELIMIT_SIGNUP", "RATELIMIT_PASSWORD_IP")
+ADDRESS_LIMITS = (
+    "RATELIMIT_CEREMONY",
+    "RATELIMIT_SIGNUP",
+    "RATELIMIT_PASSWORD_IP",
+    "RATELIMIT_COMPLAINT",
+    "RATELIMIT_CEREMONY_PROBLEM",
+)
 _CACHE = "authdemo.limiter_address_hash"
 
 

@@ -39,6 +39,9 @@ class Event(enum.StrEnum):
     CONSENT_WITHDRAWN = "consent.withdrawn"
     KILL_SWITCH_STATE = "config.passkey_switches"
     PASSKEY_SWITCH_CHANGED = "config.passkey_switch_changed"
+    #: A passkey ceremony the browser cancelled or failed (authdemo/pilot/signals.py):
+    #: never linked to an account.
+    PASSKEY_CEREMONY_PROBLEM = "passkey.ceremony_problem"
     DATA_EXPORTED = "privacy.exported"
     OPERATOR_EXPORT = "operator.dsar_export"
     OPERATOR_ERASURE = "operator.dsar_erasure"
@@ -95,4 +98,4 @@ def record(
     session.execute(
         _INSERT, {"occurred_at": now, "event": str(event), "user_ref": user_id, "details": details}
     )
-    metrics.observe_event(str(event), details.get("method"))
+    metrics.observe_event(str(event), details.get("method"), user_id)

@@ -6,7 +6,7 @@ from authdemo.models.ceremony import Ceremony, CeremonyKind
 from authdemo.models.consent import ConsentEvent
 from authdemo.models.factors import Enrolment, PasswordCredential, RecoveryCode, TotpCredential
 from authdemo.models.passkey import Passkey
-from authdemo.models.pilot import RuntimeSwitch
+from authdemo.models.pilot import Complaint, RuntimeSwitch
 from authdemo.models.session import UserSession
 from authdemo.models.user import User
 
@@ -15,6 +15,7 @@ __all__ = [
     "Base",
     "Ceremony",
     "CeremonyKind",
+    "Complaint",
     "ConsentEvent",
     "Enrolment",
     "Passkey",

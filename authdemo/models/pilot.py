@@ -2,16 +2,25 @@
 
 ``runtime_switches``: the deployment-wide passkey switches an operator sets while the app
 runs. About the deployment, never about a person.
+
+``complaints``: what people sent with the "Report a problem" form: a category from a
+fixed list, an optional short text, and (when they were signed in) the account, how it
+signed in and its pilot cohort. Kept ``COMPLAINT_RETENTION_DAYS`` (compliance/retention.md),
+exported to the person and erased with the account.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from authdemo.models.base import Base, not_personal
+from authdemo.models.base import ACCOUNT_LINK, Base, not_personal, personal
+
+#: The longest text a report may carry (characters): enough to say what went wrong,
+#: too short to be a place for documents (GDPR Art 5(1)(c)).
+COMPLAINT_TEXT_MAX = 500
 
 
 class RuntimeSwitch(Base):
@@ -25,3 +34,25 @@ class RuntimeSwitch(Base):
     #: "operator" or "guardrail:<name>".
     changed_by: Mapped[str] = mapped_column(String(64), info=not_personal())
     changed_at: Mapped[datetime] = mapped_column(info=not_personal())
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, info=personal())
+    received_at: Mapped[datetime] = mapped_column(index=True, info=personal())
+    #: One of authdemo.pilot.complaints.CATEGORIES.
+    category: Mapped[str] = mapped_column(String(32), info=personal())
+    #: What the person chose to write, if anything (at most COMPLAINT_TEXT_MAX characters).
+    text: Mapped[str | None] = mapped_column(String(COMPLAINT_TEXT_MAX), info=personal())
+    #: The account, when the person was signed in; NULL for a report sent signed out.
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"),
+        index=True,
+        info=personal(export=False, reason=ACCOUNT_LINK),
+    )
+    #: How this session signed in ("passkey", "password_totp", "recovery_code"); NULL
+    #: signed out. Lets the pilot report count complaints per method.
+    method: Mapped[str | None] = mapped_column(String(16), info=personal())
+    #: The account's pilot cohort when it reported ("pilot", "outside"; "unknown" signed out).
+    cohort: Mapped[str] = mapped_column(String(8), info=personal())

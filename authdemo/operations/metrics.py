@@ -21,7 +21,8 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, has_app_context, request
+from flask_login import current_user
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -65,10 +66,61 @@ LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 
+# --- the passkey pilot's guardrail signals (issue 20 item 3; docs/rollout.md) -----------
+# Labelled by method and pilot cohort only (authdemo/pilot/cohort.py): "pilot", "outside",
+# or "unknown" where there is no account to place. A failed sign-in is never placed: its
+# cohort would tell whoever reads /metrics that the named account exists.
+SIGN_IN_SUCCESSES = Counter(
+    "authdemo_pilot_sign_ins_total",
+    "Successful sign-ins by method and pilot cohort (attempts, failures included, are "
+    "authdemo_sign_in_attempts_total, by method only).",
+    ["method", "cohort"],
+)
+SIGN_IN_SUCCESS_SECONDS = Histogram(
+    "authdemo_pilot_sign_in_seconds",
+    "Server time of a successful sign-in request by method and pilot cohort.",
+    ["method", "cohort"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0),
+)
+CEREMONY_PROBLEMS = Counter(
+    "authdemo_passkey_ceremony_problems_total",
+    "Passkey ceremonies the browser cancelled or failed, as the page's script reported "
+    "them: the ceremony and the WebAuthn error name only.",
+    ["ceremony", "error"],
+)
+LOCKOUTS = Counter(
+    "authdemo_lockouts_total",
+    "People locked out of their usual way in: recovery-code sign-ins and operator "
+    "recoveries, by pilot cohort.",
+    ["kind", "cohort"],
+)
+OPT_OUTS = Counter(
+    "authdemo_passkey_opt_outs_total",
+    'Passkey consent withdrawals and "No thanks" answers, by pilot cohort.',
+    ["kind", "cohort"],
+)
+COMPLAINTS = Counter(
+    "authdemo_complaints_total",
+    'Reports sent with the "Report a problem" form, by category and pilot cohort.',
+    ["category", "cohort"],
+)
+
 #: The sign-in methods, as the audit trail and the consent ledger name them.
 METHODS = ("passkey", "password_totp", "recovery_code")
 OUTCOMES = ("succeeded", "failed", "throttled", "error")
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+#: authdemo.pilot.cohort.Cohort's values (this module imports no feature package).
+COHORTS = ("pilot", "outside", "unknown")
+#: Audited events that are lockouts or opt-outs: event name -> (counter, kind).
+_PILOT_EVENTS: Mapping[str, tuple[Counter, str]] = {
+    "recovery_code.used": (LOCKOUTS, "recovery_code"),
+    "operator.recovery_codes_issued": (LOCKOUTS, "operator_recovery"),
+    "consent.withdrawn": (OPT_OUTS, "withdrawn"),
+    "consent.declined": (OPT_OUTS, "declined"),
+}
+#: Where the app keeps the function that places an account id in a cohort
+#: (set by authdemo.pilot.web.register).
+COHORT_PLACER = "authdemo.cohort_placer"
 
 #: The request that decides a sign-in, per method (endpoint name: method). A test checks
 #: that each is a real endpoint and that signing in with each method moves its series.
@@ -84,6 +136,44 @@ SIGN_IN_ENDPOINTS: Mapping[str, str] = {
 _RESPONSES = {c: RESPONSES.labels(status_class=c) for c in STATUS_CLASSES}
 _SIGN_INS = {(m, o): SIGN_INS.labels(method=m, outcome=o) for m in METHODS for o in OUTCOMES}
 _SIGN_IN_SECONDS = {m: SIGN_IN_SECONDS.labels(method=m) for m in METHODS}
+for _method in METHODS:
+    for _cohort in COHORTS:
+        SIGN_IN_SUCCESSES.labels(method=_method, cohort=_cohort)
+        SIGN_IN_SUCCESS_SECONDS.labels(method=_method, cohort=_cohort)
+for _counter, _kind in _PILOT_EVENTS.values():
+    for _cohort in COHORTS:
+        _counter.labels(kind=_kind, cohort=_cohort)
+
+
+def initialise_pilot_series(
+    *, ceremonies: Iterable[str], errors: Iterable[str], categories: Iterable[str]
+) -> None:
+    """Create the ceremony-problem and complaint series at zero (authdemo.pilot.signals
+    owns the fixed lists)."""
+    names = list(errors)
+    for ceremony in ceremonies:
+        for error in names:
+            CEREMONY_PROBLEMS.labels(ceremony=ceremony, error=error)
+    for category in categories:
+        for cohort in COHORTS:
+            COMPLAINTS.labels(category=category, cohort=cohort)
+
+
+def cohort_of(user_id: str | None) -> str:
+    """The pilot cohort of an account, through the function the running app registered;
+    "unknown" without an account or outside an app."""
+    if user_id is None or not has_app_context():
+        return "unknown"
+    placer = current_app.extensions.get(COHORT_PLACER)
+    return "unknown" if placer is None else str(placer(user_id))
+
+
+def observe_ceremony_problem(ceremony: str, error: str) -> None:
+    CEREMONY_PROBLEMS.labels(ceremony=ceremony, error=error).inc()
+
+
+def observe_complaint(category: str, cohort: str) -> None:
+    COMPLAINTS.labels(category=category, cohort=cohort).inc()
 
 
 def initialise_events(events: Iterable[str]) -> None:
@@ -92,10 +182,15 @@ def initialise_events(events: Iterable[str]) -> None:
         EVENTS.labels(event=event, method="")
 
 
-def observe_event(event: str, method: object) -> None:
-    """Called from the audit trail's single call site (authdemo.audit.record)."""
+def observe_event(event: str, method: object, user_id: str | None = None) -> None:
+    """Called from the audit trail's single call site (authdemo.audit.record). Lockouts
+    and opt-outs are also counted by the account's pilot cohort (never by the account)."""
     method_label = method if isinstance(method, str) and method in METHODS else ""
     EVENTS.labels(event=event, method=method_label).inc()
+    pilot = _PILOT_EVENTS.get(event)
+    if pilot is not None:
+        counter, kind = pilot
+        counter.labels(kind=kind, cohort=cohort_of(user_id)).inc()
 
 
 def observe_throttled() -> None:
@@ -136,6 +231,14 @@ def register_request_timing(app: Flask) -> None:
             _SIGN_INS[method, outcome].inc()
             if elapsed is not None and outcome != "throttled":
                 _SIGN_IN_SECONDS[method].observe(elapsed)
+            # The account this request just signed in (Flask-Login's get_id: None when
+            # nobody is signed in).
+            signed_in = current_user.get_id() if outcome == "succeeded" else None
+            if signed_in is not None:
+                cohort = cohort_of(signed_in)
+                SIGN_IN_SUCCESSES.labels(method=method, cohort=cohort).inc()
+                if elapsed is not None:
+                    SIGN_IN_SUCCESS_SECONDS.labels(method=method, cohort=cohort).observe(elapsed)
         return response
 
 

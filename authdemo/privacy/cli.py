@@ -31,6 +31,7 @@ from authdemo.extensions import Database, db
 from authdemo.fallback import service as fallback
 from authdemo.models import Base, Passkey, TotpCredential, User, UserSession
 from authdemo.passkeys import ceremonies
+from authdemo.pilot import complaints
 from authdemo.privacy import residue, service
 from authdemo.privacy.service import Person
 from authdemo.sessions import service as sessions
@@ -360,6 +361,17 @@ def retention_purge() -> None:
         f"consent events older than {settings.CONSENT_RETENTION_DAYS} days deleted "
         f"(decisions still in force are kept), and declines older than "
         f"{settings.CONSENT_REASK_DAYS} days: {counts['consent_events']}"
+    )
+    counts["complaints"] = _batched(
+        lambda s, n, limit: complaints.purge_expired(
+            s, now=n, days=settings.COMPLAINT_RETENTION_DAYS, limit=limit
+        ),
+        "problem reports",
+        now,
+    )
+    click.echo(
+        f"problem reports older than {settings.COMPLAINT_RETENTION_DAYS} days deleted: "
+        f"{counts['complaints']}"
     )
     counts["no_way_in_accounts"] = _purge_no_way_in(settings.NO_WAY_IN_ERASE_DAYS, now)
     click.echo(

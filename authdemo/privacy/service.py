@@ -68,6 +68,7 @@ TABLE_SECTIONS: Mapping[str, str] = {
     "enrolments": "set_ups_in_progress",
     "consent_events": "consent_events",
     "audit_events": "audit_events",
+    "complaints": "problem_reports",
 }
 #: Tables that hold nothing about any person (every column marked not personal; a test
 #: checks): the deployment's runtime switches.
@@ -145,6 +146,8 @@ ROWS_ABOUT: Mapping[str, Callable[[Person], ColumnElement[bool]]] = {
     "enrolments": _pending_sign_up("enrolments", "username"),
     "consent_events": _by_account("consent_events", "user_ref"),
     "audit_events": _by_account("audit_events", "user_ref"),
+    # Reports sent signed in; one sent signed out is linked to no account (models/pilot.py).
+    "complaints": _by_account("complaints"),
     # About the deployment, not about anyone (models/pilot.py).
     "runtime_switches": _nobody,
 }
@@ -295,6 +298,7 @@ def build_export(
         "sessions": len(document["sessions"]),
         "consent_events": len(document["consent_events"]),
         "audit_events": len(document["audit_events"]),
+        "problem_reports": len(document["problem_reports"]),
     }
     document["not_included"] = withheld_columns()
     document["retention_days"] = dict(context.retention)
@@ -521,6 +525,7 @@ def export_context(
         retention={
             "audit_events": settings.AUDIT_RETENTION_DAYS,
             "consent_events": settings.CONSENT_RETENTION_DAYS,
+            "problem_reports": settings.COMPLAINT_RETENTION_DAYS,
         },
         current_session_id=current_session_id,
         about=privacy_notice.supplementary_information(

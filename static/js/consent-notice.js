@@ -57,7 +57,8 @@ export function createPasskeyOnSubmit({ form, consent, button, status, endpoints
       const options = await postJSON(endpoints.options, consentBody(form));
       startedAt = Date.now();
       timeoutMs = options.timeout || 0;
-      const credential = await createPasskey(options);
+      const ceremony = endpoints.options.includes("sign-up") ? "sign_up" : "add";
+      const credential = await createPasskey(options, { ceremony });
       if (messages.checking) showStatus(status, messages.checking);
       const result = await postJSON(endpoints.verify, credential);
       showStatus(status, messages.success, "success");

@@ -16,7 +16,7 @@ button?.addEventListener("click", async () => {
     const options = await postJSON(endpoints.options, {});
     startedAt = Date.now();
     timeoutMs = options.timeout || 0;
-    const credential = await getPasskey(options);
+    const credential = await getPasskey(options, { ceremony: "step_up" });
     const result = await postJSON(endpoints.verify, { ...credential, next });
     window.location.assign(result.redirect);
   } catch (error) {

@@ -114,7 +114,7 @@ button.addEventListener("click", async () => {
     const options = await postJSON(endpoints.options, {});
     startedAt = Date.now();
     timeoutMs = options.timeout || 0;
-    const credential = await getPasskey(options);
+    const credential = await getPasskey(options, { ceremony: "sign_in" });
     await finishSignIn(credential);
   } catch (error) {
     await forgetUnknownPasskey(error);

@@ -1,6 +1,7 @@
 // Passkey ceremonies in the browser. Uses the browser's own JSON helpers
 // (PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON /
 // credential.toJSON()) where they exist, with a small fallback for older browsers.
+import { postJSON } from "./api.js";
 
 const b64urlToBuffer = (value) => {
   const base64 = value.replace(/-/g, "+").replace(/_/g, "/");
@@ -67,17 +68,56 @@ function credentialToJSON(credential) {
 export const passkeysSupported = () =>
   typeof window.PublicKeyCredential === "function" && !!navigator.credentials;
 
-export async function createPasskey(optionsJSON, { signal } = {}) {
+/** The DOMException names a ceremony can end with; the server accepts only these. */
+const REPORTED_ERRORS = new Set([
+  "AbortError",
+  "ConstraintError",
+  "InvalidStateError",
+  "NotAllowedError",
+  "NotSupportedError",
+  "SecurityError",
+  "TimeoutError",
+  "UnknownError",
+]);
+
+/**
+ * Tell the server a ceremony ended with a browser error: the ceremony and the error's
+ * name, never its message (it can name a device or an account). A guardrail signal for
+ * the passkey pilot (docs/rollout.md); it never delays or changes what the person sees.
+ * A ceremony this page stopped itself (signal aborted) is not a problem.
+ */
+function reportProblem(ceremony, error, signal) {
+  if (!ceremony || (signal && signal.aborted)) return;
+  if (!(error instanceof DOMException) || !REPORTED_ERRORS.has(error.name)) return;
+  postJSON("/api/passkeys/problems", { ceremony, error: error.name }).catch(() => {});
+}
+
+/** ceremony: "sign_up" or "add" (reported if the browser ends it with an error). */
+export async function createPasskey(optionsJSON, { signal, ceremony } = {}) {
   const publicKey = parseCreationOptions(optionsJSON);
-  const credential = await navigator.credentials.create({ publicKey, signal });
+  let credential;
+  try {
+    credential = await navigator.credentials.create({ publicKey, signal });
+  } catch (error) {
+    reportProblem(ceremony, error, signal);
+    throw error;
+  }
   return credentialToJSON(credential);
 }
 
-export async function getPasskey(optionsJSON, { signal, mediation } = {}) {
+/** ceremony: "sign_in" or "step_up". Passkey autofill (mediation "conditional") is never
+ * reported: dismissing the list is not a failure. */
+export async function getPasskey(optionsJSON, { signal, mediation, ceremony } = {}) {
   const publicKey = parseRequestOptions(optionsJSON);
   const request = { publicKey, signal };
   if (mediation) request.mediation = mediation;
-  const credential = await navigator.credentials.get(request);
+  let credential;
+  try {
+    credential = await navigator.credentials.get(request);
+  } catch (error) {
+    if (!mediation) reportProblem(ceremony, error, signal);
+    throw error;
+  }
   return credentialToJSON(credential);
 }
 

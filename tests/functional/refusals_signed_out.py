@@ -304,3 +304,19 @@ def _(world: World) -> Send:
     used = person.password.recovery_codes[0] if person.password else ""
     form = {"username": person.username, "recovery_code": used}
     return lambda: browser.post_form("/signin/recovery", form)
+
+
+# the rollout's reports (issue 20 item 3) -------------------------------------------------
+
+
+@refusal("pilot.ceremony_problem", "error-name-not-in-the-list")
+def _(world: World) -> Send:
+    browser = world.browser()
+    body = {"ceremony": "sign_in", "error": "NotAllowedError: cancelled on Ada's phone"}
+    return lambda: browser.post_json("/api/passkeys/problems", body)
+
+
+@refusal("pilot.report_problem", "category-not-in-the-list")
+def _(world: World) -> Send:
+    browser = world.browser()
+    return lambda: browser.post_form("/report-a-problem", {"category": "x", "text": "hello"})

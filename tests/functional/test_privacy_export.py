@@ -22,6 +22,7 @@ from authdemo.models import (
     Base,
     Ceremony,
     CeremonyKind,
+    Complaint,
     ConsentEvent,
     Enrolment,
     Passkey,
@@ -125,6 +126,14 @@ def give_them_everything(app: Flask, username: str, now: datetime) -> None:
                     notice_sha256="ab" * 32,
                     facts_sha256="cd" * 32,
                     method="signup:passkey-consent-checkbox",
+                ),
+                Complaint(
+                    received_at=now,
+                    category="passkey_sign_in",
+                    text="My phone said no passkey was found.",
+                    user_id=user.id,
+                    method="passkey",
+                    cohort="pilot",
                 ),
             ]
         )

@@ -28,7 +28,13 @@ SETTINGS = load_settings({"ENV": "testing", "DATABASE_URL": "sqlite://"}, enviro
 
 
 def test_the_address_retention_is_the_longest_per_address_window() -> None:
-    assert ADDRESS_LIMITS == ("RATELIMIT_CEREMONY", "RATELIMIT_SIGNUP", "RATELIMIT_PASSWORD_IP")
+    assert ADDRESS_LIMITS == (
+        "RATELIMIT_CEREMONY",
+        "RATELIMIT_SIGNUP",
+        "RATELIMIT_PASSWORD_IP",
+        "RATELIMIT_COMPLAINT",
+        "RATELIMIT_CEREMONY_PROBLEM",
+    )
     assert address_retention_seconds(SETTINGS) == 24 * 3600  # "500 per day"
 
 

@@ -85,7 +85,7 @@ format: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench
 
-## screenshots: the README's pictures, from the real app in headless Chromium
+## screenshots: the gallery in docs/screenshots/ (every main step, desktop and phone) from the real app in headless Chromium
 screenshots: $(VENV)/.dev system-packages
 	$(BIN)/python tools/screenshots.py
 

@@ -130,11 +130,13 @@ def register_hooks(app: Flask) -> None:
     from authdemo.operations import metrics
     from authdemo.pilot import web as pilot_web
     from authdemo.sessions import auth
-    from authdemo.sessions.routes import keep_session_alive
+    from authdemo.sessions.routes import keep_session_alive, session_timeout, typed_data
 
     login_manager.user_loader(auth.load_user)
     # The header's state (signed out, signed in, restricted), once per page.
     app.context_processor(lambda: {"header": auth.header()})
+    # The time-out warning's data on signed-in pages (base.html calls it).
+    app.context_processor(lambda: {"session_timeout": session_timeout, "typed_data": typed_data})
     login_manager.unauthorized_handler(auth.unauthorized)
     app.before_request(keep_session_alive)
     # Sent by Flask-Login for every way of signing in; only this app's sign-ins.

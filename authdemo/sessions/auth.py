@@ -32,6 +32,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 TOKEN_KEY = "sid"  # noqa: S105 - a cookie key name, not a secret
+#: Cookie flag: the person just signed in again or confirmed it's them, so the next page
+#: may fill in what they had typed before (sessions.routes.typed_data, WCAG 2.2.5).
+TYPED_MAY_RETURN = "typed_may_return"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +108,14 @@ def establish(user_id: str, token: str) -> None:
     cookie session: no fixation)."""
     cookie.clear()
     cookie[TOKEN_KEY] = token
+    cookie[TYPED_MAY_RETURN] = True
     cookie.permanent = True
     login_user(_LoginId(user_id))
 
 
 def rotate_after_step_up(new_token: str) -> None:
     cookie[TOKEN_KEY] = new_token
+    cookie[TYPED_MAY_RETURN] = True
 
 
 def forget() -> None:
@@ -123,7 +128,11 @@ def unauthorized() -> ResponseReturnValue:
     """HTML pages redirect to sign-in; JSON clients get a 401 problem+json."""
     if wants_json():
         raise NotSignedIn()
-    return redirect(url_for("sessions.signin", next=request.full_path.rstrip("?")))
+    if request.method == "GET":
+        back = request.full_path.rstrip("?")
+    else:  # a form sent after the session ended: back to the page it was on, if it says
+        back = safe_next(request.form.get("next"), url_for("main.account"))
+    return redirect(url_for("sessions.signin", next=back))
 
 
 def login_required(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask import session as cookie
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from authdemo import clock
-from authdemo.extensions import db
-from authdemo.http import safe_next
+from authdemo import clock, current
+from authdemo.extensions import db, limiter
+from authdemo.http import read_json_object, safe_next
 from authdemo.sessions import auth, service
 from authdemo.sessions import wiring as session_wiring
 
@@ -46,5 +48,67 @@ def keep_session_alive() -> None:
         return
     active = auth.current_session()
     if active is not None and active.touch_due:
-        service.touch(db.session, active, now=clock.now(), policy=session_wiring.session_policy())
+        policy = session_wiring.session_policy()
+        g.auth_session = service.touch(db.session, active, now=clock.now(), policy=policy)
         db.session.commit()
+
+
+def _keep_alive_limit() -> str:
+    # Per client address, as the ceremonies: the page calls it once per warning.
+    return current.settings().RATELIMIT_CEREMONY
+
+
+@bp.post("/api/session/keep-alive")
+@limiter.limit(_keep_alive_limit)
+@auth.login_required
+@auth.allow_restricted
+def keep_alive() -> Response:
+    """The page's "Stay signed in" (WCAG 2.2.1): the request itself is the activity that
+    ``keep_session_alive`` slides the idle expiry for; this answers how long is left."""
+    read_json_object()  # ``{}``: nothing to read, but anything else is a clear 4xx
+    active = auth.current_session()
+    assert active is not None  # login_required
+    return jsonify(_time_left_data(active))
+
+
+def session_timeout() -> dict[str, Any] | None:
+    """Template global: what the time-out warning (static/js/session-timeout.js) needs on
+    a signed-in page, or None. Registered in ``create_app``."""
+    active = auth.current_session() if current_user.is_authenticated else None
+    if active is None:
+        return None
+    return {
+        **_time_left_data(active),
+        "keepAliveUrl": url_for("sessions.keep_alive"),
+        "signInUrl": url_for("sessions.signin", next=request.path),
+    }
+
+
+def _time_left_data(active: service.ActiveSession) -> dict[str, Any]:
+    left = service.time_left(active, now=clock.now())
+    return {"secondsLeft": left.seconds, "extendable": left.extendable}
+
+
+#: Pages on the way back in (signing in again, confirming it's you): what a form on the
+#: page before had typed stays in the tab's storage until the page after.
+_ON_THE_WAY_BACK_IN = frozenset(
+    {
+        "sessions.signin",
+        "fallback.signin_password",
+        "fallback.signin_recovery",
+        "fallback.lost_passkey",
+        "stepup.reauth",
+        "stepup.reauth_password",
+    }
+)
+
+
+def typed_data() -> dict[str, bool | str]:
+    """Template global for static/js/keep-typed.js (WCAG 2.2.5): ``hold`` on the pages on
+    the way back in; ``restore`` on the first page after a sign-in or a step-up, where a
+    form the person had filled in is filled in again. Registered in ``create_app``."""
+    return {
+        "hold": request.endpoint in _ON_THE_WAY_BACK_IN,
+        "restore": bool(cookie.pop(auth.TYPED_MAY_RETURN, False)),
+        "message": "We kept what you typed before you signed in again. Check it and send it.",
+    }

@@ -6,6 +6,7 @@ only its SHA-256. Each session has an idle and an absolute expiry, and can be re
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ class ActiveSession:
     method: str
     authenticated_at: datetime
     restricted: bool
+    idle_expires_at: datetime
+    absolute_expires_at: datetime
     #: The idle expiry is due to slide (see ``touch``): last seen over TOUCH_INTERVAL ago.
     touch_due: bool = False
 
@@ -94,6 +97,8 @@ def resolve(session: Session, token: str, *, now: datetime) -> ActiveSession | N
             UserSession.method,
             UserSession.authenticated_at,
             UserSession.restricted,
+            UserSession.idle_expires_at,
+            UserSession.absolute_expires_at,
             UserSession.last_seen_at,
         ).where(
             UserSession.token_hash == hash_token(token),
@@ -109,18 +114,41 @@ def resolve(session: Session, token: str, *, now: datetime) -> ActiveSession | N
         row.method,
         row.authenticated_at,
         row.restricted,
+        row.idle_expires_at,
+        row.absolute_expires_at,
         touch_due=now - row.last_seen_at >= TOUCH_INTERVAL,
     )
 
 
-def touch(session: Session, active: ActiveSession, *, now: datetime, policy: SessionPolicy) -> None:
+def touch(
+    session: Session, active: ActiveSession, *, now: datetime, policy: SessionPolicy
+) -> ActiveSession:
     """The person is active: slide the idle expiry (OWASP Session Management Cheat Sheet,
-    idle timeout). Done at most once per TOUCH_INTERVAL, so browsing is not a write per
-    request."""
+    idle timeout), never past the absolute one. Done at most once per TOUCH_INTERVAL, so
+    browsing is not a write per request. Returns the session as it now stands."""
+    idle_expires_at = min(now + policy.idle, active.absolute_expires_at)
     session.execute(
         update(UserSession)
         .where(UserSession.id == active.id)
-        .values(last_seen_at=now, idle_expires_at=now + policy.idle)
+        .values(last_seen_at=now, idle_expires_at=idle_expires_at)
+    )
+    return dataclasses.replace(active, idle_expires_at=idle_expires_at, touch_due=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeLeft:
+    """How long a session has before it ends, for the page's time-out warning (WCAG 2.2
+    success criterion 2.2.1): activity can extend the idle part, never the absolute one."""
+
+    seconds: int
+    extendable: bool
+
+
+def time_left(active: ActiveSession, *, now: datetime) -> TimeLeft:
+    idle = active.idle_expires_at - now
+    absolute = active.absolute_expires_at - now
+    return TimeLeft(
+        seconds=max(0, int(min(idle, absolute).total_seconds())), extendable=idle < absolute
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,15 @@ class VirtualAuthenticators:
             "WebAuthn.setUserVerified",
             {"authenticatorId": authenticator_id, "isUserVerified": verified},
         )
+
+
+class MovedClock:
+    """The real clock, moved on by the test (the app reads its clock for every request):
+    ``live_server.app.extensions["authdemo.clock"] = clock``, then ``clock.offset += ...``
+    as time passes for a real person."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset

@@ -9,23 +9,13 @@ can still do; each of those works without step-up.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pyotp
 from playwright.sync_api import Page, expect
 
-from tests.e2e.harness import LiveServer, VirtualAuthenticators
+from tests.e2e.harness import LiveServer, MovedClock, VirtualAuthenticators
 from tests.e2e.test_passkey_flows import sign_up
-
-
-class MovedClock:
-    """The real clock, moved on by the test (the app reads its clock for every request)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 def _withdraw_and_wait(page: Page, live_server: LiveServer) -> MovedClock:

@@ -88,5 +88,12 @@ def page_data(page: TestResponse | str) -> dict[str, Any]:
     return data
 
 
+def json_block(page: TestResponse | str, element_id: str) -> Any:
+    """The JSON data block with this id, or None when the page has none."""
+    pattern = rf'<script type="application/json" id="{re.escape(element_id)}">(.*?)</script>'
+    match = re.search(pattern, _html(page), re.S)
+    return None if match is None else json.loads(match.group(1))
+
+
 def has_id(page: TestResponse | str, element_id: str) -> bool:
     return f'id="{element_id}"' in _html(page)

@@ -320,3 +320,10 @@ def _(world: World) -> Send:
 def _(world: World) -> Send:
     browser = world.browser()
     return lambda: browser.post_form("/report-a-problem", {"category": "x", "text": "hello"})
+
+
+@refusal("sessions.keep_alive", "signed-out", status=401)
+def _(world: World) -> Send:
+    person = world.person(State.PASSKEY_ONLY)
+    browser = signed_out(person)
+    return lambda: browser.post_json("/api/session/keep-alive")

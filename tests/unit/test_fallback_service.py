@@ -88,7 +88,15 @@ def _active(session: Session, user_id: str) -> ActiveSession:
         .first()
     )
     assert row is not None
-    return ActiveSession(row.id, user_id, row.method, row.authenticated_at, row.restricted)
+    return ActiveSession(
+        row.id,
+        user_id,
+        row.method,
+        row.authenticated_at,
+        row.restricted,
+        row.idle_expires_at,
+        row.absolute_expires_at,
+    )
 
 
 def test_sign_up_after_no_thanks_records_the_decline_with_the_account(

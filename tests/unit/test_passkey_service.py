@@ -91,7 +91,15 @@ def _active(session: Session, user_id: str, *, restricted: bool = False) -> Acti
         .first()
     )
     assert row is not None
-    return ActiveSession(row.id, user_id, row.method, row.authenticated_at, restricted)
+    return ActiveSession(
+        row.id,
+        user_id,
+        row.method,
+        row.authenticated_at,
+        restricted,
+        row.idle_expires_at,
+        row.absolute_expires_at,
+    )
 
 
 # --- sign-up -----------------------------------------------------------------------------

@@ -40,6 +40,9 @@ def _to_codes_page(page: Page, username: str) -> str:
     page.fill("#password", PASSWORD)
     page.click("#continue")
     expect(page).to_have_url(re.compile(r"/signup/password/code$"))
+    # Module scripts run just before DOMContentLoaded: a click before that finds no
+    # listener on the copy button (seen once under load).
+    page.wait_for_load_state("load")
     key = page.inner_text("#totp-key")
     page.click("#copy-key")
     expect(page.locator("#key-status")).to_have_text(re.compile("Key copied"))

@@ -156,6 +156,7 @@ def register_commands(app: Flask) -> None:
     from authdemo.compliance.cli import register_commands as register_compliance
     from authdemo.consent.cli import register_commands as register_consent
     from authdemo.fallback.cli import register_commands as register_keys
+    from authdemo.pilot.cli import register_commands as register_rollout
     from authdemo.privacy.cli import register_commands as register_privacy
 
     register(app)
@@ -163,3 +164,4 @@ def register_commands(app: Flask) -> None:
     register_privacy(app)
     register_compliance(app)
     register_consent(app)
+    register_rollout(app)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask, Response, current_app, g, has_app_context, request
@@ -242,14 +243,51 @@ def register_request_timing(app: Flask) -> None:
         return response
 
 
+@dataclass(frozen=True, slots=True)
+class Rollout:
+    """The passkey switches as every worker will see them, and which guardrail (if any)
+    paused enrolment: read from the database at scrape time (docs/rollout.md)."""
+
+    enrolment_on: bool
+    signin_on: bool
+    #: Every guardrail's name -> whether it is the one that paused enrolment.
+    paused_by: Mapping[str, bool]
+
+    def families(self) -> Iterator[Metric]:
+        switch = GaugeMetricFamily(
+            "authdemo_passkey_switch_on",
+            "Whether passkey enrolment and passkey sign-in are on (1) or off (0), start-up "
+            "and runtime switches together.",
+            labels=["switch"],
+        )
+        switch.add_metric(["enrolment"], 1.0 if self.enrolment_on else 0.0)
+        switch.add_metric(["sign_in"], 1.0 if self.signin_on else 0.0)
+        yield switch
+        paused = GaugeMetricFamily(
+            "authdemo_guardrail_paused",
+            "1 for the guardrail that paused passkey enrolment (until a person resumes it), "
+            "0 for the others.",
+            labels=["guardrail"],
+        )
+        for name, by_it in self.paused_by.items():
+            paused.add_metric([name], 1.0 if by_it else 0.0)
+        yield paused
+
+
 class _ScrapeTime(Collector):
     """Gauges read at scrape time, not counted: ``authdemo_dependency_up`` (1 or 0 per
     backing service) and, when /.well-known/security.txt is served, the moment its
     Expires field passes (``authdemo_security_txt_expiry_timestamp_seconds``)."""
 
-    def __init__(self, checks: Mapping[str, bool], security_txt_expires: datetime | None) -> None:
+    def __init__(
+        self,
+        checks: Mapping[str, bool],
+        security_txt_expires: datetime | None,
+        rollout: Rollout | None = None,
+    ) -> None:
         self.checks = checks
         self.security_txt_expires = security_txt_expires
+        self.rollout = rollout
 
     def collect(self) -> Iterator[Metric]:
         family = GaugeMetricFamily(
@@ -266,13 +304,18 @@ class _ScrapeTime(Collector):
                 "When the Expires field of /.well-known/security.txt passes (Unix time).",
                 value=self.security_txt_expires.timestamp(),
             )
+        if self.rollout is not None:
+            yield from self.rollout.families()
 
 
 def exposition(
-    dependencies: Mapping[str, bool], *, security_txt_expires: datetime | None
+    dependencies: Mapping[str, bool],
+    *,
+    security_txt_expires: datetime | None,
+    rollout: Rollout | None = None,
 ) -> Response:
     scraped = CollectorRegistry()
-    scraped.register(_ScrapeTime(dependencies, security_txt_expires))
+    scraped.register(_ScrapeTime(dependencies, security_txt_expires, rollout))
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         multiprocess.MultiProcessCollector(scraped)  # type: ignore[no-untyped-call]
         data = generate_latest(scraped)

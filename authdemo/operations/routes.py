@@ -9,6 +9,7 @@ from datetime import UTC
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import NotFound
 
 from authdemo import current
@@ -63,7 +64,25 @@ def prometheus() -> Response:
         raise Forbidden()
     settings = current.settings()
     expires = settings.security_txt_expires if settings.security_contacts else None
-    return metrics.exposition(dependency_checks(), security_txt_expires=expires)
+    checks = dependency_checks()
+    rollout = _rollout() if checks["database"] else None
+    return metrics.exposition(checks, security_txt_expires=expires, rollout=rollout)
+
+
+def _rollout() -> metrics.Rollout | None:
+    """The passkey switches and the guardrail that paused enrolment, read now (not from a
+    worker's cache); None when the database cannot say (AuthdemoDependencyDown covers it)."""
+    from authdemo.pilot import guardrails, switches
+
+    try:
+        with db.session.begin_nested():
+            state = switches.read(db.session)
+            by = guardrails.paused_by(db.session)
+    except DBAPIError:
+        return None
+    enrolment, signin = state.effective(current.settings())
+    names = {str(name): name == by for name in guardrails.Name}
+    return metrics.Rollout(enrolment_on=enrolment, signin_on=signin, paused_by=names)
 
 
 def _is_loopback(address: str | None) -> bool:

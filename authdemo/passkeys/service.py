@@ -257,7 +257,7 @@ def finish_sign_up(
             )
             session.add(user)
             session.flush()
-            _store_passkey(session, user_id=user.id, passkey=passkey, now=now)
+            passkey_id = _store_passkey(session, user_id=user.id, passkey=passkey, now=now)
             audit.record(session, Event.SIGN_UP, now=now, user_id=user.id, method=METHOD)
             consent.record(
                 session,
@@ -276,7 +276,14 @@ def finish_sign_up(
                 policy=policy,
                 replacing=replacing,
             )
-            audit.record(session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=user.id, method=METHOD)
+            audit.record(
+                session,
+                Event.SIGN_IN_SUCCEEDED,
+                now=now,
+                user_id=user.id,
+                method=METHOD,
+                passkey_id=passkey_id,
+            )
     except IntegrityError as error:
         # Someone took the username, or registered this passkey, in the meantime (a race
         # the explicit checks can lose on PostgreSQL): say which.
@@ -513,8 +520,15 @@ def finish_sign_in(
                 policy=policy,
                 replacing=replacing,
             )
+            # The passkey's row id lets the pilot report count sign-ins by provider
+            # (authdemo/pilot/report.py); it is already the person's own (their export).
             audit.record(
-                session, Event.SIGN_IN_SUCCEEDED, now=now, user_id=found.user_id, method=METHOD
+                session,
+                Event.SIGN_IN_SUCCEEDED,
+                now=now,
+                user_id=found.user_id,
+                method=METHOD,
+                passkey_id=found.passkey_id,
             )
     except AuthDemoError as error:
         return Refused(error)
@@ -662,6 +676,7 @@ def _authenticate(
             user_id=row.user_id,
             method=METHOD,
             reason=failure.reason,
+            passkey_id=row.id,
         )
         raise
     return _Authenticated(

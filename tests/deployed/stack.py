@@ -41,6 +41,8 @@ NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 SERVER_UNIT = ROOT / "deploy" / "authdemo.service"
 RETENTION_SERVICE = ROOT / "deploy" / "authdemo-retention.service"
 RETENTION_TIMER = ROOT / "deploy" / "authdemo-retention.timer"
+GUARDRAILS_SERVICE = ROOT / "deploy" / "authdemo-guardrails.service"
+GUARDRAILS_TIMER = ROOT / "deploy" / "authdemo-guardrails.timer"
 #: Where the systemd units expect the checkout (with its .venv) to be installed.
 INSTALL_DIR = "/opt/authdemo"
 VENV_BIN = Path(sys.executable).parent

@@ -13,7 +13,13 @@ import pytest
 
 from tests.deployed import stack
 
-UNITS = [stack.SERVER_UNIT, stack.RETENTION_SERVICE, stack.RETENTION_TIMER]
+UNITS = [
+    stack.SERVER_UNIT,
+    stack.RETENTION_SERVICE,
+    stack.RETENTION_TIMER,
+    stack.GUARDRAILS_SERVICE,
+    stack.GUARDRAILS_TIMER,
+]
 #: What both services share: who runs them, where, with which settings, and the sandbox.
 SHARED = [
     "User",
@@ -73,6 +79,21 @@ def test_the_timer_runs_the_retention_purge_every_hour_with_the_servers_settings
     assert purge["ExecStart"] == f"{stack.INSTALL_DIR}/.venv/bin/flask retention purge"
     server = stack.read_unit(stack.SERVER_UNIT)["Service"]
     assert {key: purge.get(key) for key in SHARED} == {key: server.get(key) for key in SHARED}
+
+
+def test_the_guardrails_timer_runs_the_check_beside_the_purge_with_the_servers_settings() -> None:
+    timer = stack.read_unit(stack.GUARDRAILS_TIMER)["Timer"]
+    assert timer["Unit"] == stack.GUARDRAILS_SERVICE.name
+    assert timer["OnCalendar"] == "*:0/15"  # docs/rollout.md: within a quarter of an hour
+    assert timer["Persistent"] == "true"
+    check = stack.read_unit(stack.GUARDRAILS_SERVICE)["Service"]
+    assert check["Type"] == "oneshot"
+    assert check["ExecStart"] == f"{stack.INSTALL_DIR}/.venv/bin/flask guardrails check"
+    server = stack.read_unit(stack.SERVER_UNIT)["Service"]
+    assert {key: check.get(key) for key in SHARED} == {key: server.get(key) for key in SHARED}
+    purge = stack.read_unit(stack.RETENTION_SERVICE)
+    guardrails = stack.read_unit(stack.GUARDRAILS_SERVICE)
+    assert dict(guardrails["Unit"]).keys() == dict(purge["Unit"]).keys()
 
 
 def test_the_deployment_doc_installs_every_unit() -> None:

@@ -6,6 +6,10 @@ python -m bench --profile    # also: breakdown by layer and a cProfile of the fu
 python -m bench --spy        # also: py-spy samples of the gunicorn workers under load
 python -m bench --no-http    # only the in-process benchmarks (no gunicorn, no Chromium)
 python -m bench --no-browser # everything but real Chromium
+python -m bench --baseline REF       # compare with REF (default: 0f31aa7, the commit before
+                                     # issue 18), built in a temporary git worktree; "none": skip
+python -m bench --servers-only       # only the same-run HTTP comparison (servers, baseline,
+                                     # SQLite and PostgreSQL)
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import passkey_signin, report
+from bench import passkey_signin, report, servers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -38,6 +42,23 @@ def main(argv: list[str] | None = None) -> int:
         "--no-http", action="store_true", help="skip gunicorn (HTTP, load, memory, Chromium)"
     )
     parser.add_argument("--no-browser", action="store_true", help="skip real Chromium")
+    parser.add_argument(
+        "--baseline",
+        default=servers.DEFAULT_BASELINE,
+        metavar="REF",
+        help="the commit measured beside this tree in the same run ('none': skip)",
+    )
+    parser.add_argument(
+        "--servers",
+        default=",".join(servers.SERVERS),
+        help=f"HTTP servers to compare on this tree (default: {','.join(servers.SERVERS)})",
+    )
+    parser.add_argument("--no-postgres", action="store_true", help="skip the sweep on PostgreSQL")
+    parser.add_argument(
+        "--servers-only",
+        action="store_true",
+        help="only the same-run HTTP comparison of servers, baseline and databases",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="results file (JSON)")
     parser.add_argument(
         "--db-dir",
@@ -54,10 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Machine: {machine['cpus']} CPUs ({machine['cpu']}), Python {machine['python']}, "
         f"SQLite {machine['sqlite']}, database on {machine['database_filesystem']} "
-        f"({machine['database_dir']})"
+        f"({args.db_dir})"
     )
     if warning := report.busy_warning(machine["cpus"]):
         print(warning)
+    if args.servers_only:
+        benchmarks = {"http_comparison": _comparison(args, scale)}
+        report.write_results(args.output, machine, benchmarks)
+        print(f"\nWrote {args.output} in {time.perf_counter() - started:.0f} s.")
+        return 0
     print("\nPasskey sign-in: the whole app against bare verify_authentication_response")
     print("(serial, one client, in-process through the Flask test client)\n")
     suite = passkey_signin.run_suite(args.db_dir, scale=scale)
@@ -79,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
             _http(args.db_dir, scale, suite, browser=not args.no_browser, spy=args.spy)
         )
 
+    if not args.no_http:
+        benchmarks["http_comparison"] = _comparison(args, scale)
+
     if args.export:
         from bench import export
 
@@ -90,6 +119,46 @@ def main(argv: list[str] | None = None) -> int:
     report.write_results(args.output, machine, benchmarks)
     print(f"\nWrote {args.output} in {time.perf_counter() - started:.0f} s.")
     return 0
+
+
+def _comparison(args: argparse.Namespace, scale: float) -> dict[str, Any]:
+    """Servers and the baseline, same run, interleaved (issue 18 items 3 and 5)."""
+    from contextlib import ExitStack
+
+    from bench import compare
+
+    kinds = [k for k in args.servers.split(",") if k]
+    out: dict[str, Any] = {}
+    with ExitStack() as stack:
+        here = servers.this_tree()
+        baseline_tree = None
+        if args.baseline.lower() != "none":
+            baseline_tree = stack.enter_context(servers.baseline_tree(args.baseline))
+        sweeps = [("sqlite", kinds)]
+        if not args.no_postgres:
+            sweeps.append(("postgresql", [servers.SHIPPED]))
+        for database, sweep_kinds in sweeps:
+            targets = [compare.Target(here, kind, database) for kind in sweep_kinds]
+            if baseline_tree is not None:
+                targets.insert(0, compare.Target(baseline_tree, "gunicorn-gthread", database))
+            print(
+                f"\nSame-run comparison on {database}: "
+                + "; ".join(t.name for t in targets)
+                + "\n(open loop, each target loaded in turn at each rate; 2 workers each)\n"
+            )
+            results = compare.compare(targets, args.db_dir, scale=scale)
+            baseline = results[0] if baseline_tree is not None else None
+            print(report.table(compare.RATE_HEADERS, compare.rate_rows(results)))
+            print()
+            print(report.table(compare.SUMMARY_HEADERS, compare.summary_rows(results, baseline)))
+            sweep: dict[str, Any] = {"targets": [r.as_json() for r in results]}
+            if baseline is not None:
+                shipped = next((r for r in results[1:] if r.target.server == servers.SHIPPED), None)
+                if shipped is not None:
+                    sweep["targets_met"] = verdict = compare.verdicts(shipped, baseline)
+                    print(f"\n{shipped.target.name} against {baseline.target.name}: {verdict}")
+            out[database] = sweep
+    return out
 
 
 def _password(db_dir: Path, scale: float) -> dict[str, Any]:
@@ -126,7 +195,7 @@ def _http(
         bare = suite.bare["ES256"].total.median_ms
         in_process = suite.full[passkey_signin.HEADLINE].total.median_ms
         s = result.serial
-        rows = [
+        rows: list[list[object]] = [
             ["bare verify ES256", None, bare, None, 1.0],
             ["in-process full sign-in", None, in_process, None, in_process / bare],
             [

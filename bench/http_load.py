@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench import servers
 from bench.passkey_signin import RAISED_LIMIT, BenchmarkError
 from bench.timing import Summary, percentile
 from tests.support.authenticator import ES256, SoftwareAuthenticator
@@ -83,13 +84,30 @@ class Server:
     port: int
     origin: str
     process: subprocess.Popen[bytes]
+    label: str = ""
+    #: PostgreSQL's ``application_name`` of this server's connections (None: SQLite).
+    database_application: str | None = None
 
     def worker_pids(self) -> list[int]:
+        """The worker processes: the children of the server's main process (granian's
+        main process also starts a resource tracker, which serves no request)."""
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         try:
-            return [int(pid) for pid in path.read_text().split()]
+            pids = [int(pid) for pid in path.read_text().split()]
         except OSError:
             return []
+        return [pid for pid in pids if not _is_helper(pid)]
+
+    def database_pids(self) -> list[int]:
+        return database_pids(self.database_application)
+
+
+def _is_helper(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+    return b"resource_tracker" in command
 
 
 def memory_mb(pid: int) -> dict[str, float]:
@@ -129,17 +147,87 @@ BENCH_REDIS = "redis://127.0.0.1:6379/13"
 
 @contextmanager
 def gunicorn(db_dir: Path, *, workers: int = 2, threads: int = 2) -> Iterator[Server]:
-    """gunicorn with ``deploy/gunicorn.conf.py`` on a fresh SQLite file; stopped afterwards."""
+    """This tree under gunicorn (``deploy/gunicorn.conf.py``, gthread) on a fresh SQLite file."""
+    with serve(
+        servers.this_tree(), "gunicorn-gthread", db_dir, workers=workers, threads=threads
+    ) as s:
+        yield s
+
+
+#: The PostgreSQL server the sweep on PostgreSQL uses (a schema of its own, dropped after).
+BENCH_PG_ADMIN = os.environ.get(
+    "AUTHDEMO_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@contextmanager
+def _database(kind: str, tmp: Path) -> Iterator[tuple[str, str | None]]:
+    """A fresh database: ``(url, application_name)``; the name finds its server processes."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'bench.sqlite3'}", None
+        return
+    import psycopg
+
+    schema = f"bench_{secrets.token_hex(6)}"
+    with psycopg.connect(BENCH_PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    host = BENCH_PG_ADMIN.split("@", 1)[1]
+    try:
+        yield (
+            f"postgresql+psycopg://postgres@{host}?options=-csearch_path%3D{schema}"
+            f"&application_name={schema}",
+            schema,
+        )
+    finally:
+        with psycopg.connect(BENCH_PG_ADMIN, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                (schema,),
+            )
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def database_pids(application_name: str | None) -> list[int]:
+    """The PostgreSQL backends serving one benchmark server (none for SQLite)."""
+    if application_name is None:
+        return []
+    import psycopg
+
+    with psycopg.connect(BENCH_PG_ADMIN, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+            (application_name,),
+        ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
+@contextmanager
+def serve(
+    tree: servers.Tree,
+    server_kind: str,
+    db_dir: Path,
+    *,
+    database: str = "sqlite",
+    workers: int = 2,
+    threads: int = 2,
+) -> Iterator[Server]:
+    """``tree`` served by ``server_kind`` (``bench.servers.SERVERS``) on a fresh database
+    (a SQLite file with synchronous=FULL, or a PostgreSQL schema); stopped afterwards."""
     db_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="bench-http-", dir=db_dir) as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-http-", dir=db_dir) as tmp,
+        _database(database, Path(tmp)) as (database_url, application_name),
+    ):
         port = _free_port()
         origin = f"http://localhost:{port}"
         metrics = Path(tmp) / "metrics"
         metrics.mkdir()
         env = {
             **os.environ,
+            **servers.environment_for(tree),
             "AUTHDEMO_ENV": "testing",
-            "AUTHDEMO_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
+            "AUTHDEMO_DATABASE_URL": database_url,
             "AUTHDEMO_SQLITE_SYNCHRONOUS": "FULL",
             "AUTHDEMO_SECRET_KEY": secrets.token_urlsafe(48),
             "AUTHDEMO_DATA_KEY": secrets.token_urlsafe(32),
@@ -148,7 +236,7 @@ def gunicorn(db_dir: Path, *, workers: int = 2, threads: int = 2) -> Iterator[Se
             "AUTHDEMO_CEREMONY_STORE": "database",
             "AUTHDEMO_REDIS_URL": "",
             # As shipped: several workers share their rate-limit counters in Redis
-            # (deploy/gunicorn.conf.py refuses per-process counters with more than one).
+            # (the server's configuration refuses per-process counters with more than one).
             "AUTHDEMO_RATELIMIT_STORAGE_URI": (
                 os.environ.get("AUTHDEMO_BENCH_RATELIMIT_STORAGE_URI", BENCH_REDIS)
                 if workers > 1
@@ -164,28 +252,33 @@ def gunicorn(db_dir: Path, *, workers: int = 2, threads: int = 2) -> Iterator[Se
             "FLASK_APP": "authdemo",
             "PROMETHEUS_MULTIPROC_DIR": str(metrics),
         }
-        subprocess.run(  # noqa: S603 (our own venv binaries, fixed arguments)
-            [VENV_BIN / "flask", "db", "upgrade"],
+        subprocess.run(  # noqa: S603 (the tree's own venv binaries, fixed arguments)
+            [tree.bin / "flask", "db", "upgrade"],
             env=env,
             check=True,
-            timeout=60,
-            cwd=PROJECT_ROOT,
+            timeout=120,
+            cwd=tree.root,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+        )
+        command = servers.server_command(
+            server_kind, tree, port=port, workers=workers, threads=threads
         )
         process = subprocess.Popen(  # noqa: S603
-            [
-                VENV_BIN / "gunicorn",
-                "--config",
-                str(PROJECT_ROOT / "deploy" / "gunicorn.conf.py"),
-                "authdemo:create_app()",
-            ],
+            command,
             env=env,
-            cwd=PROJECT_ROOT,
+            cwd=tree.root,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        server = Server("127.0.0.1", port, origin, process)
+        server = Server(
+            "127.0.0.1",
+            port,
+            origin,
+            process,
+            label=f"{tree.label}, {server_kind}, {database}",
+            database_application=application_name,
+        )
         try:
             _wait_until_up(server, workers)
             yield server
@@ -202,7 +295,7 @@ def _wait_until_up(server: Server, workers: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise BenchmarkError("gunicorn exited during start-up")
+            raise BenchmarkError(f"{server.label}: the server exited during start-up")
         try:
             connection = http.client.HTTPConnection(server.host, server.port, timeout=2)
             connection.request("GET", "/healthz")
@@ -213,7 +306,7 @@ def _wait_until_up(server: Server, workers: int, timeout: float = 30.0) -> None:
         except OSError:
             pass
         time.sleep(0.1)
-    raise BenchmarkError("gunicorn did not start")
+    raise BenchmarkError(f"{server.label}: the server did not start")
 
 
 # --- a browser-like client ----------------------------------------------------------------
@@ -393,6 +486,8 @@ class RateResult:
     wall_seconds: float
     first_error: str | None
     server_cpu_seconds: float | None = None
+    #: PostgreSQL's backends serving this server (None on SQLite, which runs in-process).
+    database_cpu_seconds: float | None = None
 
     @property
     def meets_capacity(self) -> bool:
@@ -419,6 +514,8 @@ class RateResult:
             "client_cpu_share_of_one_core": round(self.client_cpu_seconds / self.wall_seconds, 2),
             "server_cpu_seconds": _round(self.server_cpu_seconds),
             "server_cpu_ms_per_sign_in": _round(self.server_cpu_ms_per_sign_in),
+            "database_cpu_seconds": _round(self.database_cpu_seconds),
+            "database_cpu_ms_per_sign_in": _round(self.database_cpu_ms_per_sign_in),
             "first_error": self.first_error,
         }
 
@@ -428,13 +525,24 @@ class RateResult:
             return None
         return self.server_cpu_seconds / self.ok * 1e3
 
+    @property
+    def database_cpu_ms_per_sign_in(self) -> float | None:
+        if self.database_cpu_seconds is None or not self.ok:
+            return None
+        return self.database_cpu_seconds / self.ok * 1e3
+
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
 def open_loop(
-    people: list[Person], rate: int, seconds: float, drain: float, pids: Sequence[int] = ()
+    people: list[Person],
+    rate: int,
+    seconds: float,
+    drain: float,
+    pids: Sequence[int] = (),
+    database_pids: Sequence[int] = (),
 ) -> RateResult:
     """Sign-ins scheduled every ``1/rate`` s for ``seconds``; a pool of people serves them."""
     count = max(1, int(rate * seconds))
@@ -467,6 +575,7 @@ def open_loop(
 
     cpu = time.process_time()
     server_cpu = _total_cpu(pids)
+    database_cpu = {pid: cpu_seconds(pid) for pid in database_pids}
     threads = [threading.Thread(target=work, args=(p,), daemon=True) for p in people]
     for thread in threads:
         thread.start()
@@ -483,6 +592,11 @@ def open_loop(
     wall = time.perf_counter() - start
     client_cpu = time.process_time() - cpu
     server_after = _total_cpu(pids)
+    database_used = sum(
+        (after - (database_cpu[pid] or 0.0))
+        for pid in database_pids
+        if (after := cpu_seconds(pid)) is not None
+    )
     ordered = sorted(latencies)
 
     def pct(p: float) -> float | None:
@@ -507,6 +621,7 @@ def open_loop(
             if server_after is not None and server_cpu is not None
             else None
         ),
+        database_cpu_seconds=database_used if database_pids else None,
     )
 
 

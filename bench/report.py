@@ -24,6 +24,9 @@ LIBRARIES = (
     "sqlalchemy",
     "webauthn",
     "cryptography",
+    "gunicorn",
+    "granian",
+    "psycopg",
 )
 
 
@@ -41,8 +44,8 @@ def machine(db_dir: Path) -> dict[str, Any]:
         "platform": platform.platform(),
         "python": sys.version.split()[0],
         "sqlite": sqlite3.sqlite_version,
-        # A tmpfs turns fsync into a no-op and makes SYNCHRONOUS=FULL look free.
-        "database_dir": str(db_dir),
+        # A tmpfs turns fsync into a no-op and makes SYNCHRONOUS=FULL look free. The
+        # folder itself is not recorded: results.json names no path of the machine.
         "database_filesystem": _filesystem_type(db_dir),
         "libraries": versions,
         "load_average_at_start": load_average(),

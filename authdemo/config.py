@@ -155,8 +155,6 @@ class Settings:
 
     #: Redis for state shared by several instances (e.g. redis://127.0.0.1:6379/0).
     REDIS_URL: str = ""
-    #: "database" (default) or "redis": where WebAuthn ceremony challenges live.
-    CEREMONY_STORE: str = "database"
     #: Number of reverse proxies in front of the app whose X-Forwarded-* to trust.
     PROXY_HOPS: int = 0
     #: Bearer token for /metrics; empty means /metrics answers loopback clients only.
@@ -282,6 +280,18 @@ def _coerce(name: str, raw: object, target: Any) -> Any:
     return raw
 
 
+#: Settings that were removed, and why. Starting with one of them set fails, so that an
+#: operator who relied on it learns what replaced it instead of it being silently ignored.
+RETIRED: dict[str, str] = {
+    "CEREMONY_STORE": (
+        "passkey challenges now travel sealed in the browser's cookie, and their single use "
+        "is recorded in the database with the sign-in, on every deployment "
+        "(docs/decisions/0019-sealed-challenges.md). Remove it; Redis is still used for "
+        "rate limits."
+    ),
+}
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -289,6 +299,9 @@ def load_settings(
 ) -> Settings:
     """Build settings from the environment, then ``overrides`` (used by tests), then validate."""
     environ = os.environ if environ is None else environ
+    for name, why in RETIRED.items():
+        if ENV_PREFIX + name in environ or name in (overrides or {}):
+            raise ConfigError(f"{ENV_PREFIX}{name} is no longer a setting: {why}")
     values: dict[str, Any] = {}
     known = {f.name: f.type for f in fields(Settings)}
     for name, type_name in known.items():
@@ -413,10 +426,6 @@ def validate_common(settings: Settings) -> None:
     validate_rp(settings.RP_ID, settings.ORIGIN, require_https=settings.is_production)
     for related in settings.related_origins:
         validate_origin(related, require_https=settings.is_production, name="RELATED_ORIGINS")
-    if settings.CEREMONY_STORE not in {"database", "redis"}:
-        raise ConfigError(f"{ENV_PREFIX}CEREMONY_STORE must be database or redis")
-    if settings.CEREMONY_STORE == "redis" and not settings.REDIS_URL:
-        raise ConfigError(f"{ENV_PREFIX}CEREMONY_STORE=redis needs {ENV_PREFIX}REDIS_URL")
     if settings.PROXY_HOPS < 0 or settings.PROXY_HOPS > 5:
         raise ConfigError(f"{ENV_PREFIX}PROXY_HOPS must be between 0 and 5")
     validate_security_contact(settings, now=datetime.now(UTC))

@@ -12,8 +12,8 @@ from flask import Flask, g
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from limits.storage import MemoryStorage
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from authdemo.csrf import OriginCheckingCSRFProtect
 from authdemo.ratelimit import address_key
@@ -31,10 +31,6 @@ POSTGRESQL_TIMEOUTS: dict[str, int] = {
     "keepalives_count": 3,
     "tcp_user_timeout": 15_000,
 }
-#: Session.info key: the next transaction of this session may commit without an fsync.
-_RELAXED = "authdemo.relaxed_durability"
-#: Pool record info key: this SQLite connection's ``synchronous`` must be restored.
-_RESTORE_SYNCHRONOUS = "authdemo.restore_synchronous"
 
 
 class Database:
@@ -49,7 +45,6 @@ class Database:
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine, sqlite_synchronous)
         factory = sessionmaker(engine, expire_on_commit=False)
-        event.listen(factory, "after_begin", _apply_relaxed_durability)
         app.extensions["authdemo.db"] = factory
         app.teardown_appcontext(self._close)
 
@@ -68,19 +63,6 @@ class Database:
             g.db_session = current_app.extensions["authdemo.db"]()
         session: Session = g.db_session
         return session
-
-    def relax_durability(self) -> None:
-        """Let this request's next transaction commit without waiting for the disk.
-
-        Only for a transaction whose loss in a power cut costs a retry and nothing else: a
-        fresh ceremony challenge (docs/decisions/0011-durability-by-transaction.md). Call it
-        before the transaction's first statement. The next durable commit flushes the
-        write-ahead log, relaxed commits included, so ordering is kept. Applied when the
-        transaction begins (SQLite: ``synchronous=NORMAL`` for it, restored when the
-        connection goes back to the pool; PostgreSQL: ``SET LOCAL synchronous_commit``);
-        a request that writes nothing to the database (Redis ceremonies) pays nothing.
-        """
-        self.session.info[_RELAXED] = True
 
     @staticmethod
     def _close(_exc: BaseException | None) -> None:
@@ -107,19 +89,6 @@ def _postgresql_timeouts(url: str) -> dict[str, int]:
     return {name: value for name, value in POSTGRESQL_TIMEOUTS.items() if name not in given}
 
 
-def _apply_relaxed_durability(
-    session: Session, _transaction: SessionTransaction, connection: Connection
-) -> None:
-    if not session.info.pop(_RELAXED, False):
-        return
-    if connection.dialect.name == "sqlite":
-        # Outside a transaction: pysqlite sends BEGIN only before the first write.
-        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
-        connection.info[_RESTORE_SYNCHRONOUS] = True
-    elif connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-
-
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "do_connect")
     def _owner_only(_dialect: Any, _record: Any, _cargs: Any, _cparams: Any) -> None:
@@ -139,12 +108,6 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         # in free pages (GDPR Art 17; see compliance/retention.md).
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
-
-    @event.listens_for(engine, "checkin")
-    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
-        # Back to the configured durability before anyone else can check it out.
-        if record.info.pop(_RESTORE_SYNCHRONOUS, False) and dbapi_connection is not None:
-            dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
 
 
 def _create_owner_only(database: str | None, *, uri: bool) -> None:

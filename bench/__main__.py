@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
         benchmarks["passkey_sign_in_profile"] = profiling.run(suite, args.db_dir, scale=scale)
 
+    benchmarks["verify_lock_hold"] = _lock_hold(args.db_dir, scale)
     benchmarks["passkey_vs_password"] = _password(args.db_dir, scale)
     benchmarks["refused_sign_ins"] = _refusals(args.db_dir, scale)
     if not args.no_http:
@@ -159,6 +160,17 @@ def _comparison(args: argparse.Namespace, scale: float) -> dict[str, Any]:
                     print(f"\n{shipped.target.name} against {baseline.target.name}: {verdict}")
             out[database] = sweep
     return out
+
+
+def _lock_hold(db_dir: Path, scale: float) -> dict[str, Any]:
+    from bench import lock_hold
+
+    print("\nWrite-lock hold of the sign-in verify: first write statement to the commit's")
+    print("return (serial, in-process, SQLite synchronous=FULL; the options request writes")
+    print("nothing, decision 0019)\n")
+    result = lock_hold.run(db_dir, scale=scale)
+    print(report.table(lock_hold.HEADERS, lock_hold.rows(result)))
+    return result
 
 
 def _password(db_dir: Path, scale: float) -> dict[str, Any]:

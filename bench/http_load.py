@@ -233,7 +233,6 @@ def serve(
             "AUTHDEMO_DATA_KEY": secrets.token_urlsafe(32),
             "AUTHDEMO_ORIGIN": origin,
             "AUTHDEMO_RP_ID": "localhost",
-            "AUTHDEMO_CEREMONY_STORE": "database",
             "AUTHDEMO_REDIS_URL": "",
             # As shipped: several workers share their rate-limit counters in Redis
             # (the server's configuration refuses per-process counters with more than one).

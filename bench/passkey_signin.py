@@ -168,7 +168,6 @@ def bench_app(database: Path, *, synchronous: str, **config: Any) -> Flask:
         "DATA_KEY": secrets.token_urlsafe(32),
         "ORIGIN": ORIGIN,
         "RP_ID": RP_ID,
-        "CEREMONY_STORE": "database",
         "REDIS_URL": "",
         "RATELIMIT_STORAGE_URI": "memory-lazy://",
         "RATELIMIT_CEREMONY": RAISED_LIMIT,

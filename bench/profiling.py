@@ -258,7 +258,7 @@ def services_only(client: SignInClient, budget: Budget) -> Measurement:
             service.finish_sign_in(
                 db.session,
                 rp=passkey_wiring.relying_party(),
-                ceremony_id=started.ceremony_id,
+                token=started.token,
                 payload=json.loads(body),
                 now=clock.now(),
                 policy=session_wiring.session_policy(),

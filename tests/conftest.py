@@ -91,7 +91,6 @@ def make_app(tmp_path: Path, clock: FrozenClock | None = None, **overrides: Any)
     if REDIS_URL:
         config.update(
             REDIS_URL=REDIS_URL,
-            CEREMONY_STORE="redis",
             RATELIMIT_STORAGE_URI=REDIS_URL,
         )
         # Each app starts with empty limits, as with memory storage. Use a Redis database

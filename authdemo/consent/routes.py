@@ -114,7 +114,10 @@ def decline_at_signup() -> Response:
     if web.availability().enrolment:  # only a choice that was offered is recorded
         shown = web.notice_from_form(request.form, current_only=False)
     passkeys.abandon_ceremony(
-        db.session, rp=passkey_wiring.relying_party(), ceremony_id=cookie.pop(CEREMONY_KEY, None)
+        db.session,
+        rp=passkey_wiring.relying_party(),
+        token=cookie.pop(CEREMONY_KEY, None),
+        now=clock.now(),
     )
     db.session.commit()
     if shown is not None:

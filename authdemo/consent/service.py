@@ -25,14 +25,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from authdemo import audit, ways_in
 from authdemo.audit import Event
 from authdemo.consent.notices import PASSKEY_SIGNIN, Notice, NoticeBook
 from authdemo.errors import AuthDemoError
-from authdemo.models import Ceremony, CeremonyKind, ConsentEvent, Passkey
+from authdemo.models import ConsentEvent, Passkey
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 METHOD_MAX = 64  # consent_events.method
@@ -193,6 +193,36 @@ def latest(session: Session, user_id: str, purpose: str = PASSKEY_SIGNIN) -> Ent
     return Entry(Action(row.action), row.notice_version, row.occurred_at, row.method)
 
 
+def ledger_position(session: Session, user_id: str, purpose: str = PASSKEY_SIGNIN) -> int:
+    """Where the person's ledger for ``purpose`` stands now (0: no entry yet). A passkey
+    ceremony started with an opt-in remembers it, so that a "no" recorded after it (a
+    withdrawal in another tab) stops it (``said_no_since``)."""
+    found = session.execute(
+        select(func.max(ConsentEvent.id)).where(
+            ConsentEvent.user_ref == user_id, ConsentEvent.purpose == purpose
+        )
+    ).scalar_one()
+    return int(found or 0)
+
+
+def said_no_since(
+    session: Session, user_id: str, position: int, purpose: str = PASSKEY_SIGNIN
+) -> bool:
+    """A decision other than a grant was recorded after ``ledger_position`` returned
+    ``position``."""
+    found = session.execute(
+        select(ConsentEvent.id)
+        .where(
+            ConsentEvent.user_ref == user_id,
+            ConsentEvent.purpose == purpose,
+            ConsentEvent.id > position,
+            ConsentEvent.action != Action.GRANTED.value,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def history(session: Session, user_id: str) -> list[Entry]:
     """All of the person's decisions, oldest first (for their own pages and export)."""
     rows = session.execute(
@@ -325,8 +355,10 @@ def withdraw(
     method: str,
     now: datetime,
 ) -> Withdrawn:
-    """Stop passkey sign-in now: delete every passkey of the person, cancel their passkey
-    ceremonies in flight, and record the withdrawal. Refused (409) when there is nothing
+    """Stop passkey sign-in now: delete every passkey of the person and record the
+    withdrawal. Their passkey ceremonies in flight end with it: a step-up has no passkey
+    left to sign with, and adding a passkey refuses a withdrawal made after its options
+    (passkeys/service.py, ``_consent_for_adding``). Refused (409) when there is nothing
     to withdraw, so a replayed post leaves the ledger unchanged. No step-up: withdrawing
     must be as easy as agreeing (Art 7(3)), and it can only reduce what we hold."""
     current = latest(session, user_id, notice.purpose)
@@ -337,12 +369,6 @@ def withdraw(
     )
     if not passkey_ids and (current is None or current.action is not Action.GRANTED):
         raise AlreadyRecorded()
-    session.execute(
-        delete(Ceremony).where(
-            Ceremony.user_id == user_id,
-            Ceremony.kind.in_([CeremonyKind.ADD_PASSKEY, CeremonyKind.STEP_UP]),
-        )
-    )
     for passkey_id in sorted(passkey_ids):
         audit.record(
             session, Event.PASSKEY_REMOVED, now=now, user_id=user_id, passkey_id=passkey_id

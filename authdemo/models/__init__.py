@@ -2,7 +2,7 @@
 
 from authdemo.models.audit import AuditEvent
 from authdemo.models.base import Base
-from authdemo.models.ceremony import Ceremony, CeremonyKind
+from authdemo.models.ceremony import CeremonyKind, UsedChallenge
 from authdemo.models.consent import ConsentEvent
 from authdemo.models.factors import Enrolment, PasswordCredential, RecoveryCode, TotpCredential
 from authdemo.models.passkey import Passkey
@@ -13,7 +13,6 @@ from authdemo.models.user import User
 __all__ = [
     "AuditEvent",
     "Base",
-    "Ceremony",
     "CeremonyKind",
     "Complaint",
     "ConsentEvent",
@@ -23,6 +22,7 @@ __all__ = [
     "RecoveryCode",
     "RuntimeSwitch",
     "TotpCredential",
+    "UsedChallenge",
     "User",
     "UserSession",
 ]

@@ -1,19 +1,20 @@
-"""Server-side state of one WebAuthn ceremony: single use, short-lived.
+"""Passkey ceremonies: their kinds, and the challenges already used.
 
-Only a random ceremony id travels in the (signed) session cookie; the challenge stays
-here and is deleted as it is consumed (docs/decisions/0001-server-side-challenges.md).
+A ceremony's state travels to the browser sealed in a token (authdemo/passkeys/ceremonies.py);
+nothing is stored when it starts. What the server keeps is the SHA-256 of each challenge
+a verify request used, until the challenge would have expired anyway: the one authority
+for single use (docs/decisions/0019-sealed-challenges.md).
 """
 
 from __future__ import annotations
 
 import enum
-import secrets
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, LargeBinary, String
+from sqlalchemy import LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
-from authdemo.models.base import ACCOUNT_LINK, Base, not_personal, personal
+from authdemo.models.base import Base, not_personal
 
 
 class CeremonyKind(enum.StrEnum):
@@ -23,39 +24,17 @@ class CeremonyKind(enum.StrEnum):
     STEP_UP = "step_up"  # re-authentication of the signed-in person
 
 
-def new_ceremony_id() -> str:
-    return secrets.token_urlsafe(32)
+class UsedChallenge(Base):
+    """A challenge that a verify request (or "No thanks", or a new username) used up.
 
+    Only the digest of 32 random bytes and when it expires: no account, no time of use
+    finer than the expiry, nothing that links it to a person or to another row.
+    """
 
-class Ceremony(Base):
-    __tablename__ = "ceremonies"
+    __tablename__ = "used_challenges"
 
-    id: Mapped[str] = mapped_column(
-        String(64), primary_key=True, default=new_ceremony_id, info=not_personal()
-    )
-    kind: Mapped[CeremonyKind] = mapped_column(
-        Enum(
-            CeremonyKind,
-            native_enum=False,
-            length=16,
-            validate_strings=True,
-            values_callable=lambda kinds: [k.value for k in kinds],
-        ),
-        info=personal(),
-    )
-    challenge: Mapped[bytes] = mapped_column(LargeBinary(64), info=not_personal())
-    #: For ADD_PASSKEY / STEP_UP: who started it (a response must belong to this person).
-    user_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), info=personal(export=False, reason=ACCOUNT_LINK)
-    )
-    #: For SIGN_UP: the account to create once the passkey verifies.
-    pending_username: Mapped[str | None] = mapped_column(String(32), info=personal())
-    pending_display_name: Mapped[str | None] = mapped_column(String(64), info=personal())
-    pending_user_handle: Mapped[bytes | None] = mapped_column(LargeBinary(64), info=personal())
-    #: For SIGN_UP: the notice version the person agreed to when the ceremony started. The
-    #: ledger's grant is written from here with the account, never from the cookie, so a
-    #: later "No thanks" or username change (which discard the ceremony) cannot be outrun.
-    consent_notice_version: Mapped[str | None] = mapped_column(String(16), info=personal())
-    #: With it, the SHA-256 of the deployment-facts block shown beside that notice.
-    consent_facts_sha256: Mapped[str | None] = mapped_column(String(64), info=personal())
-    expires_at: Mapped[datetime] = mapped_column(index=True, info=personal())
+    #: SHA-256 of the challenge. The primary key is the single-use check: a second insert
+    #: of the same digest is a replay (or the loser of a race).
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True, info=not_personal())
+    #: When the challenge expires; ``flask retention purge`` deletes the row after it.
+    expires_at: Mapped[datetime] = mapped_column(index=True, info=not_personal())

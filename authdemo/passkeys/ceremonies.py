@@ -1,282 +1,209 @@
-"""Per-ceremony challenges kept server-side: single use, short-lived (WebAuthn L3 §13.4.3).
+"""Ceremony state sealed in a token; single use recorded at verify (WebAuthn L3 §13.4.3).
 
-A ceremony is consumed with one ``DELETE ... RETURNING`` *before* the response is
-verified, so two concurrent requests with the same ceremony id can never both see it,
-and a failed attempt cannot be retried with the same challenge.
-See docs/decisions/0001-server-side-challenges.md.
+Starting a ceremony writes nothing: its state (the random challenge, the kind, when it
+expires, who started it, and for a sign-up the pending account and the consent decision)
+is sealed with AES-256-GCM under a key of its own, derived from the data key with HKDF
+(purpose ``passkey-ceremony``), with the kind as associated data, and travels in the
+browser's session cookie. Only this server can make or read one; a token of another kind,
+an altered one or an expired one opens to nothing.
+
+Single use is enforced where the sign-in commits: the verify request inserts the SHA-256
+of the challenge into ``used_challenges`` (primary key) in its own transaction, after the
+signature check, as its first write. A second insert of the same digest, a replay or the
+loser of a race, changes nothing and is refused. See docs/decisions/0019-sealed-challenges.md.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert
+from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from authdemo.errors import CeremonyFailed, ServiceUnavailable
-from authdemo.models import Ceremony, CeremonyKind
+from authdemo import base64url
+from authdemo.errors import CeremonyFailed
+from authdemo.models import CeremonyKind, UsedChallenge
 from authdemo.models.base import table
-from authdemo.models.ceremony import new_ceremony_id
-
-if TYPE_CHECKING:
-    from redis import Redis
+from authdemo.secrets_at_rest import DecryptionError, SecretBox
 
 CHALLENGE_BYTES = 32
+#: HKDF purpose of the sealing key: never the cookie-signing key, nor another data key.
+PURPOSE = "passkey-ceremony"
+#: Longer text is refused before decoding (a sealed sign-up is about 600 characters).
+MAX_TOKEN_CHARS = 2048
 
-# Built once: on the sign-in path, building a statement per call costs more than running
-# it (make bench --profile). Core table statements, parameters bound at execution.
-_TABLE = table(Ceremony)
-_INSERT = insert(_TABLE)
-_CONSUME = (
-    delete(_TABLE)
-    .where(_TABLE.c.id == bindparam("ceremony_id"))
-    .returning(
-        _TABLE.c.kind,
-        _TABLE.c.challenge,
-        _TABLE.c.user_id,
-        _TABLE.c.pending_username,
-        _TABLE.c.pending_display_name,
-        _TABLE.c.pending_user_handle,
-        _TABLE.c.consent_notice_version,
-        _TABLE.c.consent_facts_sha256,
-        _TABLE.c.expires_at,
-    )
-)
+# Built once (make bench --profile: building a statement per call costs more than running
+# it). ON CONFLICT DO NOTHING: a replay changes nothing and needs no savepoint.
+_USED = table(UsedChallenge)
+#: RETURNING says whether a row went in (psycopg reports no rowcount for it).
+_USE_UP = {
+    "sqlite": sqlite.insert(_USED).on_conflict_do_nothing().returning(_USED.c.digest),
+    "postgresql": postgresql.insert(_USED).on_conflict_do_nothing().returning(_USED.c.digest),
+}
+_PLAIN_INSERT = insert(_USED)
+_WAS_USED = select(_USED.c.digest).where(_USED.c.digest == bindparam("digest"))
 
 
 @dataclass(frozen=True, slots=True)
 class PendingCeremony:
+    """What a token carries. ``user_id``: who started an add-passkey or step-up. For a
+    sign-up: the account to create and the notice, deployment-facts hash and "how" of the
+    opt-in. For adding a passkey: the opt-in ticked with it, if one was, and where the
+    person's consent ledger stood when it was ticked."""
+
     kind: CeremonyKind
     challenge: bytes
-    user_id: str | None
-    pending_username: str | None
-    pending_display_name: str | None
-    pending_user_handle: bytes | None
-    consent_notice_version: str | None
-    consent_facts_sha256: str | None
+    issued_at: datetime
+    expires_at: datetime
+    user_id: str | None = None
+    pending_username: str | None = None
+    pending_display_name: str | None = None
+    pending_user_handle: bytes | None = None
+    consent_notice_version: str | None = None
+    consent_facts_sha256: str | None = None
+    consent_method: str | None = None
+    consent_ledger_position: int | None = None
+
+    @property
+    def digest(self) -> bytes:
+        """What ``used_challenges`` keeps: the challenge itself is never stored."""
+        return hashlib.sha256(self.challenge).digest()
 
 
-def fresh_state(
+def _associated_data(kind: CeremonyKind) -> bytes:
+    return f"authdemo:ceremony:{kind.value}".encode()
+
+
+def issue(
+    box: SecretBox,
     kind: CeremonyKind,
     *,
     now: datetime,
     lifetime: timedelta,
-    user_id: str | None = None,
-    pending_username: str | None = None,
-    pending_display_name: str | None = None,
-    pending_user_handle: bytes | None = None,
-    consent_notice_version: str | None = None,
-    consent_facts_sha256: str | None = None,
-) -> dict[str, Any]:
-    """A new ceremony as every store keeps it: random id and challenge, what is pending,
-    and when it expires."""
-    return {
-        "id": new_ceremony_id(),
-        "kind": kind,
-        "challenge": secrets.token_bytes(CHALLENGE_BYTES),
-        "user_id": user_id,
-        "pending_username": pending_username,
-        "pending_display_name": pending_display_name,
-        "pending_user_handle": pending_user_handle,
-        "consent_notice_version": consent_notice_version,
-        "consent_facts_sha256": consent_facts_sha256,
-        "expires_at": now + lifetime,
-    }
-
-
-def accept(
-    state: Mapping[str, Any] | None, *, kind: CeremonyKind, now: datetime
-) -> PendingCeremony:
-    """The checks every store applies to a ceremony it has just consumed."""
-    if state is None:
-        raise CeremonyFailed("challenge_unknown_or_used")
-    if state["expires_at"] <= now:
-        raise CeremonyFailed("challenge_expired")
-    if state["kind"] != kind:
-        raise CeremonyFailed("wrong_ceremony_kind")
-    return PendingCeremony(**{name: state[name] for name in PendingCeremony.__slots__})
-
-
-def _require_id(ceremony_id: object) -> str:
-    if not isinstance(ceremony_id, str) or not ceremony_id:
-        raise CeremonyFailed("no_ceremony")
-    return ceremony_id
-
-
-def start(
-    session: Session,
-    *,
-    kind: CeremonyKind,
-    now: datetime,
-    lifetime: timedelta,
-    user_id: str | None = None,
-    pending_username: str | None = None,
-    pending_display_name: str | None = None,
-    pending_user_handle: bytes | None = None,
-    consent_notice_version: str | None = None,
-    consent_facts_sha256: str | None = None,
-) -> tuple[str, bytes]:
-    """Store a fresh challenge; return (ceremony id for the cookie, challenge for options)."""
-    state = fresh_state(
-        kind,
-        now=now,
-        lifetime=lifetime,
-        user_id=user_id,
-        pending_username=pending_username,
-        pending_display_name=pending_display_name,
-        pending_user_handle=pending_user_handle,
-        consent_notice_version=consent_notice_version,
-        consent_facts_sha256=consent_facts_sha256,
+    **bound: Any,
+) -> tuple[str, PendingCeremony]:
+    """A fresh challenge and the sealed token that carries it (for the cookie)."""
+    state = PendingCeremony(
+        kind=kind,
+        challenge=secrets.token_bytes(CHALLENGE_BYTES),
+        issued_at=now,
+        expires_at=now + lifetime,
+        **bound,
     )
-    session.execute(_INSERT, state)
-    return state["id"], state["challenge"]
+    sealed = box.encrypt(_serialise(state), context=_associated_data(kind))
+    return base64url.encode(sealed), state
 
 
-def consume(
-    session: Session, ceremony_id: object, *, kind: CeremonyKind, now: datetime
+def open_token(
+    box: SecretBox, token: object, *, kind: CeremonyKind, now: datetime
 ) -> PendingCeremony:
-    """Delete the ceremony and return it; refuse unknown, used, expired or other-kind ones."""
-    key = _require_id(ceremony_id)
-    row = session.execute(_CONSUME, {"ceremony_id": key}).one_or_none()
-    return accept(None if row is None else dict(row._mapping), kind=kind, now=now)
+    """The ceremony a token carries, if this server sealed it for ``kind`` and it has not
+    expired. Reads nothing and writes nothing; single use is ``use_up``'s."""
+    if not isinstance(token, str) or not token:
+        raise CeremonyFailed("no_ceremony")
+    state = _unseal(box, token, kind)
+    if state is None:
+        if any(_unseal(box, token, other) for other in CeremonyKind if other is not kind):
+            raise CeremonyFailed("wrong_ceremony_kind")
+        # Altered, made elsewhere, or sealed under a data key no longer configured.
+        raise CeremonyFailed("challenge_unknown_or_used")
+    if state.expires_at <= now:
+        raise CeremonyFailed("challenge_expired")
+    return state
 
 
-def discard(session: Session, ceremony_id: str) -> None:
-    session.execute(delete(Ceremony).where(Ceremony.id == ceremony_id))
+def use_up(session: Session, ceremony: PendingCeremony) -> bool:
+    """Record the challenge as used, in the caller's transaction. False when it already
+    was: a replay, or the loser of two requests racing with one challenge (PostgreSQL
+    makes the second insert wait for the first transaction, then finds the row)."""
+    values = {"digest": ceremony.digest, "expires_at": ceremony.expires_at}
+    statement = _USE_UP.get(session.get_bind().dialect.name)
+    if statement is None:  # another database: a plain insert in a savepoint
+        try:
+            with session.begin_nested():
+                session.execute(_PLAIN_INSERT, values)
+        except IntegrityError:
+            return False
+        return True
+    return session.execute(statement, values).first() is not None
+
+
+def present(
+    session: Session, box: SecretBox, token: object, *, kind: CeremonyKind, now: datetime
+) -> PendingCeremony:
+    """``open_token`` for a verify request, and a read of whether its challenge was used
+    already: a plain replay is refused before any other check or work (the insert of
+    ``use_up`` stays the authority, for requests racing each other). A token presented as
+    the wrong kind is used up all the same (it was valid, and is refused: it must not be
+    tried again elsewhere)."""
+    try:
+        pending = open_token(box, token, kind=kind, now=now)
+    except CeremonyFailed as failure:
+        if failure.reason == "wrong_ceremony_kind":
+            discard(session, box, token, now=now)
+        raise
+    if session.execute(_WAS_USED, {"digest": pending.digest}).first() is not None:
+        raise CeremonyFailed("challenge_unknown_or_used")
+    return pending
+
+
+def discard(session: Session, box: SecretBox, token: object, *, now: datetime) -> None:
+    """Use a ceremony of any kind up without finishing it ("No thanks", another username at
+    sign-up), so a late authenticator answer or an older copy of the cookie cannot finish
+    it. A token that does not open (none, expired, altered) needs nothing."""
+    if not isinstance(token, str):
+        return
+    for kind in CeremonyKind:
+        state = _unseal(box, token, kind)
+        if state is not None:
+            if state.expires_at > now:
+                use_up(session, state)
+            return
 
 
 def purge_expired(session: Session, *, now: datetime) -> int:
-    result = session.execute(delete(Ceremony).where(Ceremony.expires_at <= now))
+    """Digests of challenges that have expired: an expired challenge is refused anyway."""
+    result = session.execute(delete(UsedChallenge).where(UsedChallenge.expires_at <= now))
     return int(getattr(result, "rowcount", 0))
 
 
-# --- where ceremonies live ---------------------------------------------------------------
+# --- the token's plaintext -------------------------------------------------------------
+
+_BYTES = frozenset({"challenge", "pending_user_handle"})
+_TIMES = frozenset({"issued_at", "expires_at"})
 
 
-class CeremonyStore(Protocol):
-    """Ceremony state, consumed atomically. The database by default; Redis when several
-    instances share it (one round trip each way, expiry enforced by a TTL too)."""
-
-    def start(
-        self,
-        session: Session,
-        *,
-        kind: CeremonyKind,
-        now: datetime,
-        lifetime: timedelta,
-        user_id: str | None = None,
-        pending_username: str | None = None,
-        pending_display_name: str | None = None,
-        pending_user_handle: bytes | None = None,
-        consent_notice_version: str | None = None,
-        consent_facts_sha256: str | None = None,
-    ) -> tuple[str, bytes]: ...
-
-    def consume(
-        self, session: Session, ceremony_id: object, *, kind: CeremonyKind, now: datetime
-    ) -> PendingCeremony: ...
-
-    def discard(self, session: Session, ceremony_id: str) -> None: ...
+def _serialise(state: PendingCeremony) -> bytes:
+    fields: dict[str, Any] = {}
+    for name, value in asdict(state).items():
+        if value is None:
+            continue
+        if name in _BYTES:
+            value = base64url.encode(value)
+        elif name in _TIMES:
+            value = value.isoformat()
+        fields[name] = value
+    return json.dumps(fields, separators=(",", ":")).encode()
 
 
-class DatabaseStore:
-    """The ``ceremonies`` table, in the request's transaction."""
-
-    start = staticmethod(start)
-    consume = staticmethod(consume)
-    discard = staticmethod(discard)
-
-
-class RedisStore:
-    """Redis keys with a TTL; ``GETDEL`` consumes atomically across every instance."""
-
-    PREFIX = "authdemo:ceremony:"
-
-    def __init__(self, client: Redis) -> None:
-        self._redis = client
-
-    def start(
-        self,
-        session: Session,
-        *,
-        kind: CeremonyKind,
-        now: datetime,
-        lifetime: timedelta,
-        user_id: str | None = None,
-        pending_username: str | None = None,
-        pending_display_name: str | None = None,
-        pending_user_handle: bytes | None = None,
-        consent_notice_version: str | None = None,
-        consent_facts_sha256: str | None = None,
-    ) -> tuple[str, bytes]:
-        state = fresh_state(
-            kind,
-            now=now,
-            lifetime=lifetime,
-            user_id=user_id,
-            pending_username=pending_username,
-            pending_display_name=pending_display_name,
-            pending_user_handle=pending_user_handle,
-            consent_notice_version=consent_notice_version,
-            consent_facts_sha256=consent_facts_sha256,
-        )
-        seconds = max(1, int(lifetime.total_seconds()))
-        with _redis_errors():
-            self._redis.set(self.PREFIX + state["id"], _to_json(state), ex=seconds, nx=True)
-        return state["id"], state["challenge"]
-
-    def consume(
-        self, session: Session, ceremony_id: object, *, kind: CeremonyKind, now: datetime
-    ) -> PendingCeremony:
-        key = _require_id(ceremony_id)
-        with _redis_errors():
-            raw = self._redis.getdel(self.PREFIX + key)
-        return accept(None if raw is None else _from_json(raw), kind=kind, now=now)
-
-    def discard(self, session: Session, ceremony_id: str) -> None:
-        with _redis_errors():
-            self._redis.delete(self.PREFIX + ceremony_id)
-
-
-def _to_json(state: Mapping[str, Any]) -> str:
-    handle = state["pending_user_handle"]
-    return json.dumps(
-        {
-            **{name: value for name, value in state.items() if name != "id"},  # the key
-            "kind": state["kind"].value,
-            "challenge": state["challenge"].hex(),
-            "pending_user_handle": handle.hex() if handle else None,
-            "expires_at": state["expires_at"].isoformat(),
-        }
-    )
-
-
-def _from_json(raw: str | bytes) -> dict[str, Any]:
-    state: dict[str, Any] = json.loads(raw)
-    handle = state["pending_user_handle"]
-    return {
-        **state,
-        "kind": CeremonyKind(state["kind"]),
-        "challenge": bytes.fromhex(state["challenge"]),
-        "pending_user_handle": bytes.fromhex(handle) if handle else None,
-        # Absent in a ceremony started before this field existed: no consent bound to it.
-        "consent_notice_version": state.get("consent_notice_version"),
-        "expires_at": datetime.fromisoformat(state["expires_at"]),
-    }
-
-
-@contextmanager
-def _redis_errors() -> Iterator[None]:
-    """Redis unreachable: a clear 503, never a 500 and never a silent pass."""
-    from redis.exceptions import RedisError
-
+def _unseal(box: SecretBox, token: str, kind: CeremonyKind) -> PendingCeremony | None:
+    if len(token) > MAX_TOKEN_CHARS:
+        return None
     try:
-        yield
-    except RedisError as exc:
-        raise ServiceUnavailable() from exc
+        plaintext = box.decrypt(base64url.decode(token), context=_associated_data(kind))
+    except (ValueError, DecryptionError):
+        return None
+    fields: dict[str, Any] = json.loads(plaintext)  # sealed by us: well formed
+    for name in _BYTES & fields.keys():
+        fields[name] = base64url.decode(fields[name])
+    for name in _TIMES:
+        fields[name] = datetime.fromisoformat(fields[name])
+    fields["kind"] = CeremonyKind(fields["kind"])
+    return PendingCeremony(**fields)

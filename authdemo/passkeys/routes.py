@@ -1,8 +1,9 @@
 """JSON endpoints of the passkey ceremonies. Thin: parse, one use case, commit, respond.
 
-A use case that refuses returns ``Refused``: the route commits what the refusal keeps (the
-consumed ceremony, the refusal's audit row) and then raises its error
-(docs/decisions/0012-use-case-transactions.md).
+An options request writes nothing: the ceremony travels sealed in the cookie session under
+``CEREMONY_KEY`` (docs/decisions/0019-sealed-challenges.md). A use case that refuses
+returns ``Refused``: the route commits what the refusal keeps (the used challenge, the
+refusal's audit row) and then raises its error (docs/decisions/0012-use-case-transactions.md).
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ def sign_up_options() -> Response:
     # ticked, and the version and SHA-256 of the text match a notice we published.
     notice = consent_web.consent_from_json(body)
     now = clock.now()
-    db.relax_durability()  # only a ceremony is written: lost in a power cut, one retry
     # The decision is bound to the ceremony, and recorded with the account it creates.
     started = service.start_sign_up(
         db.session,
@@ -61,8 +61,7 @@ def sign_up_options() -> Response:
         consent_facts_sha256=consent_web.current_facts().sha256,
         now=now,
     )
-    db.session.commit()
-    cookie[CEREMONY_KEY] = started.ceremony_id
+    cookie[CEREMONY_KEY] = started.token
     return json_text(started.options_json)
 
 
@@ -76,7 +75,7 @@ def sign_up_verify() -> Response:
         db.session,
         rp=passkey_wiring.relying_party(),
         notices=consent_web.notice_book(),
-        ceremony_id=cookie.pop(CEREMONY_KEY, None),
+        token=cookie.pop(CEREMONY_KEY, None),
         payload=body,
         now=clock.now(),
         policy=session_wiring.session_policy(),
@@ -98,10 +97,8 @@ def sign_up_verify() -> Response:
 def sign_in_options() -> Response:
     read_json_object()
     consent_web.require_signin()
-    db.relax_durability()  # only a challenge is written: lost in a power cut, one retry
     started = service.start_sign_in(db.session, rp=passkey_wiring.relying_party(), now=clock.now())
-    db.session.commit()
-    cookie[CEREMONY_KEY] = started.ceremony_id
+    cookie[CEREMONY_KEY] = started.token
     return json_text(started.options_json)
 
 
@@ -110,12 +107,12 @@ def sign_in_options() -> Response:
 def sign_in_verify() -> Response:
     body = read_json_object()
     consent_web.require_signin()
-    ceremony_id = cookie.pop(CEREMONY_KEY, None)
+    token = cookie.pop(CEREMONY_KEY, None)
     next_url = cookie.get("next")  # kept if this attempt is refused
     outcome = service.finish_sign_in(
         db.session,
         rp=passkey_wiring.relying_party(),
-        ceremony_id=ceremony_id,
+        token=token,
         payload=body,
         now=clock.now(),
         policy=session_wiring.session_policy(),
@@ -167,8 +164,7 @@ def add_options() -> Response:
         ),
         now=clock.now(),
     )
-    db.session.commit()
-    cookie[CEREMONY_KEY] = started.ceremony_id
+    cookie[CEREMONY_KEY] = started.token
     return json_text(started.options_json)
 
 
@@ -183,7 +179,8 @@ def add_verify() -> Response:
     outcome = service.finish_add_passkey(
         db.session,
         rp=passkey_wiring.relying_party(),
-        ceremony_id=cookie.pop(CEREMONY_KEY, None),
+        notices=consent_web.notice_book(),
+        token=cookie.pop(CEREMONY_KEY, None),
         payload=body,
         user=current_user,
         active=active,

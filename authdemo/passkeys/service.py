@@ -9,18 +9,21 @@ increase is treated as a possibly cloned authenticator (§6.1.1); a credential i
 registered once only (§7.1 step 26).
 
 Functions take the database session, ``now`` and their collaborators explicitly and never
-commit. Each ``finish_*`` is one use case (docs/decisions/0012-use-case-transactions.md):
-it consumes the ceremony, checks everything it can before writing, and makes its
-person-data writes in a savepoint; a refusal returns ``Refused`` with only the consumed
-ceremony and the refusal's audit row in the session, and the caller commits them.
+commit. A ``start_*`` writes nothing: the ceremony travels sealed in a token
+(``ceremonies``, docs/decisions/0019-sealed-challenges.md). Each ``finish_*`` is one use
+case (docs/decisions/0012-use-case-transactions.md): it opens the token, does its reads
+and the signature check, and only then writes: first the used challenge's digest (single
+use), then, in a savepoint, its person-data rows. A refusal returns ``Refused`` with only
+the used challenge and the refusal's audit row in the session; the caller commits them.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -54,12 +57,14 @@ from authdemo.models import CeremonyKind, Passkey, User
 from authdemo.models.base import table
 from authdemo.models.user import new_user_handle
 from authdemo.passkeys import ceremonies, names, signals
+from authdemo.passkeys.ceremonies import PendingCeremony
 from authdemo.passkeys.responses import (
     ParsedAssertion,
     check_challenge,
     parse_assertion,
     parse_registration,
 )
+from authdemo.secrets_at_rest import SecretBox
 from authdemo.sessions import service as sessions
 from authdemo.sessions.service import ActiveSession, SessionPolicy
 from authdemo.usecase import Refused, refusable
@@ -104,14 +109,27 @@ class RelyingParty:
     origin: str | list[str]
     algorithms: tuple[int, ...]
     ceremony_lifetime: timedelta
-    #: Where challenges live: the database, or Redis shared by several instances.
-    store: ceremonies.CeremonyStore = field(default_factory=ceremonies.DatabaseStore)
+    #: Seals each ceremony's state into the token the browser keeps (``ceremonies``).
+    ceremony_box: SecretBox
 
 
 @dataclass(frozen=True, slots=True)
 class Started:
-    ceremony_id: str
+    #: The sealed ceremony, for the session cookie: nothing was stored.
+    token: str
     options_json: str
+
+
+def _replayed() -> CeremonyFailed:
+    return CeremonyFailed("challenge_unknown_or_used")
+
+
+def _used_up_by(session: Session, pending: PendingCeremony, error: AuthDemoError) -> Refused:
+    """A refusal uses the challenge up. One already used is answered as such: the other
+    reason may only be a consequence of the replay."""
+    if not ceremonies.use_up(session, pending):
+        return Refused(_replayed())
+    return Refused(error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +162,9 @@ def start_sign_up(
     if username_taken(session, username):
         raise UsernameTaken()
     user_handle = new_user_handle()
-    ceremony_id, challenge = rp.store.start(
-        session,
-        kind=CeremonyKind.SIGN_UP,
+    token, pending = ceremonies.issue(
+        rp.ceremony_box,
+        CeremonyKind.SIGN_UP,
         now=now,
         lifetime=rp.ceremony_lifetime,
         pending_username=username,
@@ -154,16 +172,17 @@ def start_sign_up(
         pending_user_handle=user_handle,
         consent_notice_version=consent.version,
         consent_facts_sha256=consent_facts_sha256,
+        consent_method=SIGN_UP_CONSENT_METHOD,
     )
     options = _registration_options(
         rp,
-        challenge=challenge,
+        challenge=pending.challenge,
         user_handle=user_handle,
         username=username,
         display_name=display_name or username,
         exclude=[],
     )
-    return Started(ceremony_id, options)
+    return Started(token, options)
 
 
 def start_add_passkey(
@@ -178,47 +197,42 @@ def start_add_passkey(
     now: datetime,
 ) -> Started:
     """Give options for another passkey of a signed-in person, excluding the ones they
-    have. ``consent_to``: the notice whose box they ticked (a ledger row unless already
-    agreed to it); None when the page only reminded them of the notice they agreed to,
-    which must then be ``current_notice`` (no new row: nothing new was decided)."""
+    have. ``consent_to``: the notice whose box they ticked, bound to the ceremony and
+    recorded with the passkey (a ledger row unless already agreed to it); None when the
+    page only reminded them of the notice they agreed to, which must then be
+    ``current_notice`` (no new row: nothing new was decided). Writes nothing."""
     if consent_to is None:
         consent.require_agreed_to(session, user_id=user.id, notice=current_notice)
-    else:
-        consent.grant(
-            session,
-            user_id=user.id,
-            notice=consent_to,
-            facts_sha256=consent_facts_sha256,
-            method=consent_method,
-            now=now,
-        )
-    ceremony_id, challenge = rp.store.start(
-        session,
-        kind=CeremonyKind.ADD_PASSKEY,
+    token, pending = ceremonies.issue(
+        rp.ceremony_box,
+        CeremonyKind.ADD_PASSKEY,
         now=now,
         lifetime=rp.ceremony_lifetime,
         user_id=user.id,
+        consent_notice_version=None if consent_to is None else consent_to.version,
+        consent_facts_sha256=None if consent_to is None else consent_facts_sha256,
+        consent_method=None if consent_to is None else consent_method,
+        consent_ledger_position=consent.ledger_position(session, user.id),
     )
     existing = session.execute(
         select(Passkey.credential_id, Passkey.transports).where(Passkey.user_id == user.id)
     ).all()
     options = _registration_options(
         rp,
-        challenge=challenge,
+        challenge=pending.challenge,
         user_handle=user.user_handle,
         username=user.username,
         display_name=user.label,
         exclude=[(row.credential_id, row.transports) for row in existing],
     )
-    return Started(ceremony_id, options)
+    return Started(token, options)
 
 
-def abandon_ceremony(session: Session, *, rp: RelyingParty, ceremony_id: object) -> None:
-    """Discard a ceremony on the server ("No thanks" or another username at sign-up; consent
-    withdrawn before an added passkey verified), so a late authenticator response, or a
-    copy of an older cookie, cannot finish it."""
-    if isinstance(ceremony_id, str) and ceremony_id:
-        rp.store.discard(session, ceremony_id)
+def abandon_ceremony(session: Session, *, rp: RelyingParty, token: object, now: datetime) -> None:
+    """Use up the ceremony in the cookie on the server ("No thanks" or another username at
+    sign-up), so a late authenticator response, or a copy of an older cookie, cannot
+    finish it: the digest of its challenge is recorded as used."""
+    ceremonies.discard(session, rp.ceremony_box, token, now=now)
 
 
 def finish_sign_up(
@@ -226,7 +240,7 @@ def finish_sign_up(
     *,
     rp: RelyingParty,
     notices: NoticeBook,
-    ceremony_id: object,
+    token: object,
     payload: object,
     now: datetime,
     policy: SessionPolicy,
@@ -235,10 +249,18 @@ def finish_sign_up(
     """Verify the new passkey, then create the account, its passkey, the consent-ledger
     grant bound to the ceremony and a session, all at once.
 
-    A refusal keeps only the consumed ceremony. The consent is checked before any account
-    row exists; a lost race for the username or credential id undoes the savepoint."""
+    Reads and checks first; then the used challenge, then the rows in a savepoint. A
+    refusal keeps only the used challenge. The consent is checked before any account row
+    exists. Nothing reserved the username when the options were given: two people may
+    have asked for it, and the second to verify loses the race on the users table's
+    unique username (a typed refusal, never a 500)."""
     try:
-        pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.SIGN_UP, now=now)
+        pending = ceremonies.present(
+            session, rp.ceremony_box, token, kind=CeremonyKind.SIGN_UP, now=now
+        )
+    except AuthDemoError as error:
+        return Refused(error)
+    try:
         notice, facts_sha256 = _consent_bound_to(pending, notices)
         passkey = _verify_registration(session, rp=rp, challenge=pending.challenge, payload=payload)
         assert pending.pending_username is not None
@@ -246,7 +268,9 @@ def finish_sign_up(
         if username_taken(session, pending.pending_username):
             raise UsernameTaken()
     except AuthDemoError as error:
-        return Refused(error)
+        return _used_up_by(session, pending, error)
+    if not ceremonies.use_up(session, pending):
+        return Refused(_replayed())
     try:
         with refusable(session):
             user = User(
@@ -293,9 +317,7 @@ def finish_sign_up(
     return SignedIn(user.id, user.user_handle, token, [passkey.credential_id])
 
 
-def _consent_bound_to(
-    pending: ceremonies.PendingCeremony, notices: NoticeBook
-) -> tuple[Notice, str]:
+def _consent_bound_to(pending: PendingCeremony, notices: NoticeBook) -> tuple[Notice, str]:
     """The notice, and the deployment-facts hash beside it, agreed to when this sign-up
     ceremony started (GDPR Art 7(1): the controller can show the person consented, and
     to which text)."""
@@ -318,29 +340,45 @@ def finish_add_passkey(
     session: Session,
     *,
     rp: RelyingParty,
-    ceremony_id: object,
+    notices: NoticeBook,
+    token: object,
     payload: object,
     user: User,
     active: ActiveSession,
     now: datetime,
 ) -> AddedPasskey | Refused:
-    """Store another passkey of the signed-in person. Consent may have been withdrawn (in
-    another tab) since the options were given: then it is refused. After a recovery (a
-    restricted session) the session ends: sign in with the new passkey. A refusal keeps
-    only the consumed ceremony."""
-    latest = consent.latest(session, user.id)
+    """Store another passkey of the signed-in person, and the opt-in ticked with it (bound
+    to the ceremony). Consent may have been withdrawn (in another tab) since the options
+    were given: then it is refused. After a recovery (a restricted session) the session
+    ends: sign in with the new passkey. A refusal keeps only the used challenge."""
     try:
-        if latest is None or latest.action is not Action.GRANTED:
-            abandon_ceremony(session, rp=rp, ceremony_id=ceremony_id)  # used up all the same
-            raise consent.ConsentNotGiven()
-        pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.ADD_PASSKEY, now=now)
-        if pending.user_id != user.id:
-            raise CeremonyFailed("ceremony_of_another_user")
-        passkey = _verify_registration(session, rp=rp, challenge=pending.challenge, payload=payload)
+        pending = ceremonies.present(
+            session, rp.ceremony_box, token, kind=CeremonyKind.ADD_PASSKEY, now=now
+        )
     except AuthDemoError as error:
         return Refused(error)
     try:
+        if pending.user_id != user.id:
+            raise CeremonyFailed("ceremony_of_another_user")
+        ticked = _consent_for_adding(session, pending, notices, user_id=user.id)
+        passkey = _verify_registration(session, rp=rp, challenge=pending.challenge, payload=payload)
+    except AuthDemoError as error:
+        return _used_up_by(session, pending, error)
+    if not ceremonies.use_up(session, pending):
+        return Refused(_replayed())
+    try:
         with refusable(session):
+            if ticked is not None:
+                assert pending.consent_facts_sha256 is not None
+                assert pending.consent_method is not None
+                consent.grant(
+                    session,
+                    user_id=user.id,
+                    notice=ticked,
+                    facts_sha256=pending.consent_facts_sha256,
+                    method=pending.consent_method,
+                    now=now,
+                )
             passkey_id = _store_passkey(session, user_id=user.id, passkey=passkey, now=now)
             audit.record(
                 session, Event.PASSKEY_ADDED, now=now, user_id=user.id, passkey_id=passkey_id
@@ -351,6 +389,26 @@ def finish_add_passkey(
     except IntegrityError:
         return Refused(CeremonyFailed("credential_already_registered"))
     return AddedPasskey(passkey_id, signed_out=active.restricted)
+
+
+def _consent_for_adding(
+    session: Session, pending: PendingCeremony, notices: NoticeBook, *, user_id: str
+) -> Notice | None:
+    """The notice ticked with this add-passkey ceremony (None: the page only reminded the
+    person of the grant that stands, which must still stand). Either way no "no" may have
+    been recorded since the options were given: a withdrawal in another tab stops it."""
+    position = pending.consent_ledger_position or 0
+    if consent.said_no_since(session, user_id, position):
+        raise consent.ConsentNotGiven()
+    if pending.consent_notice_version is None:
+        latest = consent.latest(session, user_id)
+        if latest is None or latest.action is not Action.GRANTED:
+            raise consent.ConsentNotGiven()
+        return None
+    notice = notices.get(PASSKEY_SIGNIN, pending.consent_notice_version)
+    if notice is None:
+        raise consent.UnknownNotice()
+    return notice
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,50 +527,57 @@ def _store_passkey(
 
 
 def start_sign_in(session: Session, *, rp: RelyingParty, now: datetime) -> Started:
-    """Usernameless options: empty allowCredentials, so nothing about any account leaks."""
-    ceremony_id, challenge = rp.store.start(
-        session, kind=CeremonyKind.SIGN_IN, now=now, lifetime=rp.ceremony_lifetime
+    """Usernameless options: empty allowCredentials, so nothing about any account leaks.
+    Touches no database: ``session`` is unused, kept for the shape every start shares."""
+    token, pending = ceremonies.issue(
+        rp.ceremony_box, CeremonyKind.SIGN_IN, now=now, lifetime=rp.ceremony_lifetime
     )
     options = generate_authentication_options(
         rp_id=rp.id,
-        challenge=challenge,
+        challenge=pending.challenge,
         timeout=int(rp.ceremony_lifetime.total_seconds() * 1000),
         allow_credentials=[],
         user_verification=UserVerificationRequirement.REQUIRED,
     )
-    return Started(ceremony_id, options_to_json(options))
+    return Started(token, options_to_json(options))
 
 
 def finish_sign_in(
     session: Session,
     *,
     rp: RelyingParty,
-    ceremony_id: object,
+    token: object,
     payload: object,
     now: datetime,
     policy: SessionPolicy,
     replacing: ActiveSession | None = None,
 ) -> SignedIn | Refused:
-    """Verify an assertion and start a session, in one write transaction.
+    """Verify an assertion and start a session, writing late and once.
 
-    Shape (docs/decisions/0007-one-transaction-sign-in.md): consume the challenge; one
-    joined select of passkey and user; verify; then, in a savepoint, a conditional
-    sign-count update, the session and the audit event. A refusal keeps the consumed
-    challenge and the refusal's audit row.
+    Shape (docs/decisions/0007-one-transaction-sign-in.md, 0019): open the token; one
+    joined select of passkey and user; verify; the account's credential ids; then the
+    writes: the used challenge, and in a savepoint a conditional sign-count update, the
+    session and the audit event. A refusal keeps the used challenge and the refusal's
+    audit row.
     """
     try:
-        pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.SIGN_IN, now=now)
+        pending = ceremonies.present(
+            session, rp.ceremony_box, token, kind=CeremonyKind.SIGN_IN, now=now
+        )
         found = _authenticate(
             session,
             rp=rp,
-            challenge=pending.challenge,
+            pending=pending,
             payload=payload,
             now=now,
             failure_event=Event.SIGN_IN_FAILED,
         )
+        accepted = list(session.execute(_CREDENTIAL_IDS, {"user_id": found.user_id}).scalars())
+        if not ceremonies.use_up(session, pending):
+            raise _replayed()
         with refusable(session):
             _count_use(session, found, now=now)
-            token = sessions.start(
+            session_token = sessions.start(
                 session,
                 user_id=found.user_id,
                 method=METHOD,
@@ -532,15 +597,14 @@ def finish_sign_in(
             )
     except AuthDemoError as error:
         return Refused(error)
-    accepted = session.execute(_CREDENTIAL_IDS, {"user_id": found.user_id}).scalars()
-    return SignedIn(found.user_id, found.user_handle, token, list(accepted))
+    return SignedIn(found.user_id, found.user_handle, session_token, accepted)
 
 
 def start_step_up(session: Session, *, rp: RelyingParty, user_id: str, now: datetime) -> Started:
-    """Re-authentication options listing only this person's passkeys."""
-    ceremony_id, challenge = rp.store.start(
-        session,
-        kind=CeremonyKind.STEP_UP,
+    """Re-authentication options listing only this person's passkeys. Reads only."""
+    token, pending = ceremonies.issue(
+        rp.ceremony_box,
+        CeremonyKind.STEP_UP,
         now=now,
         lifetime=rp.ceremony_lifetime,
         user_id=user_id,
@@ -550,7 +614,7 @@ def start_step_up(session: Session, *, rp: RelyingParty, user_id: str, now: date
     ).all()
     options = generate_authentication_options(
         rp_id=rp.id,
-        challenge=challenge,
+        challenge=pending.challenge,
         timeout=int(rp.ceremony_lifetime.total_seconds() * 1000),
         allow_credentials=[
             PublicKeyCredentialDescriptor(
@@ -561,34 +625,41 @@ def start_step_up(session: Session, *, rp: RelyingParty, user_id: str, now: date
         ],
         user_verification=UserVerificationRequirement.REQUIRED,
     )
-    return Started(ceremony_id, options_to_json(options))
+    return Started(token, options_to_json(options))
 
 
 def finish_step_up(
     session: Session,
     *,
     rp: RelyingParty,
-    ceremony_id: object,
+    token: object,
     payload: object,
     active: ActiveSession,
     now: datetime,
 ) -> str | Refused:
     """Step-up succeeds only with a passkey of the signed-in person (never another's):
     the session records the fresh authentication and gets a new token (returned for the
-    cookie). A refusal keeps the consumed challenge and the refusal's audit row."""
+    cookie). A refusal keeps the used challenge and the refusal's audit row."""
     try:
-        pending = rp.store.consume(session, ceremony_id, kind=CeremonyKind.STEP_UP, now=now)
-        if pending.user_id != active.user_id:
-            raise CeremonyFailed("ceremony_of_another_user")
+        pending = ceremonies.present(
+            session, rp.ceremony_box, token, kind=CeremonyKind.STEP_UP, now=now
+        )
+    except AuthDemoError as error:
+        return Refused(error)
+    if pending.user_id != active.user_id:
+        return _used_up_by(session, pending, CeremonyFailed("ceremony_of_another_user"))
+    try:
         found = _authenticate(
             session,
             rp=rp,
-            challenge=pending.challenge,
+            pending=pending,
             payload=payload,
             now=now,
             failure_event=Event.STEP_UP_FAILED,
             expected_user_id=active.user_id,
         )
+        if not ceremonies.use_up(session, pending):
+            raise _replayed()
         with refusable(session):
             _count_use(session, found, now=now)
             audit.record(
@@ -613,42 +684,58 @@ def _authenticate(
     session: Session,
     *,
     rp: RelyingParty,
-    challenge: bytes,
+    pending: PendingCeremony,
     payload: object,
     now: datetime,
     failure_event: Event,
     expected_user_id: str | None = None,
 ) -> _Authenticated:
-    """WebAuthn L3 §7.2 after the challenge is consumed. Reads and checks only: a refusal
-    is audited here and raised, before the use case writes anything else."""
-    parsed = parse_assertion(payload)
+    """WebAuthn L3 §7.2 once the token has opened. Reads and checks only; a refusal uses
+    the challenge up, is audited and raised, before the use case writes anything else.
+
+    A refusal of a challenge already used is answered as a replay and not audited as the
+    other reason: a replayed genuine assertion has a counter that no longer increases, and
+    must not flag its passkey as possibly cloned."""
+    challenge = pending.challenge
+
+    def refuse(error: AuthDemoError, *events: tuple[Event, dict[str, Any]]) -> AuthDemoError:
+        if not ceremonies.use_up(session, pending):
+            return _replayed()
+        for event, fields in events:
+            audit.record(session, event, now=now, **fields)
+        return error
+
+    try:
+        parsed = parse_assertion(payload)
+    except CeremonyFailed as malformed:
+        raise refuse(malformed) from None
     row = session.execute(_LOOKUP, {"credential_id": parsed.credential_id}).one_or_none()
     if row is None:
-        audit.record(
-            session,
-            failure_event,
-            now=now,
-            user_id=expected_user_id,
-            method=METHOD,
-            reason="unknown_credential",
-        )
         # The page may tell the browser to forget this passkey (WebAuthn Signal API), and
         # tells the person it is no longer linked here: retrying cannot help.
-        raise PasskeyNotLinked(
-            "unknown_credential",
-            signal=signals.unknown_credential(rp_id=rp.id, credential_id=parsed.credential_id),
+        raise refuse(
+            PasskeyNotLinked(
+                "unknown_credential",
+                signal=signals.unknown_credential(rp_id=rp.id, credential_id=parsed.credential_id),
+            ),
+            (
+                failure_event,
+                {"user_id": expected_user_id, "method": METHOD, "reason": "unknown_credential"},
+            ),
         )
     if expected_user_id is not None and row.user_id != expected_user_id:
         # §7.2 step 5: the credential must be one of those of the user being identified.
-        audit.record(
-            session,
-            failure_event,
-            now=now,
-            user_id=expected_user_id,
-            method=METHOD,
-            reason="credential_of_another_user",
+        raise refuse(
+            CeremonyFailed("credential_of_another_user"),
+            (
+                failure_event,
+                {
+                    "user_id": expected_user_id,
+                    "method": METHOD,
+                    "reason": "credential_of_another_user",
+                },
+            ),
         )
-        raise CeremonyFailed("credential_of_another_user")
     try:
         check_challenge(parsed.challenge, challenge)
         _check_user_handle(parsed, row.user_handle, identified=expected_user_id is not None)
@@ -661,24 +748,26 @@ def _authenticate(
             backup_eligible=row.backup_eligible,
         )
     except CeremonyFailed as failure:
+        events: list[tuple[Event, dict[str, Any]]] = []
         if failure.reason == "sign_count_regressed":
-            audit.record(
-                session,
-                Event.POSSIBLE_CLONED_PASSKEY,
-                now=now,
-                user_id=row.user_id,
-                passkey_id=row.id,
+            events.append(
+                (Event.POSSIBLE_CLONED_PASSKEY, {"user_id": row.user_id, "passkey_id": row.id})
             )
-        audit.record(
-            session,
-            failure_event,
-            now=now,
-            user_id=row.user_id,
-            method=METHOD,
-            reason=failure.reason,
-            passkey_id=row.id,
+        events.append(
+            (
+                failure_event,
+                {
+                    "user_id": row.user_id,
+                    "method": METHOD,
+                    "reason": failure.reason,
+                    "passkey_id": row.id,
+                },
+            )
         )
-        raise
+        refusal = refuse(failure, *events)
+        if refusal is failure:
+            raise
+        raise refusal from failure
     return _Authenticated(
         row.user_id, row.user_handle, row.id, row.sign_count, new_count, backup_state
     )

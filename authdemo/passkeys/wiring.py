@@ -13,8 +13,6 @@ from authdemo import current
 from authdemo.passkeys import ceremonies
 from authdemo.passkeys.service import RelyingParty
 
-_DATABASE_STORE = ceremonies.DatabaseStore()
-
 
 def relying_party() -> RelyingParty:
     s = current.settings()
@@ -25,13 +23,7 @@ def relying_party() -> RelyingParty:
         origin=origins if len(origins) > 1 else s.ORIGIN,
         algorithms=s.ALGORITHMS,
         ceremony_lifetime=timedelta(seconds=s.CEREMONY_TIMEOUT_SECONDS),
-        store=ceremony_store(),
+        # Derived from the data key (DATA_KEY_PREVIOUS too, so rotation keeps ceremonies
+        # in flight working): never the key that signs the cookie it travels in.
+        ceremony_box=current.secret_box(ceremonies.PURPOSE),
     )
-
-
-def ceremony_store() -> ceremonies.CeremonyStore:
-    if current.settings().CEREMONY_STORE == "redis":
-        client = current.redis_client()
-        assert client is not None  # config validation requires REDIS_URL
-        return ceremonies.RedisStore(client)
-    return _DATABASE_STORE

@@ -321,12 +321,12 @@ def retention_purge() -> None:
     settings = current.settings()
     now = clock.now()
     counts = {
-        "ceremonies": ceremonies.purge_expired(db.session, now=now),
+        "used_challenges": ceremonies.purge_expired(db.session, now=now),
         "user_sessions": sessions.purge_expired(db.session, now=now),
         "enrolments": fallback.purge_expired_enrolments(db.session, now=now),
     }
     db.session.commit()
-    click.echo(f"expired passkey ceremonies deleted: {counts['ceremonies']}")
+    click.echo(f"expired used challenges deleted: {counts['used_challenges']}")
     click.echo(f"expired sessions deleted: {counts['user_sessions']}")
     click.echo(f"abandoned sign-ups and set-ups deleted: {counts['enrolments']}")
     counts["audit_events"] = _batched(

@@ -145,8 +145,7 @@ def dashboard(session: Session, person: Person, *, recent: int = RECENT_EVENTS) 
             )
         ),
         audit_event_count=audit_count,
-        requests_in_progress=service.count_about(session, person, "ceremonies")
-        + service.count_about(session, person, "enrolments"),
+        requests_in_progress=service.count_about(session, person, "enrolments"),
     )
 
 

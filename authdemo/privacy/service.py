@@ -49,8 +49,9 @@ from authdemo.secrets_at_rest import KeyedHash
 EXPORT_FORMAT = "authdemo.personal-data-export"
 #: Bump on any change a reader of an older file would trip over; the schema's ``$id``
 #: carries the same number (authdemo/data/export.schema.json).
-EXPORT_VERSION = 1
-SCHEMA_ID = "https://authdemo.example/schemas/personal-data-export/v1.json"
+#: Version 2: no ``passkey_requests_in_progress`` (ceremonies are no longer stored, 0019).
+EXPORT_VERSION = 2
+SCHEMA_ID = "https://authdemo.example/schemas/personal-data-export/v2.json"
 
 #: Prefix of a pseudonymised user reference in the audit trail and the consent ledger.
 ERASED_PREFIX = "erased:"
@@ -64,15 +65,14 @@ TABLE_SECTIONS: Mapping[str, str] = {
     "totp_credentials": "authenticator_app",
     "recovery_codes": "unused_recovery_codes",
     "user_sessions": "sessions",
-    "ceremonies": "passkey_requests_in_progress",
     "enrolments": "set_ups_in_progress",
     "consent_events": "consent_events",
     "audit_events": "audit_events",
     "complaints": "problem_reports",
 }
 #: Tables that hold nothing about any person (every column marked not personal; a test
-#: checks): the deployment's runtime switches.
-NOT_ABOUT_PEOPLE = frozenset({"runtime_switches"})
+#: checks): the deployment's runtime switches, and the digests of used challenges (0019).
+NOT_ABOUT_PEOPLE = frozenset({"runtime_switches", "used_challenges"})
 #: Tables with at most one row per person: exported as an object (or null), not a list.
 SINGLE_ROW = frozenset({"users", "password_credentials", "totp_credentials"})
 
@@ -142,7 +142,6 @@ ROWS_ABOUT: Mapping[str, Callable[[Person], ColumnElement[bool]]] = {
     "totp_credentials": _by_account("totp_credentials"),
     "recovery_codes": _by_account("recovery_codes"),
     "user_sessions": _by_account("user_sessions"),
-    "ceremonies": _pending_sign_up("ceremonies", "pending_username"),
     "enrolments": _pending_sign_up("enrolments", "username"),
     "consent_events": _by_account("consent_events", "user_ref"),
     "audit_events": _by_account("audit_events", "user_ref"),
@@ -150,6 +149,8 @@ ROWS_ABOUT: Mapping[str, Callable[[Person], ColumnElement[bool]]] = {
     "complaints": _by_account("complaints"),
     # About the deployment, not about anyone (models/pilot.py).
     "runtime_switches": _nobody,
+    # Digests of random challenges, linked to nobody (models/ceremony.py).
+    "used_challenges": _nobody,
 }
 
 

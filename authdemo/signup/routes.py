@@ -7,7 +7,7 @@ from flask import session as cookie
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from authdemo import current
+from authdemo import clock, current
 from authdemo.consent import web as consent_web
 from authdemo.errors import InvalidInput
 from authdemo.extensions import db, limiter
@@ -47,7 +47,10 @@ def signup() -> str | Response | tuple[str, int]:
     # A passkey ceremony started for the previous choice is discarded on the server, so a
     # late authenticator answer or an older cookie cannot create that account (issue 14).
     passkeys.abandon_ceremony(
-        db.session, rp=passkey_wiring.relying_party(), ceremony_id=cookie.pop(CEREMONY_KEY, None)
+        db.session,
+        rp=passkey_wiring.relying_party(),
+        token=cookie.pop(CEREMONY_KEY, None),
+        now=clock.now(),
     )
     db.session.commit()
     previous = pending_signup.current()

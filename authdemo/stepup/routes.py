@@ -106,8 +106,7 @@ def passkey_options() -> Response:
     started = passkeys.start_step_up(
         db.session, rp=passkey_wiring.relying_party(), user_id=current_user.id, now=clock.now()
     )
-    db.session.commit()
-    cookie[CEREMONY_KEY] = started.ceremony_id
+    cookie[CEREMONY_KEY] = started.token  # sealed; nothing was stored
     return json_text(started.options_json)
 
 
@@ -125,7 +124,7 @@ def passkey_verify() -> Response:
     outcome = passkeys.finish_step_up(
         db.session,
         rp=passkey_wiring.relying_party(),
-        ceremony_id=cookie.pop(CEREMONY_KEY, None),
+        token=cookie.pop(CEREMONY_KEY, None),
         payload=body,
         active=active,
         now=clock.now(),

@@ -102,7 +102,6 @@ def app_environment(*, origin: str, bind: str, database_url: str, redis_url: str
         "AUTHDEMO_DPO_CONTACT": f"dpo@{RP_ID}",
         "AUTHDEMO_DATABASE_URL": database_url,
         "AUTHDEMO_REDIS_URL": redis_url,
-        "AUTHDEMO_CEREMONY_STORE": "redis",
         "AUTHDEMO_RATELIMIT_STORAGE_URI": redis_url,
         "AUTHDEMO_BIND": bind,
         "AUTHDEMO_PROXY_HOPS": "1",

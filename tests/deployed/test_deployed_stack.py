@@ -129,15 +129,22 @@ def test_passkey_sign_up_sign_in_step_up_export_and_deletion(
     assert deployed.query("SELECT username FROM users") == [("ada",)]
     sign_out(page)
 
-    # A cancelled attempt leaves its unused challenge where ceremonies live: Redis.
+    # A cancelled attempt leaves nothing on the server: the challenge was sealed into the
+    # cookie, and is recorded in the database only when a response is verified (0019).
+    def used() -> int:
+        return int(deployed.query("SELECT count(*) FROM used_challenges")[0][0])
+
+    used_before = used()
     device.set_user_verified(authenticator, False)
     page.click("#signin-passkey")
     expect(page.locator("#status")).to_contain_text("You can try again")
-    assert redis_keys(deployed, "authdemo:ceremony:*"), "no ceremony in Redis database 12"
+    assert used() == used_before
+    assert not redis_keys(deployed, "authdemo:ceremony:*"), "a ceremony in Redis database 12"
     device.set_user_verified(authenticator, True)
 
     page.click("#signin-passkey")  # usernameless: the device offers the passkey
     expect_account_of(page, "ada")
+    assert used() == used_before + 1, "the sign-in recorded its challenge as used"
     sign_out(page)
 
     page.focus("#username")  # passkey autofill: the device answers at once in headless mode

@@ -132,7 +132,7 @@ def test_sign_up_without_ticking_consent_starts_no_passkey_ceremony(
     expect(consent).to_have_attribute("aria-invalid", "true")
     assert calls == []
     assert virtual_authenticator.credentials(authenticator) == []
-    assert live_server.query("SELECT count(*) FROM ceremonies") == [(0,)]
+    assert live_server.query("SELECT count(*) FROM used_challenges") == [(0,)]
     assert live_server.query("SELECT count(*) FROM users") == [(0,)]
 
 

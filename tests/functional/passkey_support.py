@@ -1,10 +1,10 @@
 """Helpers shared by the functional tests of the passkey ceremonies.
 
 - ``Watch``: proves a refused request changed no account data (every table but
-  ``ceremonies`` and ``audit_events`` identical before and after; no ceremony created, at
-  most one consumed; the audit trail only appended to) and records *why* it was refused:
-  the ``CeremonyFailed`` reason codes raised and what py_webauthn raised, so a test can
-  tell that the check under test refused, not some other one.
+  ``used_challenges`` and ``audit_events`` identical before and after; at most one
+  challenge used up, none forgotten; the audit trail only appended to) and records *why*
+  it was refused: the ``CeremonyFailed`` reason codes raised and what py_webauthn
+  raised, so a test can tell that the check under test refused, not some other one.
 - ``assert_problem`` / ``assert_refused``: the RFC 9457 answer, and the one generic
   refusal of a passkey response.
 - Cookie helpers: read the signed cookie session, copy a cookie into a second browser
@@ -49,14 +49,14 @@ COOKIE = "authdemo"
 PROBLEM = "application/problem+json"
 PASSKEY_NOT_ACCEPTED = CeremonyFailed.title
 PASSKEY_NOT_LINKED = PasskeyNotLinked.title
-#: Tables whose rows a refused attempt may touch: the consumed challenge, the audit trail.
-ATTEMPT_TABLES = {"ceremonies", "audit_events"}
+#: Tables whose rows a refused attempt may touch: the used challenge, the audit trail.
+ATTEMPT_TABLES = {"used_challenges", "audit_events"}
 
 
 @dataclass(frozen=True)
 class Snapshot:
     tables: dict[str, list[tuple[Any, ...]]]
-    ceremony_ids: frozenset[str]
+    used_challenges: frozenset[bytes]
     audit: list[tuple[Any, ...]]
 
 
@@ -68,7 +68,7 @@ def snapshot(app: Flask) -> Snapshot:
         for name in inspect(connection).get_table_names():
             rows = connection.execute(text(f'SELECT * FROM "{name}"')).all()
             tables[name] = sorted((tuple(row) for row in rows), key=repr)
-        ceremony_ids = frozenset(connection.execute(text("SELECT id FROM ceremonies")).scalars())
+        used = frozenset(connection.execute(text("SELECT digest FROM used_challenges")).scalars())
         audit = [
             tuple(row)
             for row in connection.execute(
@@ -77,7 +77,7 @@ def snapshot(app: Flask) -> Snapshot:
         ]
     for name in ATTEMPT_TABLES:
         tables.pop(name, None)
-    return Snapshot(tables, ceremony_ids, audit)
+    return Snapshot(tables, used, audit)
 
 
 @dataclass
@@ -133,8 +133,8 @@ class Watch:
         after = snapshot(self.app)
         for name in sorted(set(before.tables) | set(after.tables)):
             assert after.tables.get(name) == before.tables.get(name), f"table {name} changed"
-        assert after.ceremony_ids <= before.ceremony_ids, "a ceremony was created"
-        assert len(before.ceremony_ids - after.ceremony_ids) <= 1, "several ceremonies used"
+        assert before.used_challenges <= after.used_challenges, "a used challenge was forgotten"
+        assert len(after.used_challenges - before.used_challenges) <= 1, "several challenges used"
         assert after.audit[: len(before.audit)] == before.audit, "audit trail rewritten"
         attempt.reasons = self._reasons[reasons_at:]
         attempt.verifier_errors = self._verifier[verifier_at:]

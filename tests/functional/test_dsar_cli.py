@@ -21,10 +21,9 @@ from authdemo.clock import FrozenClock
 from authdemo.extensions import Database, db
 from authdemo.models import (
     AuditEvent,
-    Ceremony,
-    CeremonyKind,
     ConsentEvent,
     Enrolment,
+    UsedChallenge,
     User,
     UserSession,
 )
@@ -297,10 +296,8 @@ def test_retention_purge_deletes_what_is_past_retention_and_says_so(
     with app.app_context():
         db.session.add_all(
             [
-                Ceremony(
-                    kind=CeremonyKind.SIGN_IN,
-                    challenge=secrets.token_bytes(32),
-                    expires_at=start + timedelta(minutes=5),
+                UsedChallenge(
+                    digest=secrets.token_bytes(32), expires_at=start + timedelta(minutes=5)
                 ),
                 Enrolment(
                     id=secrets.token_urlsafe(16),
@@ -313,10 +310,14 @@ def test_retention_purge_deletes_what_is_past_retention_and_says_so(
         )
         db.session.commit()
         audit_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+        # The people's own sign-ups used challenges too; all have expired 91 days on.
+        used_before = db.session.scalar(select(func.count()).select_from(UsedChallenge))
     clock.advance(days=91)
     result = flask(app, "retention", "purge")
     assert result.exit_code == 0, result.output
-    assert "expired passkey ceremonies deleted: 1" in result.output
+    assert used_before is not None
+    assert used_before > 1
+    assert f"expired used challenges deleted: {used_before}" in result.output
     assert "expired sessions deleted: 2" in result.output
     assert "abandoned sign-ups and set-ups deleted: 1" in result.output
     assert (
@@ -324,7 +325,7 @@ def test_retention_purge_deletes_what_is_past_retention_and_says_so(
         f"for backups): {audit_before}" in result.output
     )
     with app.app_context():
-        for model in (Ceremony, Enrolment, UserSession):
+        for model in (UsedChallenge, Enrolment, UserSession):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
         remaining = db.session.scalars(select(AuditEvent.event)).all()
         assert remaining == ["retention.purged"]  # only the record of this purge itself

@@ -20,8 +20,6 @@ from authdemo.extensions import db
 from authdemo.models import (
     AuditEvent,
     Base,
-    Ceremony,
-    CeremonyKind,
     Complaint,
     ConsentEvent,
     Enrolment,
@@ -83,23 +81,6 @@ def give_them_everything(app: Flask, username: str, now: datetime) -> None:
                     created_at=now,
                 ),
                 RecoveryCode(user_id=user.id, code_hmac=secrets.token_bytes(32), created_at=now),
-                Ceremony(
-                    kind=CeremonyKind.ADD_PASSKEY,
-                    challenge=secrets.token_bytes(32),
-                    user_id=user.id,
-                    expires_at=now + timedelta(minutes=5),
-                ),
-                # An abandoned second sign-up that reserved the same username.
-                Ceremony(
-                    kind=CeremonyKind.SIGN_UP,
-                    challenge=secrets.token_bytes(32),
-                    pending_username=username,
-                    pending_display_name="Ada L.",
-                    pending_user_handle=secrets.token_bytes(64),
-                    consent_notice_version="1",
-                    consent_facts_sha256="cd" * 32,
-                    expires_at=now + timedelta(minutes=5),
-                ),
                 Enrolment(
                     id=secrets.token_urlsafe(16),
                     kind="totp_setup",
@@ -287,7 +268,6 @@ def test_export_leaves_out_the_secrets_that_protect_the_account(ada: Browser, ap
             b64url(session.get(TotpCredential, user_id).secret_ciphertext),  # type: ignore[union-attr]
             *(b64url(h) for h in session.scalars(select(RecoveryCode.code_hmac))),
             *(b64url(h) for h in session.scalars(select(UserSession.token_hash))),
-            *(b64url(c) for c in session.scalars(select(Ceremony.challenge))),
             *session.scalars(
                 select(Enrolment.password_hash).where(Enrolment.password_hash.is_not(None))
             ),

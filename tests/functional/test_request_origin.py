@@ -81,7 +81,7 @@ def assert_all_refused_and_nothing_changed(
     after = snapshot(app)
     assert after.tables == before.tables
     assert after.audit == before.audit
-    assert after.ceremony_ids == before.ceremony_ids
+    assert after.used_challenges == before.used_challenges
 
 
 @pytest.mark.parametrize("origin", FOREIGN_ORIGINS)

@@ -38,10 +38,17 @@ def test_database_unreachable_answers_503_then_recovers(
 ) -> None:
     app = make_app(tmp_path, DATABASE_URL=pg_url(postgres_schema, port=pg_proxy.port))
     browser = Browser(app.test_client())
-    assert browser.post_json("/api/passkeys/sign-in/options").status_code == 200
+    authenticator = SoftwareAuthenticator()
+    assert browser.sign_up_with_passkey(authenticator, "erin").status_code == 200
+    browser.sign_out()
+    browser.csrf  # noqa: B018 - the sign-in page, loaded while the database is up
 
     pg_proxy.cut()
-    api = browser.post_json("/api/passkeys/sign-in/options")
+    # The options need no database (decision 0019: the challenge is sealed in the cookie);
+    # the verify must record the challenge as used and open a session: a clear 503.
+    options = browser.post_json("/api/passkeys/sign-in/options")
+    assert options.status_code == 200
+    api = browser.post_json("/api/passkeys/sign-in/verify", authenticator.get(options.get_json()))
     assert api.status_code == 503
     assert api.mimetype == "application/problem+json"
     page = browser.post_form("/signup", {"username": "someone"})
@@ -49,7 +56,7 @@ def test_database_unreachable_answers_503_then_recovers(
     assert "briefly unavailable" in page.get_data(as_text=True)
 
     pg_proxy.restore()
-    assert browser.post_json("/api/passkeys/sign-in/options").status_code == 200
+    assert browser.sign_in_with_passkey(authenticator).status_code == 200
 
 
 def test_database_lost_mid_sign_up_leaves_nothing_half_written_and_a_retry_works(
@@ -76,7 +83,7 @@ def test_redis_unreachable_fails_closed_for_rate_limited_sign_in(
     tmp_path: Path, redis_db: int, redis_proxy: TcpProxy
 ) -> None:
     url = f"redis://127.0.0.1:{redis_proxy.port}/{redis_db}"
-    app = make_app(tmp_path, RATELIMIT_STORAGE_URI=url, REDIS_URL=url, CEREMONY_STORE="redis")
+    app = make_app(tmp_path, RATELIMIT_STORAGE_URI=url, REDIS_URL=url)
     browser = Browser(app.test_client())
     form = {"username": "nobody", "password": "whatever phrase", "code": "123456"}
     assert browser.post_form("/signin/password", form).status_code == 401

@@ -74,7 +74,6 @@ def server(redis_db: int, tmp_path: Path) -> Iterator[str]:
         "AUTHDEMO_DATA_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
         "AUTHDEMO_ORIGIN": ORIGIN,
         "AUTHDEMO_REDIS_URL": redis_url,
-        "AUTHDEMO_CEREMONY_STORE": "redis",
         "AUTHDEMO_RATELIMIT_STORAGE_URI": redis_url,
         "AUTHDEMO_BIND": f"127.0.0.1:{port}",
         "AUTHDEMO_SECURITY_CONTACT": "mailto:security@example.org",

@@ -53,7 +53,6 @@ def instances(postgres_schema: str, redis_db: int, tmp_path: Path) -> Iterator[I
         "AUTHDEMO_DATA_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
         "AUTHDEMO_ORIGIN": ORIGIN,
         "AUTHDEMO_REDIS_URL": redis_url,
-        "AUTHDEMO_CEREMONY_STORE": "redis",
         "AUTHDEMO_RATELIMIT_STORAGE_URI": redis_url,
         "AUTHDEMO_RATELIMIT_CEREMONY": "8 per minute",
         "FLASK_APP": "authdemo",

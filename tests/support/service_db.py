@@ -33,9 +33,10 @@ RP = RelyingParty(
     origin="http://localhost:5000",
     algorithms=(-8, -7, -257),
     ceremony_lifetime=timedelta(minutes=5),
+    ceremony_box=SecretBox.from_master_keys((MASTER_KEY,), "passkey-ceremony"),
 )
-#: Tables a refused use case may change (decision 0012): the consumed ceremony, the trail.
-BOOKKEEPING = frozenset({"ceremonies", "audit_events"})
+#: Tables a refused use case may change (decisions 0012, 0019): the used challenge, the trail.
+BOOKKEEPING = frozenset({"used_challenges", "audit_events"})
 
 
 def fallback_collaborators() -> Fallback:

@@ -219,6 +219,17 @@ def test_unknown_env_is_refused(tmp_path: Path) -> None:
         load_settings(environ={"AUTHDEMO_ENV": "prod"}, instance_path=tmp_path)
 
 
+@pytest.mark.parametrize("value", ["redis", "database"])
+def test_retired_ceremony_store_setting_fails_fast(tmp_path: Path, value: str) -> None:
+    # Decision 0019: challenges are sealed in the cookie and their single use is recorded
+    # in the database on every deployment. A deployment still setting the store is told
+    # so, instead of the setting being silently ignored.
+    with pytest.raises(ConfigError, match="AUTHDEMO_CEREMONY_STORE is no longer a setting"):
+        load_settings(environ={"AUTHDEMO_CEREMONY_STORE": value}, instance_path=tmp_path)
+    with pytest.raises(ConfigError, match="0019"):
+        load_settings({"CEREMONY_STORE": value}, environ={}, instance_path=tmp_path)
+
+
 def test_algorithm_outside_es256_eddsa_rs256_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="AUTHDEMO_ALGORITHMS"):
         load_settings(environ={"AUTHDEMO_ALGORITHMS": "-7,-35"}, instance_path=tmp_path)

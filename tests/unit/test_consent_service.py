@@ -21,7 +21,7 @@ from authdemo.consent.service import (
     UnknownNotice,
 )
 from authdemo.extensions import db
-from authdemo.models import AuditEvent, Ceremony, CeremonyKind, ConsentEvent, Passkey, User
+from authdemo.models import AuditEvent, ConsentEvent, Passkey, User
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 QUIET = timedelta(days=90)
@@ -265,7 +265,7 @@ def test_reconsent_when_nothing_is_due_is_refused(session: Session) -> None:
 # --- withdrawal --------------------------------------------------------------------------
 
 
-def test_withdraw_deletes_every_passkey_and_open_ceremony_of_the_person_only(
+def test_withdraw_deletes_every_passkey_of_the_person_only(
     session: Session,
 ) -> None:
     alice, bob = _user(session, "alice"), _user(session, "bobby")
@@ -273,19 +273,6 @@ def test_withdraw_deletes_every_passkey_and_open_ceremony_of_the_person_only(
     _passkey(session, alice, b"a2")
     _passkey(session, bob, b"b1")
     _record(session, alice, Action.GRANTED)
-    for user_id, kind in [
-        (alice, CeremonyKind.ADD_PASSKEY),
-        (alice, CeremonyKind.STEP_UP),
-        (bob, CeremonyKind.ADD_PASSKEY),
-    ]:
-        session.add(
-            Ceremony(
-                kind=kind,
-                challenge=b"c" * 32,
-                user_id=user_id,
-                expires_at=NOW + timedelta(minutes=5),
-            )
-        )
     session.flush()
 
     done = service.withdraw(
@@ -295,7 +282,6 @@ def test_withdraw_deletes_every_passkey_and_open_ceremony_of_the_person_only(
     assert done.passkeys_deleted == 2
     owners = session.execute(select(Passkey.user_id)).scalars().all()
     assert owners == [bob]
-    assert session.execute(select(Ceremony.user_id)).scalars().all() == [bob]
     assert service.latest(session, alice).action is Action.WITHDRAWN  # type: ignore[union-attr]
     removed = session.execute(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.event == "passkey.removed")

@@ -5,6 +5,7 @@ what it writes when it succeeds and for what survives when it refuses (decision 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +16,21 @@ from flask import has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from authdemo import base64url
 from authdemo.clock import FrozenClock
 from authdemo.consent import service as consent
 from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN
 from authdemo.errors import CeremonyFailed, UsernameTaken
-from authdemo.models import AuditEvent, CeremonyKind, ConsentEvent, Passkey, User, UserSession
-from authdemo.passkeys import service
+from authdemo.models import (
+    AuditEvent,
+    CeremonyKind,
+    ConsentEvent,
+    Passkey,
+    UsedChallenge,
+    User,
+    UserSession,
+)
+from authdemo.passkeys import ceremonies, service
 from authdemo.sessions.service import ActiveSession, resolve
 from authdemo.sessions.service import start as start_session
 from authdemo.usecase import Refused
@@ -42,6 +52,13 @@ def session(tmp_path: Path) -> Iterator[Session]:
 def _options(started: service.Started) -> dict[str, Any]:
     options: dict[str, Any] = json.loads(started.options_json)
     return options
+
+
+def _used_up(session: Session, started: service.Started) -> bool:
+    """The digest of the challenge these options carried is recorded as used."""
+    digest = hashlib.sha256(base64url.decode(_options(started)["challenge"])).digest()
+    found = session.execute(select(UsedChallenge.digest).where(UsedChallenge.digest == digest))
+    return found.first() is not None
 
 
 def _count(session: Session, model: type) -> int:
@@ -70,7 +87,7 @@ def _sign_up(
         session,
         rp=RP,
         notices=NOTICES,
-        ceremony_id=started.ceremony_id,
+        token=started.token,
         payload=authenticator.create(_options(started)),
         now=clock.now(),
         policy=POLICY,
@@ -128,16 +145,15 @@ def test_sign_up_writes_account_passkey_session_and_the_grant_bound_to_the_cerem
 def test_sign_up_ceremony_without_a_consent_decision_creates_nothing(
     session: Session, clock: FrozenClock
 ) -> None:
-    # A sign-up ceremony as a store holds it, but without the opt-in bound to it.
-    ceremony_id, _challenge = RP.store.start(
-        session,
-        kind=CeremonyKind.SIGN_UP,
+    # A sign-up ceremony sealed by this server, but without the opt-in bound to it.
+    token, _pending = ceremonies.issue(
+        RP.ceremony_box,
+        CeremonyKind.SIGN_UP,
         now=clock.now(),
         lifetime=RP.ceremony_lifetime,
         pending_username="alice",
         pending_user_handle=bytes(64),
     )
-    session.commit()
     before = rows(session, except_tables=BOOKKEEPING)
     options = {
         "challenge": "AAAA",
@@ -149,7 +165,7 @@ def test_sign_up_ceremony_without_a_consent_decision_creates_nothing(
         session,
         rp=RP,
         notices=NOTICES,
-        ceremony_id=ceremony_id,
+        token=token,
         payload=SoftwareAuthenticator().create(options),
         now=clock.now(),
         policy=POLICY,
@@ -158,7 +174,7 @@ def test_sign_up_ceremony_without_a_consent_decision_creates_nothing(
     assert isinstance(outcome.error, consent.ConsentNotGiven)
     session.commit()
     assert rows(session, except_tables=BOOKKEEPING) == before
-    assert rows(session)["ceremonies"] == [], "the ceremony is used up by the refusal"
+    assert len(rows(session)["used_challenges"]) == 1, "the challenge is used up by the refusal"
 
 
 def test_sign_up_refused_when_the_username_was_taken_meanwhile_keeps_only_the_used_ceremony(
@@ -180,7 +196,7 @@ def test_sign_up_refused_when_the_username_was_taken_meanwhile_keeps_only_the_us
         session,
         rp=RP,
         notices=NOTICES,
-        ceremony_id=started.ceremony_id,
+        token=started.token,
         payload=SoftwareAuthenticator().create(_options(started)),
         now=clock.now(),
         policy=POLICY,
@@ -189,7 +205,7 @@ def test_sign_up_refused_when_the_username_was_taken_meanwhile_keeps_only_the_us
     assert isinstance(outcome.error, UsernameTaken)
     session.commit()
     assert rows(session, except_tables=BOOKKEEPING) == before
-    assert rows(session)["ceremonies"] == []
+    assert _used_up(session, started), "the refusal used the challenge up"
 
 
 def test_an_abandoned_sign_up_cannot_be_finished(session: Session, clock: FrozenClock) -> None:
@@ -202,13 +218,13 @@ def test_an_abandoned_sign_up_cannot_be_finished(session: Session, clock: Frozen
         consent_facts_sha256=FACTS,
         now=clock.now(),
     )
-    service.abandon_ceremony(session, rp=RP, ceremony_id=started.ceremony_id)
+    service.abandon_ceremony(session, rp=RP, token=started.token, now=clock.now())
     session.commit()
     outcome = service.finish_sign_up(
         session,
         rp=RP,
         notices=NOTICES,
-        ceremony_id=started.ceremony_id,
+        token=started.token,
         payload=SoftwareAuthenticator().create(_options(started)),
         now=clock.now(),
         policy=POLICY,
@@ -234,7 +250,7 @@ def test_sign_in_starts_a_session_and_ends_the_one_it_replaces(
     outcome = service.finish_sign_in(
         session,
         rp=RP,
-        ceremony_id=started.ceremony_id,
+        token=started.token,
         payload=authenticator.get(_options(started)),
         now=clock.now(),
         policy=POLICY,
@@ -262,7 +278,7 @@ def test_refused_sign_in_keeps_the_used_ceremony_and_the_audit_row_only(
     outcome = service.finish_sign_in(
         session,
         rp=RP,
-        ceremony_id=started.ceremony_id,
+        token=started.token,
         payload=forged,
         now=clock.now(),
         policy=POLICY,
@@ -270,7 +286,7 @@ def test_refused_sign_in_keeps_the_used_ceremony_and_the_audit_row_only(
     assert isinstance(outcome, Refused)
     session.commit()
     assert rows(session, except_tables=BOOKKEEPING) == before
-    assert rows(session)["ceremonies"] == []
+    assert _used_up(session, started), "the refusal used the challenge up"
     assert _audit(session) == [*audit_before, ("sign_in.failed", "verification_failed")]
 
 
@@ -292,7 +308,7 @@ def test_a_lost_counter_race_undoes_the_session_and_the_success_audit(
     outcome = service.finish_sign_in(
         session,
         rp=RP,
-        ceremony_id=started.ceremony_id,
+        token=started.token,
         payload=response,
         now=clock.now(),
         policy=POLICY,
@@ -320,7 +336,7 @@ def test_step_up_with_another_persons_passkey_is_refused_and_audited(
     outcome = service.finish_step_up(
         session,
         rp=RP,
-        ceremony_id=started.ceremony_id,
+        token=started.token,
         payload=bob_key.get(options),
         active=active,
         now=clock.now(),
@@ -340,7 +356,7 @@ def test_step_up_rotates_the_session_token(session: Session, clock: FrozenClock)
     outcome = service.finish_step_up(
         session,
         rp=RP,
-        ceremony_id=started.ceremony_id,
+        token=started.token,
         payload=authenticator.get(_options(started)),
         active=active,
         now=clock.now(),
@@ -385,7 +401,8 @@ def test_adding_a_passkey_after_consent_was_withdrawn_is_refused(
     outcome = service.finish_add_passkey(
         session,
         rp=RP,
-        ceremony_id=started.ceremony_id,
+        notices=NOTICES,
+        token=started.token,
         payload=SoftwareAuthenticator().create(_options(started)),
         user=user,
         active=_active(session, user.id),
@@ -425,7 +442,8 @@ def test_adding_a_passkey_in_a_recovery_session_ends_that_session(
     outcome = service.finish_add_passkey(
         session,
         rp=RP,
-        ceremony_id=started.ceremony_id,
+        notices=NOTICES,
+        token=started.token,
         payload=SoftwareAuthenticator().create(_options(started)),
         user=user,
         active=restricted,

@@ -28,7 +28,6 @@ create_app({
     "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
     "DATA_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
     "REDIS_URL": "",
-    "CEREMONY_STORE": "database",
     "RATELIMIT_STORAGE_URI": "memory-lazy://",
 })
 if "--check-a-password" in sys.argv:
@@ -76,7 +75,6 @@ def test_uses_redis_follows_the_settings(tmp_path: object) -> None:
             "DATA_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",
             "REDIS_URL": "",
             "RATELIMIT_STORAGE_URI": "memory-lazy://",
-            "CEREMONY_STORE": "database",
         }
         return load_settings({**base, **config}, instance_path=str(tmp_path)).uses_redis
 

@@ -200,10 +200,17 @@ def _unseal(box: SecretBox, token: str, kind: CeremonyKind) -> PendingCeremony |
         plaintext = box.decrypt(base64url.decode(token), context=_associated_data(kind))
     except (ValueError, DecryptionError):
         return None
-    fields: dict[str, Any] = json.loads(plaintext)  # sealed by us: well formed
-    for name in _BYTES & fields.keys():
-        fields[name] = base64url.decode(fields[name])
-    for name in _TIMES:
-        fields[name] = datetime.fromisoformat(fields[name])
-    fields["kind"] = CeremonyKind(fields["kind"])
-    return PendingCeremony(**fields)
+    try:
+        fields = json.loads(plaintext)
+        if not isinstance(fields, dict):
+            return None
+        for name in _BYTES & fields.keys():
+            fields[name] = base64url.decode(fields[name])
+        for name in _TIMES:
+            fields[name] = datetime.fromisoformat(fields[name])
+        fields["kind"] = CeremonyKind(fields["kind"])
+        return PendingCeremony(**fields)
+    except (ValueError, KeyError, TypeError):
+        # Sealed by us, but in a layout this version does not know (an instance of another
+        # version during a rolling upgrade): no ceremony, one retry; never a 500.
+        return None

@@ -210,3 +210,18 @@ def test_discard_uses_the_ceremony_up(session: Session, clock: FrozenClock) -> N
         ceremonies.open_token(BOX, "not-a-token", kind=CeremonyKind.SIGN_UP, now=clock.now())
     ceremonies.discard(session, BOX, "not-a-token", now=clock.now())
     assert used_digests(session) == [issued.digest]
+
+
+@pytest.mark.parametrize(
+    "plaintext",
+    [b"not json", b"[]", b'{"kind": "sign_in"}', b'{"kind": "sign_in", "novel": 1}'],
+)
+def test_a_sealed_token_of_an_unknown_layout_is_refused_not_an_error(
+    clock: FrozenClock, plaintext: bytes
+) -> None:
+    # Sealed with this deployment's key by an instance of another version (a rolling
+    # upgrade): refused as no usable ceremony, never a 500.
+    token = base64url.encode(BOX.encrypt(plaintext, context=b"authdemo:ceremony:sign_in"))
+    with pytest.raises(CeremonyFailed) as refused:
+        ceremonies.open_token(BOX, token, kind=CeremonyKind.SIGN_IN, now=clock.now())
+    assert refused.value.reason in {"challenge_unknown_or_used", "wrong_ceremony_kind"}

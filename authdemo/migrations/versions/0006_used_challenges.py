@@ -1,7 +1,7 @@
 """used challenges replace stored ceremonies
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-05 07:40:00
 
 Issue 18 items 1-2 (docs/decisions/0019-sealed-challenges.md): a ceremony's state travels
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

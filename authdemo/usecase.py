@@ -1,7 +1,7 @@
 """One use case, one transaction: what a refusal keeps (decision 0012).
 
 A use case is one service function that performs every write of one user action. When it
-refuses, it does not raise past writes it means to keep (a consumed ceremony, the refusal's
+refuses, it does not raise past writes it means to keep (a used challenge, the refusal's
 audit row): it returns ``Refused`` and the caller (a route or a CLI command) commits, then
 answers with the refusal's error. Its person-data writes run in ``refusable``, a savepoint,
 so a refusal or a lost race there undoes them all and nothing else.
@@ -31,7 +31,7 @@ def refusable(session: Session) -> Iterator[None]:
     """The writes of a use case that a refusal must undo, in a savepoint.
 
     Any exception inside (a typed refusal, an ``IntegrityError`` from a lost race) rolls
-    back to the savepoint, leaving what the use case wrote before it (the consumed
-    ceremony), and propagates."""
+    back to the savepoint, leaving what the use case wrote before it (the used
+    challenge), and propagates."""
     with session.begin_nested():
         yield

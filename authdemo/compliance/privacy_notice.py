@@ -64,6 +64,11 @@ def build(settings: Settings) -> PrivacyNotice:
             f'"No thanks" only {human_duration(settings.CONSENT_REASK_DAYS)}',
         ),
         Period(
+            'Problems you report with "Report a problem"',
+            f"{human_duration(settings.COMPLAINT_RETENTION_DAYS)} after you send them, or "
+            "until you delete your account if you were signed in",
+        ),
+        Period(
             "Counters that slow down repeated attempts",
             "at most a day, outside the database; they hold a code, not your name",
         ),
@@ -97,6 +102,11 @@ PURPOSES = (
         "Showing what you agreed to: the record of your choices about passkeys",
         "legal obligation, GDPR Art 6(1)(c) with Art 7(1)",
     ),
+    (
+        "Introducing passkeys step by step and fixing what goes wrong: the problems you "
+        "report, counted with everyone's sign-ins (never by person)",
+        "legitimate interests, GDPR Art 6(1)(f)",
+    ),
 )
 
 
@@ -113,6 +123,7 @@ def supplementary_information(settings: Settings, *, rights_url: str) -> dict[st
             "how you sign in: passkey public keys and their facts, a password hash, an "
             "encrypted authenticator-app key, recovery-code hashes",
             "sessions, security events, and your choices about passkeys",
+            "problems you reported while signed in: the kind of problem and what you wrote",
         ],
         "recipients": (
             "Nobody receives your data from us. Companies that host the service process it "

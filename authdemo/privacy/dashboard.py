@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from authdemo.audit import Event
 from authdemo.models import (
     AuditEvent,
+    Complaint,
     ConsentEvent,
     Passkey,
     PasswordCredential,
@@ -99,6 +100,8 @@ class Dashboard:
     recent_events: list[AuditEvent]
     audit_event_count: int
     requests_in_progress: int
+    #: What the person sent with "Report a problem" while signed in (authdemo/pilot).
+    problem_reports: list[Complaint]
 
 
 def dashboard(session: Session, person: Person, *, recent: int = RECENT_EVENTS) -> Dashboard:
@@ -146,6 +149,11 @@ def dashboard(session: Session, person: Person, *, recent: int = RECENT_EVENTS) 
         ),
         audit_event_count=audit_count,
         requests_in_progress=service.count_about(session, person, "enrolments"),
+        problem_reports=list(
+            session.scalars(
+                select(Complaint).where(Complaint.user_id == person.id).order_by(Complaint.id)
+            )
+        ),
     )
 
 

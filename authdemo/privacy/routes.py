@@ -36,6 +36,7 @@ from authdemo.errors import (
 from authdemo.extensions import db, limiter
 from authdemo.fallback.throttle import account_key_for
 from authdemo.passkeys import signals
+from authdemo.pilot import complaints
 from authdemo.privacy import dashboard as view
 from authdemo.privacy import residue, service
 from authdemo.privacy.service import Person
@@ -109,6 +110,8 @@ def dashboard() -> str:
         method_labels=view.METHOD_LABELS,
         withdraw_url=_url_if_exists("consent.manage"),
         sessions_url=_url_if_exists("account.sessions"),
+        report_url=_url_if_exists("pilot.report_problem"),
+        report_categories=complaints.CATEGORIES,
         # The same periods, in the same words, as the privacy notice (one source).
         notice=privacy_notice.build(settings),
     )

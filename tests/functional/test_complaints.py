@@ -4,6 +4,7 @@ person and erased with the account, counted on /metrics by category and cohort o
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -64,6 +65,9 @@ def test_a_report_sent_signed_in_is_linked_exported_and_erased_with_the_account(
     [(category, text, user_id, method, cohort)] = reports(app)
     assert (category, text, method, cohort) == ("unclear", TEXT, "passkey", "pilot")
     assert user_id is not None
+
+    dashboard = browser.client.get("/privacy").get_data(as_text=True)
+    assert "Something was confusing or unclear: “" + TEXT + "”" in html.unescape(dashboard)
 
     export = browser.client.get("/api/privacy/export")
     assert export.status_code == 200

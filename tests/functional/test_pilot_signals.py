@@ -118,6 +118,7 @@ def test_sign_ins_lockouts_and_opt_outs_are_counted_by_cohort(
 def test_a_withdrawal_and_a_no_thanks_are_counted_as_opt_outs_by_cohort(
     tmp_path: Path, clock: FrozenClock
 ) -> None:
+    from tests.functional.test_consent_signup import _decline_then_sign_up_with_password
     from tests.functional.test_consent_withdrawal import withdraw
 
     app = make_app(tmp_path, clock, PASSKEY_PILOT_PERCENT="100")
@@ -125,10 +126,14 @@ def test_a_withdrawal_and_a_no_thanks_are_counted_as_opt_outs_by_cohort(
     before = scrape(app)
     assert browser.sign_up_with_passkey(SoftwareAuthenticator(), "optoutperson").status_code == 200
     assert withdraw(app, browser).status_code in (200, 302, 303)
+    browser.sign_out()
+    other = Browser(app.test_client())
+    _decline_then_sign_up_with_password(app, other, clock, "nothanksperson")
     after = scrape(app)
     name = "authdemo_passkey_opt_outs_total"
-    moved = sample(after, name, kind="withdrawn", cohort="pilot")
-    assert moved - sample(before, name, kind="withdrawn", cohort="pilot") == 1
+    for kind in ("withdrawn", "declined"):
+        moved = sample(after, name, kind=kind, cohort="pilot")
+        assert moved - sample(before, name, kind=kind, cohort="pilot") == 1, kind
 
 
 def test_every_pilot_series_is_on_metrics_from_the_first_scrape(app: Flask) -> None:

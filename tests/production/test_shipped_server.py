@@ -68,25 +68,36 @@ def shipped_server(tmp_path: Path) -> Iterator[int]:
 
 
 def _exchange(port: int, head: bytes, body: bytes) -> tuple[bytes, bool]:
-    """Send ``head`` and ``body``; read the answer. Returns the answer's head and whether
-    the server then closed the connection (rather than wait for another request)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+    """Send ``head`` and ``body``; read the whole answer. Returns the answer's head and
+    whether the server then closed the connection (rather than wait for another request)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(head)
         # The server may stop reading a refused body: that is allowed.
         with contextlib.suppress(OSError):
             sock.sendall(body)
-        sock.settimeout(5)
-        data, closed = b"", False
+        # The answer, however slowly a busy machine sends it: its head, then its body.
+        data = b""
+        while b"\r\n\r\n" not in data and (chunk := sock.recv(65536)):
+            data += chunk
+        answer_head, _, rest = data.partition(b"\r\n\r\n")
+        length = next(
+            (
+                int(line.split(b":", 1)[1])
+                for line in answer_head.split(b"\r\n")[1:]
+                if line.lower().startswith(b"content-length:")
+            ),
+            0,
+        )
+        while len(rest) < length and (chunk := sock.recv(65536)):
+            rest += chunk
+        # Then: closed at once, or still open well inside gunicorn's keepalive (5 s in
+        # deploy/gunicorn.conf.py, after which it closes an idle connection anyway).
+        sock.settimeout(2)
         try:
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    closed = True
-                    break
-                data += chunk
+            closed = sock.recv(65536) == b""
         except TimeoutError:
             closed = False
-    return data.split(b"\r\n\r\n", 1)[0], closed
+    return answer_head, closed
 
 
 def _post(length: int, sent: int) -> tuple[bytes, bytes]:

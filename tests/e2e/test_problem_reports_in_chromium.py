@@ -35,6 +35,7 @@ def test_a_passkey_sign_in_the_browser_refuses_is_reported_by_its_error_name(
 ) -> None:
     virtual_authenticator.add()  # no passkey for this site on it: NotAllowedError
     page.goto("/signin")
+    page.wait_for_load_state()
     with page.expect_response("**/api/passkeys/problems") as reported:
         page.click("#signin-passkey")
     assert reported.value.status == 204
@@ -47,3 +48,23 @@ def test_a_passkey_sign_in_the_browser_refuses_is_reported_by_its_error_name(
     )
     assert len(rows) == 1
     assert rows[0][0] is None
+
+
+def test_a_passkey_the_device_refuses_to_create_is_reported_as_a_sign_up_problem(
+    page: Page, virtual_authenticator: VirtualAuthenticators, live_server: LiveServer
+) -> None:
+    virtual_authenticator.add(isUserVerified=False)  # the face or fingerprint check fails
+    page.goto("/signup")
+    page.fill("#username", "alice")
+    page.click("#continue")
+    expect(page).to_have_url(re.compile(r"/signup/how$"))
+    page.wait_for_load_state()  # the page's module has attached its handlers
+    page.check("#passkey-consent")
+    with page.expect_response("**/api/passkeys/problems") as reported:
+        page.click("#create-passkey")
+    assert reported.value.status == 204
+    assert reported.value.request.post_data_json == {
+        "ceremony": "sign_up",
+        "error": "NotAllowedError",
+    }
+    assert live_server.query("SELECT count(*) FROM users") == [(0,)]

@@ -7,6 +7,11 @@ users of changes to their authentication details). The audit trail already recor
 of these; a notice is an audit event newer than ``users.notices_seen_at``, shown once on
 the person's next visit and listed on their account page for as long as the audit trail
 keeps it (AUDIT_RETENTION_DAYS).
+
+Notices are about what someone else may have done (issue 17 item 2): what the viewing
+session did itself (its audit rows carry its ``session_ref``, and its own sign-in) is
+neither a notice nor recent activity there. It stays unseen for the person's other
+sessions, which is where "Wasn't you?" is the right question.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from authdemo.audit import Event
@@ -71,11 +76,24 @@ SHOWN_AT_ONCE = 10
 
 
 @dataclass(frozen=True, slots=True)
+class Viewer:
+    """The session looking at the notices: what it did itself is no news to it."""
+
+    #: When it signed in (its sign-in event has this timestamp: ``sessions.service.start``).
+    sign_in_at: datetime | None = None
+    #: Its ``session_ref`` under each data key (``sessions.auth.session_refs``).
+    session_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Notice:
+    #: The audit row: one event is shown at most once on a page.
+    id: int
     event: str
     occurred_at: datetime
     message: str
-    #: Not shown before (newer than users.notices_seen_at).
+    #: News to this session: not shown before (newer than users.notices_seen_at), and
+    #: not something this session did itself.
     new: bool
 
 
@@ -93,52 +111,80 @@ def _seen_floor(user: User) -> datetime:
     return user.notices_seen_at or user.created_at
 
 
-def _events(session: Session, *, user: User, after: datetime, limit: int) -> list[Any]:
-    return list(
-        session.execute(
-            select(AuditEvent.event, AuditEvent.occurred_at, AuditEvent.details)
-            .where(
-                AuditEvent.user_ref == user.id,
-                AuditEvent.event.in_(NOTICE_EVENTS),
-                AuditEvent.occurred_at > after,
-            )
-            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-            .limit(limit)
-        ).all()
+def _events(
+    session: Session,
+    *,
+    user: User,
+    after: datetime,
+    limit: int,
+    leave_out: tuple[str, ...] = (),
+) -> list[Any]:
+    """The person's notice events after ``after``, newest first; ``leave_out``: the
+    ``session_ref`` values whose events are not wanted."""
+    query = select(
+        AuditEvent.id,
+        AuditEvent.event,
+        AuditEvent.occurred_at,
+        AuditEvent.details,
+        AuditEvent.session_ref,
+    ).where(
+        AuditEvent.user_ref == user.id,
+        AuditEvent.event.in_(NOTICE_EVENTS),
+        AuditEvent.occurred_at > after,
     )
+    if leave_out:
+        query = query.where(
+            or_(AuditEvent.session_ref.is_(None), AuditEvent.session_ref.not_in(leave_out))
+        )
+    ordered = query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    return list(session.execute(ordered.limit(limit)).all())
 
 
-def _as_notices(rows: list[Any], *, user: User, own_sign_in_at: datetime | None) -> list[Notice]:
+def _by_viewer(row: Any, viewer: Viewer) -> bool:
+    if row.session_ref is not None and row.session_ref in viewer.session_refs:
+        return True
+    # The sign-in that started this very session (a sign-in is written before the session
+    # exists, so it carries no session_ref; the session and its sign-in event share their
+    # timestamp).
+    return bool(row.event == Event.SIGN_IN_SUCCEEDED and row.occurred_at == viewer.sign_in_at)
+
+
+def _as_notices(rows: list[Any], *, user: User, viewer: Viewer) -> list[Notice]:
     floor = _seen_floor(user)
     return [
         Notice(
+            id=row.id,
             event=row.event,
             occurred_at=row.occurred_at,
             message=_message(row.event, row.details),
-            new=row.occurred_at > floor,
+            new=row.occurred_at > floor and not _by_viewer(row, viewer),
         )
         for row in rows
-        # The sign-in that started this very session is not news to the person in it
-        # (a session and its sign-in event are written with the same timestamp).
-        if not (row.event == Event.SIGN_IN_SUCCEEDED and row.occurred_at == own_sign_in_at)
     ]
 
 
-def unseen(session: Session, *, user: User, own_sign_in_at: datetime | None) -> list[Notice]:
+def unseen(session: Session, *, user: User, viewer: Viewer) -> list[Notice]:
     """The notices not shown before, newest first (at most ``SHOWN_AT_ONCE``). Reads only.
 
-    The sign-in of this very session is left out, for the person's other devices to show."""
-    rows = _events(session, user=user, after=_seen_floor(user), limit=SHOWN_AT_ONCE + 1)
-    return _as_notices(rows, user=user, own_sign_in_at=own_sign_in_at)[:SHOWN_AT_ONCE]
+    What the viewing session did itself is left out, for the person's other sessions to
+    show."""
+    rows = _events(
+        session,
+        user=user,
+        after=_seen_floor(user),
+        limit=SHOWN_AT_ONCE + 1,  # one more: the viewer's own sign-in may be among them
+        leave_out=viewer.session_refs,
+    )
+    return [n for n in _as_notices(rows, user=user, viewer=viewer) if n.new][:SHOWN_AT_ONCE]
 
 
-def take_unseen(session: Session, *, user: User, own_sign_in_at: datetime | None) -> list[Notice]:
+def take_unseen(session: Session, *, user: User, viewer: Viewer) -> list[Notice]:
     """``unseen``, and marks them (and anything older) seen, in the caller's transaction.
 
     Seen is per person, not per device: a notice shown on one device is not repeated on
     the next. Only a GET of an account page calls this (decision 0012): a refused form
     that shows the page again shows the notices without marking them."""
-    notices = unseen(session, user=user, own_sign_in_at=own_sign_in_at)
+    notices = unseen(session, user=user, viewer=viewer)
     if notices:
         session.execute(
             update(User)
@@ -154,10 +200,22 @@ def recent(
     *,
     user: User,
     now: datetime,
-    own_sign_in_at: datetime | None,
+    viewer: Viewer,
     days: int = 30,
     limit: int = 20,
 ) -> list[Notice]:
-    """The last ``days`` of security activity, newest first, for the account page."""
-    rows = _events(session, user=user, after=now - timedelta(days=days), limit=limit + 1)
-    return _as_notices(rows, user=user, own_sign_in_at=own_sign_in_at)[:limit]
+    """The last ``days`` of security activity, newest first, for the account page. Like
+    the notices, it leaves out what the viewing session did (the person's whole history
+    is on the privacy page)."""
+    rows = _events(
+        session,
+        user=user,
+        after=now - timedelta(days=days),
+        limit=limit + 1,
+        leave_out=viewer.session_refs,
+    )
+    return [
+        notice
+        for row, notice in zip(rows, _as_notices(rows, user=user, viewer=viewer), strict=True)
+        if not _by_viewer(row, viewer)
+    ][:limit]

@@ -64,12 +64,16 @@ def when(value: datetime | None) -> str:
     return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
 
 
-def _own_sign_in_at() -> datetime | None:
-    """When this browser's session signed in: that sign-in is no news to its owner."""
+def _viewer() -> notices.Viewer:
+    """This browser's session: what it did itself (its sign-in, the changes made in it) is
+    no news to its owner (issue 17 item 2)."""
     active = current_session()
     if active is None:
-        return None
-    return service.session_started_at(db.session, session_id=active.id)
+        return notices.Viewer()
+    return notices.Viewer(
+        sign_in_at=service.session_started_at(db.session, session_id=active.id),
+        session_refs=tuple(auth.session_refs(active.id)),
+    )
 
 
 def _queue_signal(method: str) -> None:
@@ -96,7 +100,7 @@ def _page_signals() -> list[dict[str, Any]]:
 def take_notices() -> list[notices.Notice]:
     """The step a GET of an account page performs before rendering, and its route then
     commits: the security notices it is about to show become seen (decision 0012)."""
-    return notices.take_unseen(db.session, user=current_user, own_sign_in_at=_own_sign_in_at())
+    return notices.take_unseen(db.session, user=current_user, viewer=_viewer())
 
 
 def remember_created(passkey_id: int) -> None:
@@ -132,7 +136,7 @@ def render_account_page(
     re-rendered for a refused form shows the unseen notices without marking them seen,
     so the refusal changes no row."""
     if shown is None:
-        shown = notices.unseen(db.session, user=current_user, own_sign_in_at=_own_sign_in_at())
+        shown = notices.unseen(db.session, user=current_user, viewer=_viewer())
     page_data = dict(context.pop("page_data", {}))
     page_data["signals"] = _page_signals()
     page = render_template(
@@ -142,9 +146,7 @@ def render_account_page(
 
 
 def recent_activity() -> list[notices.Notice]:
-    return notices.recent(
-        db.session, user=current_user, now=clock.now(), own_sign_in_at=_own_sign_in_at()
-    )
+    return notices.recent(db.session, user=current_user, now=clock.now(), viewer=_viewer())
 
 
 # --- passkeys ------------------------------------------------------------------------
@@ -237,6 +239,7 @@ def remove_passkey(passkey_id: int) -> Page:
             passkey_id=passkey_id,
             passkey_signin=_passkey_signin(),
             now=clock.now(),
+            session_ref=auth.session_ref(),
         )
     except ways_in.LastWayIn as error:
         db.session.rollback()
@@ -379,6 +382,7 @@ def profile() -> Page:
             display_name=form["display_name"],
             now=clock.now(),
             stepped_up=has_recent_auth(),
+            session_ref=auth.session_ref(),
         )
         db.session.commit()
     except StepUpRequired:

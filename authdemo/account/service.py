@@ -173,7 +173,13 @@ def rename_passkey(
 
 
 def remove_passkey(
-    session: Session, *, user_id: str, passkey_id: int, passkey_signin: bool, now: datetime
+    session: Session,
+    *,
+    user_id: str,
+    passkey_id: int,
+    passkey_signin: bool,
+    now: datetime,
+    session_ref: str | None = None,
 ) -> None:
     """Remove one of the person's passkeys, refusing to remove the last way in
     (``authdemo.ways_in``; ``passkey_signin``: passkeys work where the person is).
@@ -200,7 +206,14 @@ def remove_passkey(
         .where(Passkey.id == passkey_id, Passkey.user_id == user_id)
         .execution_options(synchronize_session=False)
     )
-    audit.record(session, Event.PASSKEY_REMOVED, now=now, user_id=user_id, passkey_id=passkey_id)
+    audit.record(
+        session,
+        Event.PASSKEY_REMOVED,
+        now=now,
+        user_id=user_id,
+        passkey_id=passkey_id,
+        session_ref=session_ref,
+    )
 
 
 def all_accepted_credentials(session: Session, *, user: User, rp_id: str) -> dict[str, Any]:
@@ -341,6 +354,7 @@ def change_profile(
     display_name: object,
     now: datetime,
     stepped_up: bool,
+    session_ref: str | None = None,
 ) -> ProfileChange:
     """Change the username and display name, with the same rules as at sign-up.
 
@@ -372,5 +386,12 @@ def change_profile(
         session.flush()  # a username taken at this very moment fails here (unique)
         for field in changed:
             # Which field, never the old or new value: the trail stays pseudonymous.
-            audit.record(session, Event.PROFILE_CHANGED, now=now, user_id=user.id, field=field)
+            audit.record(
+                session,
+                Event.PROFILE_CHANGED,
+                now=now,
+                user_id=user.id,
+                field=field,
+                session_ref=session_ref,
+            )
     return ProfileChange(new_username, new_display_name, tuple(changed))

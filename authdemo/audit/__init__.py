@@ -89,13 +89,24 @@ def record(
     *,
     now: datetime,
     user_id: str | None = None,
+    session_ref: str | None = None,
     **details: Any,
 ) -> None:
-    """Append one audit event (flushed with the caller's transaction, never committed here)."""
+    """Append one audit event (flushed with the caller's transaction, never committed here).
+
+    ``session_ref``: the keyed hash of the signed-in session that caused it
+    (``sessions.auth.session_ref``), so that session's security notices leave it out."""
     unexpected = set(details) - ALLOWED_DETAIL_KEYS
     if unexpected:
         raise ValueError(f"audit details not allowed: {sorted(unexpected)}")
     session.execute(
-        _INSERT, {"occurred_at": now, "event": str(event), "user_ref": user_id, "details": details}
+        _INSERT,
+        {
+            "occurred_at": now,
+            "event": str(event),
+            "user_ref": user_id,
+            "details": details,
+            "session_ref": session_ref,
+        },
     )
     metrics.observe_event(str(event), details.get("method"), user_id)

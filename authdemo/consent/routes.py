@@ -44,7 +44,12 @@ from authdemo.passkeys import signals
 from authdemo.passkeys import wiring as passkey_wiring
 from authdemo.passkeys.routes import CEREMONY_KEY
 from authdemo.privacy import residue
-from authdemo.sessions.auth import current_session, login_required, may_act_without_step_up
+from authdemo.sessions.auth import (
+    current_session,
+    login_required,
+    may_act_without_step_up,
+    session_ref,
+)
 from authdemo.signup import pending as pending_signup
 
 log = logging.getLogger(__name__)
@@ -223,6 +228,7 @@ def withdraw() -> Response:
         facts_sha256=web.current_facts().sha256,
         method=method,
         now=clock.now(),
+        session_ref=session_ref(),
     )
     db.session.commit()
     count = done.passkeys_deleted

@@ -354,6 +354,7 @@ def withdraw(
     facts_sha256: str,
     method: str,
     now: datetime,
+    session_ref: str | None = None,
 ) -> Withdrawn:
     """Stop passkey sign-in now: delete every passkey of the person and record the
     withdrawal. Their passkey ceremonies in flight end with it: a step-up has no passkey
@@ -371,7 +372,12 @@ def withdraw(
         raise AlreadyRecorded()
     for passkey_id in sorted(passkey_ids):
         audit.record(
-            session, Event.PASSKEY_REMOVED, now=now, user_id=user_id, passkey_id=passkey_id
+            session,
+            Event.PASSKEY_REMOVED,
+            now=now,
+            user_id=user_id,
+            passkey_id=passkey_id,
+            session_ref=session_ref,
         )
     record(
         session,

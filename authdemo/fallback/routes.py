@@ -315,6 +315,7 @@ def setup_code() -> Page:
             code=request.form.get("code"),
             now=clock.now(),
             active=active,
+            session_ref=auth.session_ref(),
         )
     except InvalidInput as error:
         return _code_page("fallback/setup_code.html", secret, username, 400, error=error)
@@ -340,6 +341,7 @@ def change_password() -> Page:
             user=current_user,
             new_password=request.form.get("new_password"),
             now=clock.now(),
+            session_ref=auth.session_ref(),
         )
     except InvalidInput as error:
         return _manage_page(error.status, change_error=error)
@@ -358,6 +360,7 @@ def remove() -> Page:
             user=current_user,
             passkey_signin=consent_web.availability().signin,
             now=clock.now(),
+            session_ref=auth.session_ref(),
         )
     except (ways_in.LastWayIn, InvalidInput) as error:
         return _manage_page(error.status, remove_error=error)

@@ -249,9 +249,12 @@ def finish_setup(
     code: object,
     now: datetime,
     active: ActiveSession | None = None,
+    session_ref: str | None = None,
 ) -> list[str]:
     """Activate password + code after a correct code; returns new recovery codes. After a
-    recovery (``active`` is restricted) that session ends here: sign in with the new way."""
+    recovery (``active`` is restricted) that session ends here: sign in with the new way.
+    ``session_ref``: the session doing it (``audit.record``), as in every use case below
+    that a signed-in person performs."""
     row = _live_enrolment(session, enrolment_id, now=now, kind=SETUP)
     if row.user_id != user.id:
         raise EnrolmentExpired()
@@ -267,8 +270,8 @@ def finish_setup(
     )
     _store_totp(session, fb, user_id=user.id, secret=secret, step=step, now=now)
     session.execute(delete(Enrolment).where(Enrolment.id == row.id))
-    audit.record(session, Event.PASSWORD_SET, now=now, user_id=user.id)
-    audit.record(session, Event.TOTP_ENROLLED, now=now, user_id=user.id)
+    audit.record(session, Event.PASSWORD_SET, now=now, user_id=user.id, session_ref=session_ref)
+    audit.record(session, Event.TOTP_ENROLLED, now=now, user_id=user.id, session_ref=session_ref)
     codes = _new_recovery_codes(session, fb, user_id=user.id, now=now)
     if active is not None and active.restricted:
         sessions.sign_out(session, active, now=now)
@@ -462,7 +465,13 @@ def sign_in_with_recovery_code(
 
 
 def change_password(
-    session: Session, fb: Fallback, *, user: User, new_password: object, now: datetime
+    session: Session,
+    fb: Fallback,
+    *,
+    user: User,
+    new_password: object,
+    now: datetime,
+    session_ref: str | None = None,
 ) -> None:
     checked = check_new_password(new_password, username=user.username, policy=fb.policy)
     result = session.execute(
@@ -472,11 +481,16 @@ def change_password(
     )
     if getattr(result, "rowcount", 0) != 1:
         raise InvalidInput("You don't have a password to change.", field="password")
-    audit.record(session, Event.PASSWORD_CHANGED, now=now, user_id=user.id)
+    audit.record(session, Event.PASSWORD_CHANGED, now=now, user_id=user.id, session_ref=session_ref)
 
 
 def remove_password_and_code(
-    session: Session, *, user: User, passkey_signin: bool, now: datetime
+    session: Session,
+    *,
+    user: User,
+    passkey_signin: bool,
+    now: datetime,
+    session_ref: str | None = None,
 ) -> None:
     """Removing the app removes password sign-in with it, and only if another way in
     remains (``authdemo.ways_in``: a passkey that works where the person is).
@@ -496,7 +510,9 @@ def remove_password_and_code(
     )
     session.execute(delete(TotpCredential).where(TotpCredential.user_id == user.id))
     session.execute(delete(PasswordCredential).where(PasswordCredential.user_id == user.id))
-    audit.record(session, Event.SECOND_FACTOR_REMOVED, now=now, user_id=user.id)
+    audit.record(
+        session, Event.SECOND_FACTOR_REMOVED, now=now, user_id=user.id, session_ref=session_ref
+    )
 
 
 def regenerate_recovery_codes(

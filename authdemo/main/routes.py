@@ -33,9 +33,9 @@ def index() -> str | Response:
 def account() -> str | tuple[str, int]:
     """The account overview: what the person has set up, where to manage it, and what
     happened lately (security notices)."""
-    # Read before the notices are marked seen, so the list tags them "New" this once.
-    activity = recent_activity()
     shown = take_notices()
+    # One event is shown once: what the notices above show is not listed again below.
+    activity = [item for item in recent_activity() if item.id not in {n.id for n in shown}]
     db.session.commit()
     methods = ways_in.methods_of(db.session, current_user.id)
     return render_account_page(

@@ -27,3 +27,8 @@ class AuditEvent(Base):
     )
     #: Non-identifying detail: method, reason code, passkey row id. Never secrets or PII.
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, info=personal())
+    #: Which sign-in session caused the event: HMAC-SHA256 of the session's row id under
+    #: a server-side key (never the token), hex. The person's own changes are then left
+    #: out of the security notices that session shows (issue 17 item 2); null for events
+    #: no signed-in session caused (a sign-in, an operator command).
+    session_ref: Mapped[str | None] = mapped_column(String(64), info=personal())

@@ -185,6 +185,7 @@ def add_verify() -> Response:
         user=current_user,
         active=active,
         now=clock.now(),
+        session_ref=auth.session_ref(),
     )
     db.session.commit()
     if isinstance(outcome, Refused):

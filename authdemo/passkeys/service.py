@@ -346,6 +346,7 @@ def finish_add_passkey(
     user: User,
     active: ActiveSession,
     now: datetime,
+    session_ref: str | None = None,
 ) -> AddedPasskey | Refused:
     """Store another passkey of the signed-in person, and the opt-in ticked with it (bound
     to the ceremony). Consent may have been withdrawn (in another tab) since the options
@@ -381,7 +382,12 @@ def finish_add_passkey(
                 )
             passkey_id = _store_passkey(session, user_id=user.id, passkey=passkey, now=now)
             audit.record(
-                session, Event.PASSKEY_ADDED, now=now, user_id=user.id, passkey_id=passkey_id
+                session,
+                Event.PASSKEY_ADDED,
+                now=now,
+                user_id=user.id,
+                passkey_id=passkey_id,
+                session_ref=session_ref,
             )
             if active.restricted:
                 sessions.revoke(session, session_id=active.id, user_id=user.id)

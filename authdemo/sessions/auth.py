@@ -97,6 +97,26 @@ def header() -> Header:
     return Header.SIGNED_IN
 
 
+#: The key purpose of ``session_ref`` (``current.keyed_hash``).
+SESSION_REF_PURPOSE = "audit-session"
+
+
+def session_refs(session_id: int) -> list[str]:
+    """The keyed hashes of a session's row id under the current and every previous data
+    key (newest first): an audit row written before a key rotation still matches."""
+    data = str(session_id).encode()
+    return [digest.hex() for digest in current.keyed_hash(SESSION_REF_PURPOSE).candidates(data)]
+
+
+def session_ref() -> str | None:
+    """Which signed-in session is acting, for the audit rows it causes (issue 17 item 2):
+    HMAC-SHA256 of the session's row id under a server-side key, never the token, so the
+    audit trail cannot be used to take over a session, and the ids it links stay inside
+    this service. None when no signed-in session is acting."""
+    active = current_session() if current_user.is_authenticated else None
+    return None if active is None else session_refs(active.id)[0]
+
+
 def replaced_session() -> ActiveSession | None:
     """The session this browser has now, which a new sign-in ends (the use case revokes
     it in its own transaction: ``sessions.service.start(replacing=...)``)."""

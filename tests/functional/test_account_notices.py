@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from authdemo.clock import FrozenClock
 from authdemo.extensions import db
-from authdemo.models import Passkey
+from authdemo.models import AuditEvent, Passkey, UserSession
 from tests.conftest import Browser, totp_code
 from tests.functional.account_pages import items_of
 from tests.functional.test_account_passkeys import add_passkey
@@ -189,8 +189,117 @@ def test_the_activity_list_covers_the_last_30_days(
     authenticator: SoftwareAuthenticator,
     clock: FrozenClock,
 ) -> None:
+    assert notices(alice) == ["New sign-in to your account with a passkey."]
     assert activity(alice) == ["New sign-in to your account with a passkey."]
     clock.advance(seconds=31 * 24 * 3600)
     assert alice.sign_in_with_passkey(authenticator).status_code == 200
 
     assert activity(alice) == []
+
+
+# --- what this session did is not news to it (issue 17 item 2) -------------------------
+
+
+def set_up_password_and_code(browser: Browser, clock: FrozenClock) -> None:
+    form = {"password": "correct horse battery staple"}
+    assert browser.post_form("/account/password-code/setup", form).status_code == 302
+    page = browser.client.get("/account/password-code/confirm").get_data(as_text=True)
+    match = _TOTP_KEY.search(page)
+    assert match
+    code = totp_code(match.group(1).replace(" ", ""), clock)
+    assert browser.post_form("/account/password-code/confirm", {"code": code}).status_code == 200
+
+
+def withdraw(browser: Browser) -> None:
+    page = browser.client.get("/account").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(notice_version|notice_sha256)" value="([^"]+)"', page))
+    done = browser.post_form("/account/passkeys/consent/withdraw", {"source": "account", **fields})
+    assert done.status_code == 302, done.get_data(as_text=True)
+
+
+#: A change a person makes in one session, and the notices their other session then shows.
+OWN_CHANGES: dict[str, tuple[Any, list[str]]] = {
+    "add a passkey": (
+        lambda browser, clock: add_passkey(browser, SoftwareAuthenticator()),
+        ["A passkey was added to your account."],
+    ),
+    "change the username": (
+        lambda browser, clock: browser.post_form(
+            "/account/profile", {"username": "alicia", "display_name": ""}
+        ),
+        ["Your username was changed."],
+    ),
+    "set up a password and code": (
+        set_up_password_and_code,
+        ["Sign-in with a password and one-time code was set up."],
+    ),
+    "withdraw consent": (
+        lambda browser, clock: withdraw(browser),
+        ["A passkey was removed from your account."],
+    ),
+}
+
+
+@pytest.mark.parametrize("change", list(OWN_CHANGES))
+def test_a_change_made_in_this_session_is_news_only_to_the_persons_other_sessions(
+    alice: Browser, alice_elsewhere: Browser, clock: FrozenClock, change: str
+) -> None:
+    make_change, expected = OWN_CHANGES[change]
+    notices(alice)  # the other session's sign-in, read
+    clock.advance(seconds=60)
+
+    make_change(alice, clock)
+
+    assert notices(alice) == []
+    assert not set(expected) & set(activity(alice))
+    assert notices(alice_elsewhere) == expected
+
+
+def test_an_event_is_shown_once_on_the_account_page(
+    alice: Browser, alice_elsewhere: Browser
+) -> None:
+    """The notices at the top and the recent activity below never list the same event."""
+    page = alice.client.get("/account")
+    assert [i.split(": ", 1)[1] for i in items_of(page, "security-notices-list")] == [
+        "New sign-in to your account with a passkey."
+    ]
+    assert items_of(page, "security-activity") == []
+    assert activity(alice) == ["New sign-in to your account with a passkey."]
+
+
+def test_an_audit_row_names_its_session_by_a_keyed_hash_not_by_its_token_or_id(
+    app: Flask, alice: Browser, alice_elsewhere: Browser
+) -> None:
+    """What an auditor reading the table sees: a 64-hex-digit value per session that is
+    neither the session's row id, nor its token, nor the token's stored SHA-256."""
+    add_passkey(alice, SoftwareAuthenticator())
+    add_passkey(alice_elsewhere, SoftwareAuthenticator())
+    with app.app_context():
+        refs = (
+            db.session.execute(
+                select(AuditEvent.session_ref)
+                .where(AuditEvent.event == "passkey.added")
+                .order_by(AuditEvent.id)
+            )
+            .scalars()
+            .all()
+        )
+        sessions = db.session.execute(
+            select(UserSession.id, UserSession.token_hash).order_by(UserSession.id)
+        ).all()
+    assert len(refs) == 2
+    assert all(re.fullmatch(r"[0-9a-f]{64}", str(ref)) for ref in refs)
+    assert refs[0] != refs[1]
+    tokens = {session_token(app, alice), session_token(app, alice_elsewhere)}
+    known = {str(s.id) for s in sessions} | {s.token_hash.hex() for s in sessions} | tokens
+    assert not set(refs) & known
+
+
+def session_token(app: Flask, browser: Browser) -> str:
+    """The session token inside the browser's signed cookie (as the browser holds it)."""
+    cookie = browser.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    token = serializer.loads(cookie.value)["sid"]
+    assert isinstance(token, str)
+    return token

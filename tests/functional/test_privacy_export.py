@@ -125,6 +125,9 @@ def give_them_everything(app: Flask, username: str, now: datetime) -> None:
 def ada(browser: Browser, clock: FrozenClock, app: Flask) -> Browser:
     """Ada signed up with a synced passkey, with a row in every table; step-up is fresh."""
     assert browser.sign_up_with_passkey(SYNCED, "ada").status_code == 200
+    # A change made in her session: its audit row names the session (a keyed hash).
+    changed = browser.post_form("/account/profile", {"username": "ada", "display_name": "Ada"})
+    assert changed.status_code == 302, changed.get_data(as_text=True)
     give_them_everything(app, "ada", clock.now())
     return browser
 

@@ -92,6 +92,17 @@ class UsernameTaken(AuthDemoError):
     title = "That username is taken. Please choose another."
 
 
+class SignUpAlreadyFinished(AuthDemoError):
+    """The account id this sign-up was started with (authdemo/signup/pending.py) belongs to
+    an account already: an older copy of this browser's sign-up cookie, sent again after
+    the account it created was renamed. Only the browser that made that account holds the
+    id, so saying so tells nobody else anything."""
+
+    status = 409
+    slug = "sign-up-already-finished"
+    title = "This sign-up was already finished. Please sign in, or choose a username again."
+
+
 class NotSignedIn(AuthDemoError):
     status = 401
     slug = "not-signed-in"

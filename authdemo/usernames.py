@@ -115,3 +115,9 @@ def normalise_display_name(raw: object) -> str | None:
 def username_taken(session: Session, username: str) -> bool:
     """Whether an account already has this (normalised) username."""
     return bool(session.execute(select(exists().where(User.username == username))).scalar())
+
+
+def account_id_taken(session: Session, account_id: str) -> bool:
+    """Whether an account already has the id a pending sign-up was started with
+    (authdemo/signup/pending.py): the other unique thing a sign-up creates an account under."""
+    return bool(session.execute(select(exists().where(User.id == account_id))).scalar())

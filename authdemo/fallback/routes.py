@@ -145,6 +145,8 @@ def signup_code() -> Page:
             db.session,
             fb,
             enrolment_id=enrolment_id,
+            username=username,
+            account_id=pending.account_id,
             code=request.form.get("code"),
             now=clock.now(),
             policy=session_wiring.session_policy(),

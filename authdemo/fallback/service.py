@@ -23,7 +23,13 @@ from authdemo import audit, ways_in
 from authdemo.audit import Event
 from authdemo.consent import service as consent
 from authdemo.consent.notices import Notice
-from authdemo.errors import AuthDemoError, InvalidInput, ServiceUnavailable, UsernameTaken
+from authdemo.errors import (
+    AuthDemoError,
+    InvalidInput,
+    ServiceUnavailable,
+    SignUpAlreadyFinished,
+    UsernameTaken,
+)
 from authdemo.fallback import recovery, totp
 from authdemo.fallback.passwords import (
     Hasher,
@@ -42,7 +48,7 @@ from authdemo.secrets_at_rest import DecryptionError, KeyedHash, SecretBox
 from authdemo.sessions import service as sessions
 from authdemo.sessions.service import ActiveSession, SessionPolicy
 from authdemo.usecase import Refused, refusable
-from authdemo.usernames import username_taken
+from authdemo.usernames import account_id_taken, username_taken
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +170,8 @@ def finish_signup(
     fb: Fallback,
     *,
     enrolment_id: object,
+    username: str,
+    account_id: str,
     code: object,
     now: datetime,
     policy: SessionPolicy,
@@ -172,17 +180,25 @@ def finish_signup(
 ) -> Completed:
     """A correct code proves the app is set up: only now does the account exist.
 
-    ``declined``: the person pressed "No thanks" to passkeys on the opt-in screen for this
-    username; the decline goes into the ledger with the account (GDPR Art 7(1))."""
+    ``username`` and ``account_id``: the sign-up in progress (authdemo/signup/pending.py).
+    The account is created with its id, so its pilot cohort is the one the sign-up was
+    offered. An enrolment started for another username belongs to a sign-up the person
+    since restarted, and is not finished. ``declined``: the person pressed "No thanks" to
+    passkeys on the opt-in screen for this username; the decline goes into the ledger with
+    the account (GDPR Art 7(1))."""
     row = _live_enrolment(session, enrolment_id, now=now, kind=SIGNUP)
+    if row.username != username:
+        raise EnrolmentExpired()
     secret = _decrypt_enrolment_secret(fb, row)
     step = _step_for(secret, code, fb=fb, now=now)
-    assert row.username is not None
     assert row.password_hash is not None
-    if username_taken(session, row.username):
+    if username_taken(session, username):
         raise UsernameTaken()
+    if account_id_taken(session, account_id):
+        raise SignUpAlreadyFinished()
     user = User(
-        username=row.username,
+        id=account_id,
+        username=username,
         display_name=row.display_name,
         user_handle=new_user_handle(),
         created_at=now,

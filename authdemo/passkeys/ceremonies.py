@@ -54,7 +54,8 @@ _WAS_USED = select(_USED.c.digest).where(_USED.c.digest == bindparam("digest"))
 @dataclass(frozen=True, slots=True)
 class PendingCeremony:
     """What a token carries. ``user_id``: who started an add-passkey or step-up. For a
-    sign-up: the account to create and the notice, deployment-facts hash and "how" of the
+    sign-up: the account to create (its id, minted with the pending sign-up, username,
+    display name and user handle) and the notice, deployment-facts hash and "how" of the
     opt-in. For adding a passkey: the opt-in ticked with it, if one was, and where the
     person's consent ledger stood when it was ticked."""
 
@@ -63,6 +64,7 @@ class PendingCeremony:
     issued_at: datetime
     expires_at: datetime
     user_id: str | None = None
+    pending_user_id: str | None = None
     pending_username: str | None = None
     pending_display_name: str | None = None
     pending_user_handle: bytes | None = None

@@ -55,6 +55,7 @@ def sign_up_options() -> Response:
     started = service.start_sign_up(
         db.session,
         rp=passkey_wiring.relying_party(),
+        account_id=pending.account_id,
         username=pending.username,
         display_name=pending.display_name,
         consent=notice,

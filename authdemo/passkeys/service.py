@@ -52,7 +52,13 @@ from authdemo.audit import Event
 from authdemo.consent import service as consent
 from authdemo.consent.notices import PASSKEY_SIGNIN, Notice, NoticeBook
 from authdemo.consent.service import Action
-from authdemo.errors import AuthDemoError, CeremonyFailed, PasskeyNotLinked, UsernameTaken
+from authdemo.errors import (
+    AuthDemoError,
+    CeremonyFailed,
+    PasskeyNotLinked,
+    SignUpAlreadyFinished,
+    UsernameTaken,
+)
 from authdemo.models import CeremonyKind, Passkey, User
 from authdemo.models.base import table
 from authdemo.models.user import new_user_handle
@@ -68,7 +74,7 @@ from authdemo.secrets_at_rest import SecretBox
 from authdemo.sessions import service as sessions
 from authdemo.sessions.service import ActiveSession, SessionPolicy
 from authdemo.usecase import Refused, refusable
-from authdemo.usernames import username_taken
+from authdemo.usernames import account_id_taken, username_taken
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +154,7 @@ def start_sign_up(
     session: Session,
     *,
     rp: RelyingParty,
+    account_id: str,
     username: str,
     display_name: str | None,
     consent: Notice,
@@ -156,9 +163,10 @@ def start_sign_up(
 ) -> Started:
     """Options for creating the account's first passkey. The account does not exist yet.
 
-    ``consent`` is the notice the person agreed to by ticking the box (GDPR Art 7), and
-    ``consent_facts_sha256`` the deployment-facts block shown beside it: both are bound to
-    the ceremony and written to the ledger from there, with the account."""
+    ``account_id`` is the id the pending sign-up was started with (its pilot cohort, and
+    the account's afterwards). ``consent`` is the notice the person agreed to by ticking
+    the box (GDPR Art 7), and ``consent_facts_sha256`` the deployment-facts block shown
+    beside it: all are bound to the ceremony and written from there, with the account."""
     if username_taken(session, username):
         raise UsernameTaken()
     user_handle = new_user_handle()
@@ -167,6 +175,7 @@ def start_sign_up(
         CeremonyKind.SIGN_UP,
         now=now,
         lifetime=rp.ceremony_lifetime,
+        pending_user_id=account_id,
         pending_username=username,
         pending_display_name=display_name,
         pending_user_handle=user_handle,
@@ -265,8 +274,14 @@ def finish_sign_up(
         passkey = _verify_registration(session, rp=rp, challenge=pending.challenge, payload=payload)
         assert pending.pending_username is not None
         assert pending.pending_user_handle is not None
+        if pending.pending_user_id is None:
+            # Sealed by a version that minted the id only here: its sign-up cookie has
+            # no id either, so the person chooses the username again (one retry).
+            raise CeremonyFailed("challenge_unknown_or_used")
         if username_taken(session, pending.pending_username):
             raise UsernameTaken()
+        if account_id_taken(session, pending.pending_user_id):
+            raise SignUpAlreadyFinished()
     except AuthDemoError as error:
         return _used_up_by(session, pending, error)
     if not ceremonies.use_up(session, pending):
@@ -274,6 +289,7 @@ def finish_sign_up(
     try:
         with refusable(session):
             user = User(
+                id=pending.pending_user_id,
                 username=pending.pending_username,
                 display_name=pending.pending_display_name,
                 user_handle=pending.pending_user_handle,

@@ -1,10 +1,13 @@
-"""The pilot cohort: a stable, keyed share of accounts and pending sign-ups.
+"""The pilot cohort: a stable, keyed share of accounts, drawn once per sign-up.
 
 Who is offered passkey enrolment during a pilot is decided by a keyed hash, never by a
 personal attribute (no age, place, device or behaviour; GDPR Art 5(1)(c)), and nobody
-is refused a way in by it: password + code works for everyone. The
-subject is the account's opaque id, or, before the account exists, the normalised
-username being signed up. HMAC-SHA256 under a key derived from ``DATA_KEY`` for this
+is refused a way in by it: password + code works for everyone. The subject is the
+account's opaque random id, for the whole life of the account: the id is minted when the
+username is chosen and kept with the pending sign-up (authdemo/signup/pending.py), and
+the account is created with it, by a passkey or by password + code. So the offer at
+sign-up, the account pages afterwards, /metrics and ``flask pilot report`` place a
+person in the same cohort. HMAC-SHA256 under a key derived from ``DATA_KEY`` for this
 purpose (docs/decisions/0003-secrets-at-rest.md) maps it to a bucket 0..9999; the subject
 is in the pilot when ``bucket < PASSKEY_PILOT_PERCENT * 100``. Widening the percentage
 keeps every bucket already in; narrowing it only stops new enrolments outside it (nothing
@@ -30,21 +33,14 @@ class Cohort(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-def bucket(keyed: KeyedHash, *, account_id: str | None = None, username: str | None = None) -> int:
-    """0..9999 for an account (by id) or a pending sign-up (by normalised username)."""
-    if account_id is not None:
-        subject = f"account:{account_id}"
-    elif username is not None:
-        subject = f"sign-up:{username}"
-    else:
-        raise ValueError("give account_id or username")
+def bucket(keyed: KeyedHash, account_id: str) -> int:
+    """0..9999 for an account id (of an account, or of the pending sign-up creating it)."""
+    subject = f"account:{account_id}"
     return int.from_bytes(keyed.digest(subject.encode())[:8], "big") % BUCKETS
 
 
-def cohort_of(
-    keyed: KeyedHash, percent: int, *, account_id: str | None = None, username: str | None = None
-) -> Cohort:
-    if account_id is None and username is None:
+def cohort_of(keyed: KeyedHash, percent: int, account_id: str | None) -> Cohort:
+    if account_id is None:
         return Cohort.UNKNOWN
-    inside = bucket(keyed, account_id=account_id, username=username) < percent * (BUCKETS // 100)
+    inside = bucket(keyed, account_id) < percent * (BUCKETS // 100)
     return Cohort.PILOT if inside else Cohort.OUTSIDE

@@ -1,6 +1,6 @@
 """Request-level glue for the rollout: the runtime switches as this app last read them, and
 the pilot cohort of whoever this request is about (the signed-in account, or the pending
-sign-up in this browser)."""
+sign-up in this browser, by the account id it will create the account with)."""
 
 from __future__ import annotations
 
@@ -29,19 +29,17 @@ def cohort_key() -> KeyedHash:
 
 
 def cohort_of_account(user_id: str) -> Cohort:
-    return cohort.cohort_of(
-        cohort_key(), current.settings().PASSKEY_PILOT_PERCENT, account_id=user_id
-    )
+    return cohort.cohort_of(cohort_key(), current.settings().PASSKEY_PILOT_PERCENT, user_id)
 
 
 def current_cohort() -> Cohort:
-    """The cohort of the signed-in account, else of the pending sign-up, else unknown."""
-    percent = current.settings().PASSKEY_PILOT_PERCENT
+    """The cohort of the signed-in account, else of the pending sign-up (the same draw: the
+    account is created with the sign-up's id), else unknown."""
     if current_user.is_authenticated:
-        return cohort.cohort_of(cohort_key(), percent, account_id=current_user.id)
+        return cohort_of_account(current_user.id)
     pending = pending_signup.current()
     if pending is not None:
-        return cohort.cohort_of(cohort_key(), percent, username=pending.username)
+        return cohort_of_account(pending.account_id)
     return Cohort.UNKNOWN
 
 

@@ -3,8 +3,10 @@ passkey enrolment by itself, and comes back only when a person runs ``flask pass
 resume``; at each step the audit trail, /metrics and ``flask pilot report`` say so.
 
 Everything happens as people and the operator do it: sign-ups through the pages' JSON
-endpoints (a username outside the pilot is refused a passkey, so the test simply tries
-the next one), sign-ins with a software authenticator, the commands through the CLI.
+endpoints (a sign-up outside the pilot is refused a passkey, so the test simply lets the
+next person try), sign-ins with a software authenticator, the commands through the CLI.
+The cohort a person was offered at sign-up is theirs afterwards, so every figure below
+is the pilot's.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ ADD_OPTIONS = "/api/passkeys/add/options"
 
 
 def sign_up_in_the_pilot(app: Flask, authenticator: SoftwareAuthenticator, first: int) -> int:
-    """Try usernames pilot<first>, pilot<first+1>... until the app offers one a passkey
-    (the pilot's 10 %); sign that one up. Returns the number used."""
+    """New people sign up as pilot<first>, pilot<first+1>... until the app offers one a
+    passkey (the pilot's 10 %); that one signs up with it. Returns the number used."""
     for number in range(first, first + 500):
         browser = Browser(app.test_client())
         assert browser.choose_username(f"pilot{number}").status_code == 302
@@ -84,17 +86,22 @@ def test_a_ten_percent_pilot_breaches_pauses_itself_and_a_person_resumes_it(
     assert "no guardrail breached: nothing changed" in healthy
     assert switch_changes(app) == []
     metrics = scrape(app)
-    passkey_sign_ins = "authdemo_pilot_sign_ins_total"
-    assert (
-        sample(metrics, passkey_sign_ins, method="passkey")
-        - sample(before, passkey_sign_ins, method="passkey")
-        == 27
-    )
+
+    def passkey_sign_ins(cohort: str) -> float:
+        series = "authdemo_pilot_sign_ins_total"
+        return sample(metrics, series, method="passkey", cohort=cohort) - sample(
+            before, series, method="passkey", cohort=cohort
+        )
+
+    assert (passkey_sign_ins("pilot"), passkey_sign_ins("outside")) == (27, 0)
     assert sample(metrics, "authdemo_passkey_switch_on", switch="enrolment") == 1
     assert sample(metrics, "authdemo_guardrail_paused") == 0
     report = flask(app, "pilot", "report")
     assert "pilot: 10 % of accounts and sign-ups" in report
     assert "  passkey: 100.0 % of 30 (95 % CI 88.6 % to 100.0 %)" in report
+    assert "    pilot: 100.0 % of 30 (95 % CI 88.6 % to 100.0 %)" in report
+    assert "  pilot: 30 successful sign-ins" in report
+    assert "outside:" not in report
 
     # 2. A bad release: passkey assertions stop verifying. 10 of 40 fail (75 % < 90 %).
     assert {sign_in(devices[0], bad_signature=True) for _ in range(10)} == {400}
@@ -113,6 +120,8 @@ def test_a_ten_percent_pilot_breaches_pauses_itself_and_a_person_resumes_it(
     assert sample(metrics, "authdemo_guardrail_paused", guardrail="passkey_success") == 1
     report = flask(app, "pilot", "report")
     assert "  passkey: 75.0 % of 40 (95 % CI 59.8 % to 85.8 %)" in report
+    assert "    pilot: 75.0 % of 40 (95 % CI 59.8 % to 85.8 %)" in report
+    assert "outside:" not in report
     # Sign-in goes on; creating a passkey waits for a person's decision.
     assert sign_in(devices[1]) == 200
     someone = Browser(app.test_client())
@@ -144,4 +153,7 @@ def test_a_ten_percent_pilot_breaches_pauses_itself_and_a_person_resumes_it(
     # The history stays: 30 + 10 failed + 3 since, by provider too (the software
     # authenticator discloses no AAGUID, like many synced passkeys).
     assert "  passkey: 76.7 % of 43 (95 % CI 62.3 % to 86.8 %)" in report
+    assert "    pilot: 76.7 % of 43 (95 % CI 62.3 % to 86.8 %)" in report
+    assert "  pilot: 33 successful sign-ins" in report
+    assert "outside:" not in report
     assert "  provider not disclosed (zero AAGUID): 76.7 % of 43" in report

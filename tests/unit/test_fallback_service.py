@@ -22,6 +22,7 @@ from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN
 from authdemo.fallback import service
 from authdemo.fallback.service import SignInRefused, SignUpDecline
 from authdemo.models import AuditEvent, ConsentEvent, User, UserSession
+from authdemo.models.user import new_user_id
 from authdemo.privacy import service as privacy
 from authdemo.secrets_at_rest import KeyedHash
 from authdemo.sessions.service import ActiveSession
@@ -63,6 +64,8 @@ def _sign_up(
         session,
         FB,
         enrolment_id=pending.enrolment_id,
+        username=username,
+        account_id=new_user_id(),
         code=_code(pending.secret, clock.now()),
         now=clock.now(),
         policy=POLICY,

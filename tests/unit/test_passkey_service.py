@@ -30,6 +30,7 @@ from authdemo.models import (
     User,
     UserSession,
 )
+from authdemo.models.user import new_user_id
 from authdemo.passkeys import ceremonies, service
 from authdemo.sessions.service import ActiveSession, resolve
 from authdemo.sessions.service import start as start_session
@@ -76,6 +77,7 @@ def _sign_up(
     started = service.start_sign_up(
         session,
         rp=RP,
+        account_id=new_user_id(),
         username=name,
         display_name=None,
         consent=NOTICE,
@@ -183,6 +185,7 @@ def test_sign_up_refused_when_the_username_was_taken_meanwhile_keeps_only_the_us
     started = service.start_sign_up(
         session,
         rp=RP,
+        account_id=new_user_id(),
         username="alice",
         display_name=None,
         consent=NOTICE,
@@ -212,6 +215,7 @@ def test_an_abandoned_sign_up_cannot_be_finished(session: Session, clock: Frozen
     started = service.start_sign_up(
         session,
         rp=RP,
+        account_id=new_user_id(),
         username="alice",
         display_name=None,
         consent=NOTICE,

@@ -3,6 +3,8 @@ signing up with a passkey or with password + code, signing in."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tests.conftest import STRONG_PASSWORD, Browser, totp_code
 from tests.functional.refusals_world import (
     NEXT_CODE,
@@ -131,6 +133,35 @@ def _(world: World) -> Send:
     return lambda: browser.post_json(SIGN_UP_VERIFY, credential)
 
 
+def _sign_up_cookie_replayed_after_a_rename(
+    world: World, finish: Callable[[Browser], None]
+) -> Browser:
+    """A browser's sign-up cookie, copied when the username was chosen; the sign-up
+    finishes (``finish``) and the account is renamed; a browser given the old copy then
+    signs up with the freed username. The sign-up's account id has an account already."""
+    browser, name = chose_username(world)
+    cookie_name = world.app.config["SESSION_COOKIE_NAME"]
+    copied = browser.client.get_cookie(cookie_name)
+    assert copied is not None
+    finish(browser)
+    expect(browser.post_form("/account/profile", {"username": name + "r", "display_name": ""}), 302)
+    again = world.browser()
+    again.client.set_cookie(cookie_name, copied.value)
+    return again
+
+
+@refusal("passkeys.sign_up_verify", "sign-up-already-finished", status=409)
+def _(world: World) -> Send:
+    def with_a_passkey(browser: Browser) -> None:
+        options = expect(browser.post_json(SIGN_UP_OPTIONS, notice_of(browser)), 200)
+        expect(browser.post_json(SIGN_UP_VERIFY, stranger(world).create(options.get_json())), 200)
+
+    again = _sign_up_cookie_replayed_after_a_rename(world, with_a_passkey)
+    options = expect(again.post_json(SIGN_UP_OPTIONS, notice_of(again)), 200)
+    credential = stranger(world).create(options.get_json())
+    return lambda: again.post_json(SIGN_UP_VERIFY, credential)
+
+
 @refusal("consent.decline_at_signup", "notice-hash-not-shown")
 def _(world: World) -> Send:
     browser, _name = chose_username(world)
@@ -193,6 +224,32 @@ def _(world: World) -> Send:
     browser, key = _started_password_signup(world)
     world.later(PAST_AN_ENROLMENT)
     return lambda: browser.post_form("/signup/password/code", {"code": totp_code(key, world.clock)})
+
+
+@refusal("fallback.signup_code", "enrolment-of-an-earlier-username")
+def _(world: World) -> Send:
+    # The code page of one username still open, the person chose another one meanwhile:
+    # that is another sign-up (another account id), and the old enrolment is not finished.
+    browser, key = _started_password_signup(world)
+    world.signups += 1
+    expect(browser.choose_username(f"newcomer{world.signups}"), 302)
+    return lambda: browser.post_form("/signup/password/code", {"code": totp_code(key, world.clock)})
+
+
+@refusal("fallback.signup_code", "sign-up-already-finished", status=409)
+def _(world: World) -> Send:
+    def with_a_password(browser: Browser) -> None:
+        expect(browser.post_form("/signup/password", {"password": STRONG_PASSWORD}), 302)
+        page = browser.client.get("/signup/password/code").get_data(as_text=True)
+        key = page.split('id="totp-key">', 1)[1].split("<", 1)[0].replace(" ", "")
+        code = {"code": totp_code(key, world.clock)}
+        expect(browser.post_form("/signup/password/code", code), 200)
+
+    again = _sign_up_cookie_replayed_after_a_rename(world, with_a_password)
+    expect(again.post_form("/signup/password", {"password": STRONG_PASSWORD}), 302)
+    page = again.client.get("/signup/password/code").get_data(as_text=True)
+    key = page.split('id="totp-key">', 1)[1].split("<", 1)[0].replace(" ", "")
+    return lambda: again.post_form("/signup/password/code", {"code": totp_code(key, world.clock)})
 
 
 # sign-in ------------------------------------------------------------------------------------

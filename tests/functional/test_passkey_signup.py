@@ -261,6 +261,33 @@ def test_username_taken_meanwhile_gets_a_409_not_a_500(
     assert stored == first_key.credentials[0].credential_id
 
 
+def test_an_old_copy_of_the_sign_up_cookie_cannot_make_a_second_account_with_its_id(
+    app: Flask, browser: Browser, new_browser: Callable[[], Browser]
+) -> None:
+    """A sign-up creates its account under the id minted when the username was chosen
+    (decision 0022). A copy of the cookie from that moment, sent again after the account
+    was renamed (which frees the username), is told the sign-up was finished: a 409 that
+    says so, never a second account, nor a 500 on the id."""
+    assert browser.choose_username("alice").status_code == 302
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    copied = browser.client.get_cookie(cookie_name)
+    assert copied is not None
+    options = browser.post_json(SIGN_UP_OPTIONS, browser.consent()).get_json()
+    assert (
+        browser.post_json(SIGN_UP_VERIFY, SoftwareAuthenticator().create(options)).status_code
+        == 200
+    )
+    renamed = browser.post_form("/account/profile", {"username": "alicia", "display_name": ""})
+    assert renamed.status_code == 302
+    again = new_browser()
+    again.client.set_cookie(cookie_name, copied.value)
+    options = again.post_json(SIGN_UP_OPTIONS, again.consent()).get_json()
+    response = again.post_json(SIGN_UP_VERIFY, SoftwareAuthenticator().create(options))
+    assert assert_problem(response, 409)["type"].endswith("/sign-up-already-finished")
+    assert count(app, User) == 1
+    assert not is_signed_in(again)
+
+
 def test_options_for_a_username_taken_since_it_was_chosen_get_a_409(
     app: Flask, browser: Browser, new_browser: Callable[[], Browser]
 ) -> None:

@@ -81,6 +81,18 @@ def test_a_sign_up_inside_the_pilot_is_offered_a_passkey(
     assert sign_up_with_passkey(app, browser, authenticator, name).status_code == 200
 
 
+def test_the_same_username_again_is_the_same_sign_up_and_keeps_its_offer(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Back to the first step with the same username (to correct the display name, say)
+    is the same sign-up: the same account id, so the same offer, however often."""
+    app = make_app(tmp_path, clock, PASSKEY_PILOT_PERCENT="10")
+    browser, name = a_sign_up(app, offered=True)
+    for attempt in range(10):
+        assert browser.choose_username(name, f"Name {attempt}").status_code == 302
+        assert 'id="passkey-consent"' in page(browser, "/signup/how")
+
+
 def test_narrowing_the_pilot_disables_nothing(
     tmp_path: Path, clock: FrozenClock, authenticator: SoftwareAuthenticator
 ) -> None:

@@ -30,7 +30,7 @@ from authdemo.models import (
     User,
     UserSession,
 )
-from authdemo.models.user import new_user_id
+from authdemo.models.user import new_user_handle, new_user_id
 from authdemo.passkeys import ceremonies, service
 from authdemo.sessions.service import ActiveSession, resolve
 from authdemo.sessions.service import start as start_session
@@ -209,6 +209,50 @@ def test_sign_up_refused_when_the_username_was_taken_meanwhile_keeps_only_the_us
     session.commit()
     assert rows(session, except_tables=BOOKKEEPING) == before
     assert _used_up(session, started), "the refusal used the challenge up"
+
+
+def test_a_sign_up_sealed_without_an_account_id_is_refused_not_given_another_id(
+    session: Session, clock: FrozenClock
+) -> None:
+    """A sign-up ceremony sealed by a version that minted the account id at verify (an
+    instance not yet upgraded, during a rolling upgrade) carries no id: its account
+    would land in a cohort nobody offered it, so it is refused (one retry), not created."""
+    authenticator = SoftwareAuthenticator()
+    token, older = ceremonies.issue(
+        RP.ceremony_box,
+        CeremonyKind.SIGN_UP,
+        now=clock.now(),
+        lifetime=RP.ceremony_lifetime,
+        pending_username="alice",
+        pending_user_handle=new_user_handle(),
+        consent_notice_version=NOTICE.version,
+        consent_facts_sha256=FACTS,
+        consent_method=service.SIGN_UP_CONSENT_METHOD,
+    )
+    started = service.start_sign_up(
+        session,
+        rp=RP,
+        account_id=new_user_id(),
+        username="alice",
+        display_name=None,
+        consent=NOTICE,
+        consent_facts_sha256=FACTS,
+        now=clock.now(),
+    )
+    options = {**_options(started), "challenge": base64url.encode(older.challenge)}
+    outcome = service.finish_sign_up(
+        session,
+        rp=RP,
+        notices=NOTICES,
+        token=token,
+        payload=authenticator.create(options),
+        now=clock.now(),
+        policy=POLICY,
+    )
+    assert isinstance(outcome, Refused)
+    assert isinstance(outcome.error, CeremonyFailed)
+    session.commit()
+    assert _count(session, User) == 0
 
 
 def test_an_abandoned_sign_up_cannot_be_finished(session: Session, clock: FrozenClock) -> None:

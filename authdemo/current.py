@@ -8,7 +8,7 @@ one feature never drags in the others.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app
 
@@ -38,16 +38,31 @@ def redis_client() -> Redis | None:
     return client
 
 
-def _master_keys() -> tuple[bytes, ...]:
-    s = settings()
-    return (s.data_key_bytes, *s.previous_data_keys)
+#: Keys derived from the data keys, per kind and purpose, once per app (see ``_derived``).
+_DERIVED = "authdemo.derived_keys"
+_Derived = TypeVar("_Derived", SecretBox, KeyedHash)
+
+
+def _derived(kind: type[_Derived], purpose: str) -> _Derived:
+    """``kind`` for ``purpose``, derived once per app: HKDF is deterministic and an app's
+    settings never change after ``create_app``, so deriving again on every request (the
+    passkey ceremony's box twice per sign-in, the pilot cohort's hash once) only cost time
+    (make bench --profile)."""
+    cache: dict[tuple[type, str], Any] = current_app.extensions.setdefault(_DERIVED, {})
+    found: _Derived | None = cache.get((kind, purpose))
+    if found is None:
+        configured: Settings = settings()
+        masters = (configured.data_key_bytes, *configured.previous_data_keys)
+        found = kind.from_master_keys(masters, purpose)
+        cache[kind, purpose] = found
+    return found
 
 
 def secret_box(purpose: str) -> SecretBox:
     """Authenticated encryption for secrets at rest (e.g. purpose "totp-secret")."""
-    return SecretBox.from_master_keys(_master_keys(), purpose)
+    return _derived(SecretBox, purpose)
 
 
 def keyed_hash(purpose: str) -> KeyedHash:
     """HMAC-SHA256 for one purpose ("recovery-code", "pseudonym", "limiter-key")."""
-    return KeyedHash.from_master_keys(_master_keys(), purpose)
+    return _derived(KeyedHash, purpose)

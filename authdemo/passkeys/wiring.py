@@ -9,12 +9,26 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
+
 from authdemo import current
 from authdemo.passkeys import ceremonies
 from authdemo.passkeys.service import RelyingParty
 
+#: The running app's relying party, built on first use (its settings never change).
+_RELYING_PARTY = "authdemo.passkeys.relying_party"
+
 
 def relying_party() -> RelyingParty:
+    """What every ceremony expects, from the running app's settings: built once per app
+    (immutable, like the settings it is made of), not once per request."""
+    built: RelyingParty | None = current_app.extensions.get(_RELYING_PARTY)
+    if built is None:
+        built = current_app.extensions[_RELYING_PARTY] = _build()
+    return built
+
+
+def _build() -> RelyingParty:
     s = current.settings()
     origins = [s.ORIGIN, *s.related_origins]
     return RelyingParty(

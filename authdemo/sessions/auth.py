@@ -131,6 +131,11 @@ def establish(user_id: str, token: str) -> None:
     cookie[TYPED_MAY_RETURN] = True
     cookie.permanent = True
     login_user(_LoginId(user_id))
+    # Flask-Login also stores "_id", a SHA-512 of the address and User-Agent, for its
+    # session protection, which is off here (the server-side session record replaces it):
+    # a fingerprint of the person's connection that nothing reads, and 128 of the 355
+    # characters of the cookie every request signs, sends and checks.
+    cookie.pop("_id", None)
 
 
 def rotate_after_step_up(new_token: str) -> None:

@@ -122,6 +122,22 @@ def test_session_record_holds_only_the_hash_of_the_cookie_token(
     assert token.encode() not in hashes
 
 
+def test_the_cookie_says_nothing_of_where_or_with_what_browser_one_signed_in(
+    app: Flask, alice: Account
+) -> None:
+    """Two sign-ins of one person, from two addresses with two browsers: the cookies differ
+    only by the random session token (no digest of the address or the User-Agent rides
+    along, such as the one Flask-Login stores for its session protection, which is off)."""
+    cookies = []
+    for address, agent in (("192.0.2.1", "Browser One/1.0"), ("198.51.100.2", "Other/2.0")):
+        browser = Browser(app.test_client())
+        browser.client.environ_base.update(REMOTE_ADDR=address, HTTP_USER_AGENT=agent)
+        assert browser.sign_in_with_passkey(alice.authenticator).status_code == 200
+        cookies.append(cookie_session(app, browser))
+    first, second = ({k: v for k, v in c.items() if k != "sid"} for c in cookies)
+    assert first == second
+
+
 def test_sign_in_updates_last_used_at_and_the_counter(
     app: Flask, alice: Account, browser: Browser, clock: FrozenClock
 ) -> None:

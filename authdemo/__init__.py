@@ -126,9 +126,10 @@ def register_hooks(app: Flask) -> None:
     from flask_login import user_logged_in
 
     from authdemo.consent.routes import on_sign_in
-    from authdemo.extensions import login_manager
+    from authdemo.extensions import limiter, login_manager
     from authdemo.operations import metrics
     from authdemo.pilot import web as pilot_web
+    from authdemo.ratelimit import check_limits_in_views_only
     from authdemo.sessions import auth
     from authdemo.sessions.routes import keep_session_alive, session_timeout, typed_data
 
@@ -143,6 +144,8 @@ def register_hooks(app: Flask) -> None:
     user_logged_in.connect(on_sign_in, app)
     # /metrics counts sign-ins, lockouts and opt-outs by pilot cohort (never by account).
     app.extensions[metrics.COHORT_PLACER] = pilot_web.cohort_of_account
+    # Every rate limit is on its view (checked by its decorator): no second, empty check.
+    check_limits_in_views_only(app, limiter)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -85,11 +85,17 @@ SIGN_UP_CONSENT_METHOD = "signup:passkey-consent-checkbox"
 # The sign-in path's statements, built once: building a statement per call costs more
 # than running it (make bench --profile). Core tables, parameters bound at execution.
 _P, _U = table(Passkey), table(User)
+#: The account's passkeys, for the sign-in answer's Signal API list.
+_MINE = _P.alias("mine")
+#: The passkey presented and its account, one row per passkey of that account: the same
+#: round trip also reads every credential id the account accepts (``accepted``).
 _LOOKUP = (
     select(_P.c.id, _P.c.user_id, _P.c.public_key, _P.c.sign_count, _P.c.backup_eligible)
-    .add_columns(_U.c.user_handle)
+    .add_columns(_U.c.user_handle, _MINE.c.credential_id.label("accepted"))
     .join_from(_P, _U, _U.c.id == _P.c.user_id)
+    .join(_MINE, _MINE.c.user_id == _P.c.user_id)
     .where(_P.c.credential_id == bindparam("credential_id"))
+    .order_by(_MINE.c.id)
 )
 #: The WHERE on the old count makes two simultaneous sign-ins with one response's counter
 #: impossible, and keeps the update correct without a row lock.
@@ -102,7 +108,6 @@ _COUNT_UPDATE = (
         last_used_at=bindparam("used_at"),
     )
 )
-_CREDENTIAL_IDS = select(_P.c.credential_id).where(_P.c.user_id == bindparam("user_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -577,8 +582,8 @@ def finish_sign_in(
     """Verify an assertion and start a session, writing late and once.
 
     Shape (docs/decisions/0007-one-transaction-sign-in.md, 0019): open the token; one
-    joined select of passkey and user; verify; the account's credential ids; then the
-    writes: the used challenge, and in a savepoint a conditional sign-count update, the
+    joined select of the passkey, its user and the account's credential ids; verify; then
+    the writes: the used challenge, and in a savepoint a conditional sign-count update, the
     session and the audit event. A refusal keeps the used challenge and the refusal's
     audit row.
     """
@@ -594,7 +599,6 @@ def finish_sign_in(
             now=now,
             failure_event=Event.SIGN_IN_FAILED,
         )
-        accepted = list(session.execute(_CREDENTIAL_IDS, {"user_id": found.user_id}).scalars())
         if not ceremonies.use_up(session, pending):
             raise _replayed()
         with refusable(session):
@@ -619,7 +623,7 @@ def finish_sign_in(
             )
     except AuthDemoError as error:
         return Refused(error)
-    return SignedIn(found.user_id, found.user_handle, session_token, accepted)
+    return SignedIn(found.user_id, found.user_handle, session_token, list(found.accepted))
 
 
 def start_step_up(session: Session, *, rp: RelyingParty, user_id: str, now: datetime) -> Started:
@@ -700,6 +704,8 @@ class _Authenticated:
     old_count: int
     new_count: int
     backup_state: bool
+    #: Every credential id of the account (read with the passkey, in one statement).
+    accepted: tuple[bytes, ...]
 
 
 def _authenticate(
@@ -731,7 +737,8 @@ def _authenticate(
         parsed = parse_assertion(payload)
     except CeremonyFailed as malformed:
         raise refuse(malformed) from None
-    row = session.execute(_LOOKUP, {"credential_id": parsed.credential_id}).one_or_none()
+    rows = session.execute(_LOOKUP, {"credential_id": parsed.credential_id}).all()
+    row = rows[0] if rows else None
     if row is None:
         # The page may tell the browser to forget this passkey (WebAuthn Signal API), and
         # tells the person it is no longer linked here: retrying cannot help.
@@ -791,7 +798,13 @@ def _authenticate(
             raise
         raise refusal from failure
     return _Authenticated(
-        row.user_id, row.user_handle, row.id, row.sign_count, new_count, backup_state
+        row.user_id,
+        row.user_handle,
+        row.id,
+        row.sign_count,
+        new_count,
+        backup_state,
+        tuple(r.accepted for r in rows),
     )
 
 

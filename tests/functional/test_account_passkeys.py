@@ -345,3 +345,21 @@ def test_the_pages_need_a_sign_in(browser: Browser) -> None:
         response = browser.client.get(path)
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/signin?next=")
+
+
+def test_a_sign_in_with_any_passkey_lists_every_passkey_of_the_account_and_no_other(
+    app: Flask, alice: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    """The sign-in's Signal API options (signalAllAcceptedCredentials): all of the
+    account's passkeys, whichever one signed in; never another account's."""
+    second = SoftwareAuthenticator()
+    add_passkey(alice, second)
+    bob = Browser(app.test_client())
+    assert bob.sign_up_with_passkey(SoftwareAuthenticator(), "bob").status_code == 200
+    alices = {b64url(p.credential_id) for p in passkeys_of(app, "alice")}
+    assert len(alices) == 2
+    for used in (authenticator, second):
+        alice.sign_out()
+        answer = alice.sign_in_with_passkey(used)
+        assert answer.status_code == 200, answer.get_json()
+        assert set(answer.get_json()["signal"]["allAcceptedCredentialIds"]) == alices

@@ -8,7 +8,10 @@ Three views, each cheap enough for a routine run:
    Flask), the passkey services alone with the database (no HTTP, no Flask extensions), the
    whole app with the rate limiter off, and the whole app.
 3. **cProfile** of the whole app, only while the two requests run, with each function's own
-   time charged to a category (Flask, Flask-Limiter, SQLAlchemy, sqlite3, py_webauthn...).
+   time charged to a category (Flask, Flask-Limiter, SQLAlchemy, sqlite3, py_webauthn...),
+   and each hook around the two requests on its own (the rate limit check, the CSRF check,
+   opening and saving the signed cookie, Flask-Login, the security headers, the metrics),
+   by its cumulative time: what removing or trimming it could save.
    Built-ins and standard-library functions are charged to whoever called them. cProfile
    slows Python code far more than C code, so shares of pure-Python layers are inflated;
    read them with the layer timings beside them. The limiter's background expiry thread is
@@ -91,6 +94,29 @@ _UNATTRIBUTED = "standard library (unattributed)"
 
 Func = tuple[str, int, str]
 
+#: The hooks and per-request helpers of the sign-in path (issue 18 item 4): label ->
+#: (file path fragment, function name), each measured by its cumulative time.
+HOOKS: tuple[tuple[str, str, str], ...] = (
+    (
+        "rate limit checks (Flask-Limiter's hook, the views' decorators)",
+        "/flask_limiter/_extension.py",
+        "_check_request_limit",
+    ),
+    ("CSRF token and origin check", "/authdemo/csrf.py", "protect"),
+    ("signed cookie: open (verify, parse)", "/flask/sessions.py", "open_session"),
+    ("signed cookie: save (serialise, sign)", "/authdemo/csrf.py", "save_session"),
+    ("Flask-Login: load the user", "/flask_login/login_manager.py", "_load_user"),
+    ("Flask-Login: login_user", "/flask_login/utils.py", "login_user"),
+    ("security headers", "/authdemo/security_headers.py", "_headers"),
+    ("metrics: start timer", "/authdemo/operations/metrics.py", "_start"),
+    ("metrics: count and observe", "/authdemo/operations/metrics.py", "_stop"),
+    ("request id (logging)", "/authdemo/logging_setup.py", "_assign_request_id"),
+    ("session keep-alive hook", "/authdemo/sessions/routes.py", "keep_session_alive"),
+    ("passkey availability (switches, pilot)", "/authdemo/consent/web.py", "availability"),
+    ("app and request context push", "/flask/ctx.py", "push"),
+    ("teardown (close the database session)", "/flask/app.py", "do_teardown_appcontext"),
+)
+
 
 def run(suite: SuiteResult, db_dir: Path, *, scale: float = 1.0) -> dict[str, Any]:
     statements = sql_per_request(db_dir)
@@ -124,6 +150,17 @@ def run(suite: SuiteResult, db_dir: Path, *, scale: float = 1.0) -> dict[str, An
             [[name, seconds / count * 1e3, seconds / total * 100] for name, seconds in categories],
         )
     )
+    hooks = hook_times(stats)
+    print(f"\nHooks on the sign-in path, cumulative ms per sign-in under the profiler ({count}):")
+    print(
+        table(
+            ("hook", "calls/sign-in", "cum ms"),
+            [
+                [name, calls / count, seconds / count * 1e3]
+                for name, (calls, seconds) in hooks.items()
+            ],
+        )
+    )
     top = top_functions(stats, 15)
     print(f"\nTop functions by own time (ms per sign-in, under the profiler); {PROFILE_FILE.name}:")
     print(table(("function", "calls/sign-in", "own ms", "cum ms"), _per_sign_in(top, count)))
@@ -138,6 +175,9 @@ def run(suite: SuiteResult, db_dir: Path, *, scale: float = 1.0) -> dict[str, An
         },
         "profile_sign_ins": count,
         "profile_ms_per_sign_in": {name: round(s / count * 1e3, 4) for name, s in categories},
+        "profile_hooks_cum_ms_per_sign_in": {
+            name: round(seconds / count * 1e3, 4) for name, (_calls, seconds) in hooks.items()
+        },
     }
 
 
@@ -322,6 +362,20 @@ def by_category(stats: pstats.Stats) -> list[tuple[str, float]]:
         for category, fraction in share_of(func).items():
             totals[category] += own * fraction
     return sorted(totals.items(), key=lambda item: item[1], reverse=True)
+
+
+def hook_times(stats: pstats.Stats) -> dict[str, tuple[int, float]]:
+    """Each of ``HOOKS``: (calls, cumulative seconds), summed over the functions it names
+    (``push`` is both the app and the request context's)."""
+    raw: dict[Func, Any] = stats.stats  # type: ignore[attr-defined]
+    found: dict[str, tuple[int, float]] = {}
+    for label, fragment, name in HOOKS:
+        calls, seconds = 0, 0.0
+        for (filename, _line, function), (_cc, nc, _own, cum, _callers) in raw.items():
+            if function == name and fragment in filename.replace("\\", "/"):
+                calls, seconds = calls + nc, seconds + cum
+        found[label] = (calls, seconds)
+    return found
 
 
 def top_functions(stats: pstats.Stats, limit: int) -> list[tuple[Func, int, float, float]]:

@@ -99,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     from authdemo.passkeys.routes import bp as passkeys_bp
     from authdemo.pilot.routes import bp as pilot_bp
     from authdemo.privacy.routes import bp as privacy_bp
+    from authdemo.receipts.routes import bp as receipts_bp
     from authdemo.sessions.routes import bp as sessions_bp
     from authdemo.signup.routes import bp as signup_bp
     from authdemo.stepup.routes import bp as stepup_bp
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         fallback_bp,
         stepup_bp,
         consent_bp,
+        receipts_bp,
         account_bp,
         privacy_bp,
         operations_bp,

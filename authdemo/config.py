@@ -42,7 +42,8 @@ class Settings:
 
     ENV: str = "development"  # "development" | "production" | "testing"
     SECRET_KEY: str = ""
-    #: 32-byte key (base64url) for secrets at rest (TOTP seeds) and keyed HMACs.
+    #: 32-byte key (base64url) for secrets at rest (TOTP seeds), keyed HMACs and the
+    #: Ed25519 key that signs consent receipts (each derived with HKDF for its purpose).
     DATA_KEY: str = ""
     #: Older data keys still accepted for decryption during key rotation (comma-separated).
     DATA_KEY_PREVIOUS: str = ""
@@ -493,7 +494,8 @@ def validate_production(settings: Settings) -> None:
         )
     if not settings.DATA_KEY:
         raise ConfigError(
-            f"{ENV_PREFIX}DATA_KEY is missing; generate one with: "
+            f"{ENV_PREFIX}DATA_KEY is missing (it encrypts secrets at rest and signs consent "
+            "receipts); generate one with: "
             "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
     if settings.DATA_KEY == settings.SECRET_KEY:

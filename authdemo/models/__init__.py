@@ -3,7 +3,7 @@
 from authdemo.models.audit import AuditEvent
 from authdemo.models.base import Base
 from authdemo.models.ceremony import CeremonyKind, UsedChallenge
-from authdemo.models.consent import ConsentEvent
+from authdemo.models.consent import ConsentEvent, ReceiptKey
 from authdemo.models.factors import Enrolment, PasswordCredential, RecoveryCode, TotpCredential
 from authdemo.models.passkey import Passkey
 from authdemo.models.pilot import Complaint, RuntimeSwitch
@@ -19,6 +19,7 @@ __all__ = [
     "Enrolment",
     "Passkey",
     "PasswordCredential",
+    "ReceiptKey",
     "RecoveryCode",
     "RuntimeSwitch",
     "TotpCredential",

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from authdemo.models.base import ACCOUNT_LINK, Base, personal
+from authdemo.models.base import ACCOUNT_LINK, Base, not_personal, personal
 
 
 class ConsentEvent(Base):
@@ -36,3 +36,19 @@ class ConsentEvent(Base):
     facts_sha256: Mapped[str | None] = mapped_column(String(64), info=personal())
     #: How: the page and the control used, e.g. "signup:passkey-consent-checkbox".
     method: Mapped[str] = mapped_column(String(64), info=personal())
+
+
+class ReceiptKey(Base):
+    """A public key that signed consent receipts, kept so ``/.well-known/jwks.json`` can
+    publish it for ``CONSENT_RETENTION_DAYS`` after its last use, also once the data key
+    it was derived from has left the configuration (authdemo/receipts/service.py,
+    docs/decisions/0027-consent-receipts.md). About the deployment, never about a person."""
+
+    __tablename__ = "consent_receipt_keys"
+
+    #: RFC 7638 JWK thumbprint (SHA-256, base64url) of the public key: the JWS ``kid``.
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True, info=not_personal())
+    #: The Ed25519 public key (JWK ``x``, base64url): 32 bytes, nothing secret.
+    public_x: Mapped[str] = mapped_column(String(64), info=not_personal())
+    first_used_at: Mapped[datetime] = mapped_column(info=not_personal())
+    last_used_at: Mapped[datetime] = mapped_column(index=True, info=not_personal())

@@ -34,6 +34,8 @@ from authdemo.passkeys import ceremonies
 from authdemo.pilot import complaints
 from authdemo.privacy import residue, service
 from authdemo.privacy.service import Person
+from authdemo.receipts import service as receipts
+from authdemo.receipts import wiring as receipts_wiring
 from authdemo.sessions import service as sessions
 from authdemo.usernames import normalise_username
 
@@ -146,7 +148,13 @@ def dsar_export(username: str, out: Path, verified_by: str, force: bool) -> None
     person = find_person_or_fail(username)
     now = clock.now()
     click.echo(f"Exporting the account {person.username!r}:")
-    context = service.export_context(current.settings(), requested_via="operator")
+    context = service.export_context(
+        current.settings(),
+        requested_via="operator",
+        consent_receipts=receipts.for_export(
+            db.session, receipts_wiring.issuer(), user_id=person.id, now=now
+        ),
+    )
     document = service.build_export(
         db.session,
         person,

@@ -40,6 +40,8 @@ from authdemo.pilot import complaints
 from authdemo.privacy import dashboard as view
 from authdemo.privacy import residue, service
 from authdemo.privacy.service import Person
+from authdemo.receipts import service as receipts
+from authdemo.receipts import wiring as receipts_wiring
 from authdemo.sessions.auth import (
     allow_restricted,
     current_session,
@@ -126,7 +128,12 @@ def _export(via: str) -> bytes:
     now = clock.now()
     person = _person()
     context = service.export_context(
-        current.settings(), requested_via="self-service", current_session_id=_active().id
+        current.settings(),
+        requested_via="self-service",
+        current_session_id=_active().id,
+        consent_receipts=receipts.for_export(
+            db.session, receipts_wiring.issuer(), user_id=person.id, now=now
+        ),
     )
     document = service.export(db.session, person, now=now, context=context, via=via)
     db.session.commit()

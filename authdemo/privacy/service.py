@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -71,8 +71,9 @@ TABLE_SECTIONS: Mapping[str, str] = {
     "complaints": "problem_reports",
 }
 #: Tables that hold nothing about any person (every column marked not personal; a test
-#: checks): the deployment's runtime switches, and the digests of used challenges (0019).
-NOT_ABOUT_PEOPLE = frozenset({"runtime_switches", "used_challenges"})
+#: checks): the deployment's runtime switches, the digests of used challenges (0019), and
+#: the public keys that signed consent receipts (0027).
+NOT_ABOUT_PEOPLE = frozenset({"runtime_switches", "used_challenges", "consent_receipt_keys"})
 #: Tables with at most one row per person: exported as an object (or null), not a list.
 SINGLE_ROW = frozenset({"users", "password_credentials", "totp_credentials"})
 
@@ -151,6 +152,8 @@ ROWS_ABOUT: Mapping[str, Callable[[Person], ColumnElement[bool]]] = {
     "runtime_switches": _nobody,
     # Digests of random challenges, linked to nobody (models/ceremony.py).
     "used_challenges": _nobody,
+    # Public keys of the service (models/consent.py).
+    "consent_receipt_keys": _nobody,
 }
 
 
@@ -201,6 +204,10 @@ class ExportContext:
     requested_via: str  # "self-service" or "operator"
     retention: Mapping[str, int]
     current_session_id: int | None = None
+    #: One signed receipt per consent decision ({"receipt_id", "consent_event_id", "jws"}),
+    #: issued by the caller's use case (authdemo/receipts/service.py): regenerated from the
+    #: ledger for the export, never stored.
+    consent_receipts: tuple[Mapping[str, Any], ...] = ()
     #: GDPR Art 15(1)(a) to (h) and 15(2): purposes, categories, recipients, retention,
     #: rights, complaint, source, automated decisions (the privacy notice's facts).
     about: Mapping[str, Any] = field(default_factory=dict)
@@ -292,6 +299,7 @@ def build_export(
             document[section] = records
         if progress is not None:
             progress(f"{section}: {len(records)}")
+    document["consent_receipts"] = [dict(r) for r in context.consent_receipts]
     document["summary"] = {
         "passkeys": len(document["passkeys"]),
         "password_and_code": document["authenticator_app"] is not None,
@@ -300,6 +308,7 @@ def build_export(
         "consent_events": len(document["consent_events"]),
         "audit_events": len(document["audit_events"]),
         "problem_reports": len(document["problem_reports"]),
+        "consent_receipts": len(document["consent_receipts"]),
     }
     document["not_included"] = withheld_columns()
     document["retention_days"] = dict(context.retention)
@@ -516,7 +525,11 @@ def count_about(session: Session, person: Person, table: str) -> int:
 
 
 def export_context(
-    settings: Settings, *, requested_via: str, current_session_id: int | None = None
+    settings: Settings,
+    *,
+    requested_via: str,
+    current_session_id: int | None = None,
+    consent_receipts: Sequence[Mapping[str, Any]] = (),
 ) -> ExportContext:
     return ExportContext(
         service_name=settings.RP_NAME,
@@ -529,6 +542,7 @@ def export_context(
             "problem_reports": settings.COMPLAINT_RETENTION_DAYS,
         },
         current_session_id=current_session_id,
+        consent_receipts=tuple(consent_receipts),
         about=privacy_notice.supplementary_information(
             settings, rights_url=settings.ORIGIN + "/privacy"
         ),

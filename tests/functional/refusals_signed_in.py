@@ -18,6 +18,7 @@ from tests.functional.refusals_world import (
     notice_form,
     notice_of,
     passkey_ids,
+    receipt_ids,
     refusal,
     session_ids,
     stranger,
@@ -313,6 +314,21 @@ def _(world: World) -> Send:
     person = world.person(State.PASSWORD_ONLY)
     form = {**notice_form(person.browser), "consent": "yes"}
     return lambda: person.browser.post_form("/account/passkeys/consent/no-thanks", form)
+
+
+@refusal("receipts.download", "another-persons-receipt", status=404)
+def _(world: World) -> Send:
+    owner, other = world.person(State.BOTH), world.person(State.PASSKEY_ONLY)
+    theirs = receipt_ids(owner)[0]
+    return lambda: other.browser.post_form(f"/account/consent/receipts/{theirs}", {})
+
+
+@refusal("receipts.download", "unexpected-field")
+def _(world: World) -> Send:
+    person = world.person(State.PASSKEY_ONLY)
+    own = receipt_ids(person)[0]
+    form = {"include_username": "yes", "username": "someone-else"}
+    return lambda: person.browser.post_form(f"/account/consent/receipts/{own}", form)
 
 
 @refusal("consent.withdraw", "notice-version-not-shown")

@@ -137,6 +137,12 @@ def session_ids(person: Person) -> list[int]:
     return sorted({int(found) for found in re.findall(r'id="session-(\d+)"', page)})
 
 
+def receipt_ids(person: Person) -> list[str]:
+    """The ids of the person's consent receipts, as their privacy dashboard lists them."""
+    page = person.browser.client.get("/privacy").get_data(as_text=True)
+    return sorted(set(re.findall(r'action="/account/consent/receipts/([A-Za-z0-9_-]+)"', page)))
+
+
 def notice_form(browser: Browser) -> dict[str, str]:
     shown = notice_of(browser)
     return {"notice_version": shown["notice_version"], "notice_sha256": shown["notice_sha256"]}

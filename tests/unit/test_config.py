@@ -73,6 +73,13 @@ def test_production_refuses_a_missing_data_key() -> None:
         production(DATA_KEY=None)
 
 
+def test_production_refuses_to_start_without_the_consent_receipt_signing_key() -> None:
+    """The receipts' Ed25519 key is derived from DATA_KEY (decision 0027): production
+    without it fails at start-up, saying so, instead of signing with a made-up key."""
+    with pytest.raises(ConfigError, match="signs consent receipts"):
+        production(DATA_KEY=None)
+
+
 def test_production_refuses_a_data_key_equal_to_the_secret_key() -> None:
     with pytest.raises(ConfigError, match="AUTHDEMO_DATA_KEY must differ"):
         production(SECRET_KEY=DATA_KEY)

@@ -1,7 +1,7 @@
 """consent receipt keys
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-05 08:45:00
 
 Issue 19 item 4 (docs/decisions/0027-consent-receipts.md): the public keys that signed
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -20,7 +20,7 @@ from flask import session as cookie
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from authdemo import clock
+from authdemo import clock, current
 from authdemo.consent import service as consent
 from authdemo.extensions import db
 from authdemo.models import User
@@ -94,7 +94,7 @@ def consent_receipt_offer() -> Offer | None:
     if latest.occurred_at < clock.now() - OFFER_WINDOW or cookie.get(OFFERED_KEY) == latest.id:
         return None
     cookie[OFFERED_KEY] = latest.id
-    return Offer(receipts.receipt_id(wiring.issuer().receipt_ids, latest.id), latest.action)
+    return Offer(_receipt_id_of(latest.id), latest.action)
 
 
 @bp.app_context_processor
@@ -103,4 +103,4 @@ def _template_helpers() -> dict[str, object]:
 
 
 def _receipt_id_of(ledger_id: int) -> str:
-    return receipts.receipt_id(wiring.issuer().receipt_ids, ledger_id)
+    return receipts.receipt_id(current.keyed_hash(receipts.ID_PURPOSE), ledger_id)

@@ -87,10 +87,9 @@ def consent_receipt_offer() -> Offer | None:
     active = current_session() if current_user.is_authenticated else None
     if active is None or active.restricted:
         return None
-    ledger = receipts.ledger_of(db.session, active.user_id)
-    if not ledger:
+    latest = receipts.latest_of(db.session, active.user_id)
+    if latest is None:
         return None
-    latest = ledger[0]
     if latest.occurred_at < clock.now() - OFFER_WINDOW or cookie.get(OFFERED_KEY) == latest.id:
         return None
     cookie[OFFERED_KEY] = latest.id

@@ -187,6 +187,16 @@ def ledger_of(session: Session, user_id: str) -> list[ConsentEvent]:
     )
 
 
+def latest_of(session: Session, user_id: str) -> ConsentEvent | None:
+    """The person's most recent ledger row (what the page after a decision offers)."""
+    return session.scalars(
+        select(ConsentEvent)
+        .where(ConsentEvent.user_ref == user_id)
+        .order_by(ConsentEvent.occurred_at.desc(), ConsentEvent.id.desc())
+        .limit(1)
+    ).first()
+
+
 def find(session: Session, ids: KeyedHash, *, user_id: str, wanted: object) -> ConsentEvent:
     """The person's own ledger row with receipt id ``wanted``; anything else is a 404 that
     says nothing (not whether the id exists for someone else)."""

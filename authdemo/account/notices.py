@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from authdemo.audit import Event
@@ -183,16 +183,51 @@ def take_unseen(session: Session, *, user: User, viewer: Viewer) -> list[Notice]
 
     Seen is per person, not per device: a notice shown on one device is not repeated on
     the next. Only a GET of an account page calls this (decision 0012): a refused form
-    that shows the page again shows the notices without marking them."""
+    that shows the page again shows the notices without marking them.
+
+    One exception keeps a session from hiding its own changes: the mark never passes the
+    first unseen thing the viewing session did itself (it was not shown here, so the
+    person's other sessions must still show it). A notice that came after such a change
+    is then shown once more, here and on the other sessions: told twice rather than
+    never."""
     notices = unseen(session, user=user, viewer=viewer)
     if notices:
+        seen = max(notice.occurred_at for notice in notices)
+        own = _first_unseen_own_event(session, user=user, viewer=viewer)
+        if own is not None and own <= seen:
+            seen = own - timedelta(microseconds=1)
         session.execute(
             update(User)
-            .where(User.id == user.id)
-            .values(notices_seen_at=max(notice.occurred_at for notice in notices))
+            .where(
+                User.id == user.id, or_(User.notices_seen_at.is_(None), User.notices_seen_at < seen)
+            )
+            .values(notices_seen_at=seen)
             .execution_options(synchronize_session=False)
         )
     return notices
+
+
+def _first_unseen_own_event(session: Session, *, user: User, viewer: Viewer) -> datetime | None:
+    """When the viewing session first did something newsworthy that is not yet seen."""
+    own = [AuditEvent.session_ref.in_(viewer.session_refs)] if viewer.session_refs else []
+    if viewer.sign_in_at is not None:
+        own.append(
+            and_(
+                AuditEvent.event == Event.SIGN_IN_SUCCEEDED,
+                AuditEvent.occurred_at == viewer.sign_in_at,
+            )
+        )
+    if not own:
+        return None
+    first: datetime | None = session.scalar(
+        select(func.min(AuditEvent.occurred_at)).where(
+            AuditEvent.user_ref == user.id,
+            AuditEvent.event.in_(NOTICE_EVENTS),
+            AuditEvent.occurred_at > _seen_floor(user),
+            or_(*own),
+        )
+    )
+    return first
 
 
 def recent(

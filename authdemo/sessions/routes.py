@@ -106,9 +106,23 @@ _ON_THE_WAY_BACK_IN = frozenset(
 def typed_data() -> dict[str, bool | str]:
     """Template global for static/js/keep-typed.js (WCAG 2.2.5): ``hold`` on the pages on
     the way back in; ``restore`` on the first page after a sign-in or a step-up, where a
-    form the person had filled in is filled in again. Registered in ``create_app``."""
+    form the person had filled in is filled in again; ``owner``: whose typing this page
+    keeps and may fill in (a keyed hash of the signed-in account, so one person's text is
+    never filled into another's form in a shared browser). Registered in ``create_app``."""
     return {
         "hold": request.endpoint in _ON_THE_WAY_BACK_IN,
         "restore": bool(cookie.pop(auth.TYPED_MAY_RETURN, False)),
+        "owner": _typed_owner(),
         "message": "We kept what you typed before you signed in again. Check it and send it.",
     }
+
+
+def _typed_owner() -> str:
+    if not current_user.is_authenticated:
+        return ""
+    tag = current.keyed_hash(TYPED_OWNER_PURPOSE).digest(str(current_user.id).encode())
+    return tag.hex()[:32]
+
+
+#: Key-derivation purpose of the ``owner`` tag of kept typing.
+TYPED_OWNER_PURPOSE = "kept-typing-owner"

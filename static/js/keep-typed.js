@@ -2,14 +2,15 @@
 // (WCAG 2.2 SC 2.2.5 Re-authenticating): a form marked data-keep-typed saves its text
 // fields in this tab's sessionStorage when sent; the pages on the way back in (sign-in,
 // step-up) keep the entry; the first page after the sign-in or step-up fills the same
-// form in again; any other page drops it. Passwords, codes and checkboxes are never kept
+// form in again, only for the same person (an "owner" tag from the server); any other
+// page drops it. Passwords, codes and checkboxes are never kept
 // (a consent box must be ticked again, by the person).
 
 const KEY = "authdemo.typed";
 const NEVER_TYPES = new Set(["password", "hidden", "file", "checkbox", "radio", "submit", "button"]);
 const NEVER_AUTOCOMPLETE = /one-time-code|current-password|new-password/;
 
-const { hold = false, restore = false, message = "" } = JSON.parse(
+const { hold = false, restore = false, owner = "", message = "" } = JSON.parse(
   document.getElementById("typed-data").textContent,
 );
 
@@ -34,7 +35,7 @@ function save(form) {
       fields[field.name] = field.value;
     }
   }
-  const entry = { page: location.pathname, action: form.getAttribute("action"), fields };
+  const entry = { owner, page: location.pathname, action: form.getAttribute("action"), fields };
   sessionStorage.setItem(KEY, JSON.stringify(entry));
 }
 
@@ -42,7 +43,8 @@ function fillIn(entry) {
   const form = [...document.querySelectorAll("form[data-keep-typed]")].find(
     (candidate) => candidate.getAttribute("action") === entry.action,
   );
-  if (!form || location.pathname !== entry.page) {
+  // Only into the same person's form, on the page it was typed on.
+  if (!form || !owner || entry.owner !== owner || location.pathname !== entry.page) {
     return;
   }
   for (const field of form.elements) {

@@ -15,12 +15,14 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pyotp
 from axe_playwright_python.base import AXE_SCRIPT
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.harness import LiveServer, MovedClock, VirtualAuthenticators
 from tests.e2e.test_accessibility import severe_violations
-from tests.e2e.test_passkey_flows import expect_account_of, sign_up
+from tests.e2e.test_fallback_flows import PASSWORD, sign_up_with_password
+from tests.e2e.test_passkey_flows import expect_account_of, sign_out, sign_up
 
 IDLE = timedelta(minutes=30)  # SESSION_IDLE_SECONDS's default
 WARNED = IDLE - timedelta(minutes=1, seconds=30)  # inside the two-minute warning
@@ -103,3 +105,34 @@ def test_what_was_typed_before_a_time_out_is_filled_in_after_signing_in_again(
     page.click("#save-profile")
     expect(page.locator("#typed-restored")).to_have_count(0)
     assert live_server.query("SELECT display_name FROM users") == [("Alice in Wonderland",)]
+
+
+def test_what_one_person_typed_is_never_filled_into_anothers_form(
+    page: Page, context: BrowserContext, live_server: LiveServer
+) -> None:
+    # A shared computer: Alice's session times out while she edits her profile; Bob signs
+    # in with his password and code in the same tab. (Both use passwords: a virtual
+    # authenticator would answer the sign-in page's passkey autofill by itself.)
+    bob = context.new_page()
+    bob_key, _ = sign_up_with_password(bob, "bob")
+    sign_out(bob)
+    bob.close()
+    sign_up_with_password(page, "alice")
+    clock = MovedClock()
+    live_server.app.extensions["authdemo.clock"] = clock
+    page.goto("/account/profile")
+    page.fill("#display_name", "Alice in Wonderland")
+    clock.offset += IDLE
+    page.click("#save-profile")
+    expect(page).to_have_url(re.compile(r"/signin\?next=/account/profile$"))
+    page.wait_for_load_state("load")
+
+    page.fill("#username", "bob")
+    page.fill("#password", PASSWORD)
+    page.fill("#code", pyotp.TOTP(bob_key).at(clock.now()))
+    page.click("#signin-password")
+    expect(page).to_have_url(re.compile(r"/account/profile$"))
+    page.wait_for_load_state("load")
+    expect(page.locator("#username")).to_have_value("bob")
+    expect(page.locator("#display_name")).to_have_value("")
+    expect(page.locator("#typed-restored")).to_have_count(0)

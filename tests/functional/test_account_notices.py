@@ -303,3 +303,28 @@ def session_token(app: Flask, browser: Browser) -> str:
     token = serializer.loads(cookie.value)["sid"]
     assert isinstance(token, str)
     return token
+
+
+def test_a_session_that_reads_its_notices_hides_none_of_its_own_changes_from_the_others(
+    new_browser: Any,
+    authenticator: SoftwareAuthenticator,
+    alice: Browser,
+    alice_elsewhere: Browser,
+    clock: FrozenClock,
+) -> None:
+    # Someone else holds a session (alice_elsewhere): they add a passkey, then, after a
+    # third sign-in, read their notices. Reading them must not mark their own change seen
+    # for the owner's session, whatever came after it.
+    notices(alice)
+    notices(alice_elsewhere)
+    clock.advance(seconds=60)
+    add_passkey(alice_elsewhere, SoftwareAuthenticator())
+    clock.advance(seconds=60)
+    third: Browser = new_browser()
+    assert third.sign_in_with_passkey(authenticator).status_code == 200
+
+    assert notices(alice_elsewhere) == ["New sign-in to your account with a passkey."]
+    assert notices(alice) == [
+        "New sign-in to your account with a passkey.",
+        "A passkey was added to your account.",
+    ]

@@ -21,6 +21,7 @@ from authdemo.account import notices, service
 from authdemo.consent import web as consent_web
 from authdemo.errors import AuthDemoError, InvalidInput, StepUpRequired, UsernameTaken
 from authdemo.extensions import db, limiter
+from authdemo.fallback.throttle import account_id_key_for
 from authdemo.http import safe_next
 from authdemo.passkeys import signals
 from authdemo.ratelimit import address_key
@@ -341,8 +342,9 @@ def _profile_limit() -> str:
 
 
 def _account_key() -> str:
+    # By the account's id, not its username: renaming must not restart the count.
     user_id = getattr(current_user, "id", None)
-    return f"profile:{user_id}" if user_id else address_key()
+    return account_id_key_for(user_id) if user_id else address_key()
 
 
 def _profile_page(status: int = 200, **context: Any) -> tuple[str, int]:

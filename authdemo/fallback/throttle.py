@@ -59,6 +59,12 @@ def account_key_for(username: str) -> str:
     return "acct:" + current.keyed_hash("limiter-key").digest(normalised.encode()).hex()[:32]
 
 
+def account_id_key_for(user_id: str) -> str:
+    """Limiter key of an account by its id, for limits a rename must not restart (profile
+    changes): a keyed hash, like every other limiter key, so the store holds no account id."""
+    return "acct-id:" + current.keyed_hash("limiter-key").digest(user_id.encode()).hex()[:32]
+
+
 def account_key() -> str:
     """Limiter key of the account named in the submitted form."""
     username = request.form.get("username", "")

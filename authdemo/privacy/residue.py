@@ -26,7 +26,7 @@ from flask import Flask
 from sqlalchemy import Engine
 
 from authdemo.extensions import Database, limiter
-from authdemo.fallback.throttle import account_key_for
+from authdemo.fallback.throttle import account_id_key_for, account_key_for
 from authdemo.privacy.service import Erasure
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,7 @@ def after_erasure(app: Flask, erasure: Erasure, *, vacuum: bool, full: bool = Fa
     Errors propagate: the caller decides whether a failure is reported or only logged,
     since the account is already gone either way."""
     cleared = forget_limiter_keys(app, account_key_for(erasure.username))
+    cleared += forget_limiter_keys(app, account_id_key_for(erasure.user_id))
     engine = Database.engine_for(app)
     reclaimed = None
     if vacuum or engine.dialect.name == "sqlite":

@@ -330,13 +330,14 @@ def export(
 
 @dataclass(frozen=True, slots=True)
 class Erasure:
-    """What erasure did, and what the caller needs after the commit: the username to drop
-    the account's limiter keys, the user handle to tell the browser to forget its
-    passkeys. Neither is stored anywhere once the caller is done."""
+    """What erasure did, and what the caller needs after the commit: the username and the
+    account id to drop the account's limiter keys, the user handle to tell the browser to
+    forget its passkeys. None of them is stored anywhere once the caller is done."""
 
     pseudonym: str
     username: str
     user_handle: bytes
+    user_id: str
     #: Rows deleted, and rows kept with the reference pseudonymised, per table.
     deleted: dict[str, int] = field(default_factory=dict)
     pseudonymised: dict[str, int] = field(default_factory=dict)
@@ -380,7 +381,7 @@ def erase_account(
     audit.record(session, Event.ACCOUNT_DELETED, now=now, user_id=ref, via=via)
     if verified_by is not None:
         audit.record(session, Event.OPERATOR_ERASURE, now=now, user_id=ref, verified_by=verified_by)
-    return Erasure(ref, person.username, person.user_handle, deleted, pseudonymised)
+    return Erasure(ref, person.username, person.user_handle, person.id, deleted, pseudonymised)
 
 
 def erased_accounts_among(session: Session, pseudonyms: KeyedHash) -> list[Person]:

@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select, update
 
 from authdemo import current
 from authdemo.clock import FrozenClock
-from authdemo.extensions import Database, db
+from authdemo.extensions import Database, db, limiter
 from authdemo.models import AuditEvent, ConsentEvent, Passkey, User, UserSession
 from authdemo.privacy import service
 from tests.conftest import Browser, PasswordAccount
@@ -428,3 +428,24 @@ def test_erasure_with_the_rate_limit_store_down_still_says_goodbye(
     assert response.status_code == 200
     assert "privacy-goodbye.js" in response.get_data(as_text=True)
     assert rows_about(app, person) == dict.fromkeys(service.ROWS_ABOUT, 0)
+
+
+def test_the_profile_limit_keeps_no_account_id_and_goes_with_the_account(
+    ada: Browser, app: Flask
+) -> None:
+    # Profile changes are counted per account id (a rename must not restart the count):
+    # by a keyed hash of it, like every limiter key, and dropped at erasure like the rest.
+    person = person_named(app, "ada")
+    saved = ada.post_form("/account/profile", {"username": "ada", "display_name": "Ada L."})
+    assert saved.status_code == 302
+    counted = _limiter_dump(app)
+    assert "acct-id:" in counted
+    assert person.id not in counted
+    assert delete_account(ada, "ada").status_code == 200
+    assert "acct-id:" not in _limiter_dump(app)
+
+
+def _limiter_dump(app: Flask) -> str:
+    with app.app_context():
+        storage = limiter.storage
+    return repr(vars(storage))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from authdemo.audit import Event
@@ -209,7 +209,9 @@ def take_unseen(session: Session, *, user: User, viewer: Viewer) -> list[Notice]
 
 def _first_unseen_own_event(session: Session, *, user: User, viewer: Viewer) -> datetime | None:
     """When the viewing session first did something newsworthy that is not yet seen."""
-    own = [AuditEvent.session_ref.in_(viewer.session_refs)] if viewer.session_refs else []
+    own: list[ColumnElement[bool]] = (
+        [AuditEvent.session_ref.in_(viewer.session_refs)] if viewer.session_refs else []
+    )
     if viewer.sign_in_at is not None:
         own.append(
             and_(

@@ -59,8 +59,14 @@ def _report_page(
     return page, status
 
 
+def _accepted(response: WerkzeugResponse) -> bool:
+    """Only reports taken count towards the limit: one refused for a typo (too long, no
+    category) must not cost the person their chance to send it right."""
+    return response.status_code < 400
+
+
 @bp.route("/report-a-problem", methods=["GET", "POST"])
-@limiter.limit(_complaint_limit, methods=["POST"])
+@limiter.limit(_complaint_limit, methods=["POST"], deduct_when=_accepted)
 def report_problem() -> tuple[str, int] | WerkzeugResponse | Response:
     if request.method == "GET":
         return _report_page()

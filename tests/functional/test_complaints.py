@@ -118,6 +118,16 @@ def test_reports_are_rate_limited_per_address(app: Flask, browser: Browser) -> N
     assert statuses == [302, 302, 302, 429]  # RATELIMIT_COMPLAINT: 3 per 10 minutes
 
 
+def test_a_refused_report_costs_nothing_of_the_limit(app: Flask, browser: Browser) -> None:
+    too_long = {"category": "other", "text": "x" * 501}
+    refused = [browser.post_form(REPORT, too_long).status_code for _ in range(4)]
+    assert refused == [400, 400, 400, 400]
+    sent = [
+        browser.post_form(REPORT, {"category": "other", "text": TEXT}).status_code for _ in range(4)
+    ]
+    assert sent == [302, 302, 302, 429]
+
+
 def test_reports_are_deleted_by_the_retention_purge_after_the_period(
     app: Flask, browser: Browser, clock: FrozenClock
 ) -> None:

@@ -24,6 +24,9 @@ class Refused:
     then answer with ``error`` (mapped once, in authdemo/errors.py)."""
 
     error: AuthDemoError
+    #: The ceremony in the browser's cookie was not used up (the answer was to another
+    #: ceremony: a stale tab): the route puts its token back, so the current one can finish.
+    ceremony_kept: bool = False
 
 
 @contextmanager

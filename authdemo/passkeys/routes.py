@@ -121,6 +121,8 @@ def sign_in_verify() -> Response:
     )
     db.session.commit()
     if isinstance(outcome, Refused):
+        if outcome.ceremony_kept:
+            cookie[CEREMONY_KEY] = token
         raise outcome.error
     auth.establish(outcome.user_id, outcome.session_token)  # a new cookie session: no "next"
     return jsonify(

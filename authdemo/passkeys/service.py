@@ -621,6 +621,8 @@ def finish_sign_in(
                 method=METHOD,
                 passkey_id=found.passkey_id,
             )
+    except AnotherCeremony as other:
+        return Refused(other.failure, ceremony_kept=True)
     except AuthDemoError as error:
         return Refused(error)
     return SignedIn(found.user_id, found.user_handle, session_token, list(found.accepted))
@@ -692,8 +694,18 @@ def finish_step_up(
                 session, Event.STEP_UP_SUCCEEDED, now=now, user_id=active.user_id, method=METHOD
             )
             return sessions.reauthenticated(session, session_id=active.id, now=now)
+    except AnotherCeremony as other:
+        return Refused(other.failure, ceremony_kept=True)
     except AuthDemoError as error:
         return Refused(error)
+
+
+class AnotherCeremony(Exception):
+    """An assertion answering another challenge than the one in the cookie's ceremony."""
+
+    def __init__(self, failure: CeremonyFailed) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -777,6 +789,20 @@ def _authenticate(
             backup_eligible=row.backup_eligible,
         )
     except CeremonyFailed as failure:
+        if failure.reason == "challenge_mismatch":
+            # An answer to another ceremony than the cookie's (a tab started before the
+            # latest one, or a captured response): audited, but the cookie's ceremony is
+            # not used up, so the tab that started it can still finish.
+            audit.record(
+                session,
+                failure_event,
+                now=now,
+                user_id=row.user_id,
+                method=METHOD,
+                reason=failure.reason,
+                passkey_id=row.id,
+            )
+            raise AnotherCeremony(failure) from failure
         events: list[tuple[Event, dict[str, Any]]] = []
         if failure.reason == "sign_count_regressed":
             events.append(

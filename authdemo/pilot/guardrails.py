@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from authdemo.audit import Event
 from authdemo.config import Settings
 from authdemo.models import AuditEvent, Complaint, RuntimeSwitch
 from authdemo.pilot import switches
+from authdemo.pilot.report import NOT_AN_ATTEMPT
 from authdemo.pilot.switches import Switch
 
 
@@ -202,7 +203,14 @@ def count(session: Session, *, start: datetime, end: datetime) -> Counts:
     ).scalar_one()
     return Counts(
         passkey_sign_ins=events(Event.SIGN_IN_SUCCEEDED, _method_is("passkey")),
-        passkey_failures=events(Event.SIGN_IN_FAILED, _method_is("passkey")),
+        passkey_failures=events(
+            Event.SIGN_IN_FAILED,
+            _method_is("passkey"),
+            or_(
+                AuditEvent.details["reason"].as_string().is_(None),
+                AuditEvent.details["reason"].as_string().not_in(sorted(NOT_AN_ATTEMPT)),
+            ),
+        ),
         sign_ins=events(Event.SIGN_IN_SUCCEEDED),
         passkeys_added=events(Event.PASSKEY_ADDED),
         passkey_step_ups=events(Event.STEP_UP_SUCCEEDED, _method_is("passkey")),

@@ -35,6 +35,10 @@ COHORTS = ("pilot", "outside", "unknown")
 #: Prefix of an erased account's pseudonym (authdemo.privacy.service.ERASED_PREFIX).
 _ERASED = "erased:"
 
+#: Refusals that are not a person failing to sign in: an answer to another ceremony than
+#: the browser's latest (a tab opened before another one; authdemo.passkeys.service).
+NOT_AN_ATTEMPT = frozenset({"challenge_mismatch"})
+
 _EVENTS = (
     Event.SIGN_IN_SUCCEEDED,
     Event.SIGN_IN_FAILED,
@@ -135,6 +139,8 @@ def gather(
             figures.withdrawals[cohort] += 1
         elif event == Event.CONSENT_DECLINED:
             figures.declines[cohort] += 1
+        elif details.get("reason") in NOT_AN_ATTEMPT:
+            continue
         elif method in METHODS:
             succeeded = event == Event.SIGN_IN_SUCCEEDED
             tally = figures.sign_ins[method, cohort]

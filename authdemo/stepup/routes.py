@@ -121,16 +121,19 @@ def passkey_verify() -> Response:
     next_url = body.pop("next", None)
     active = current_session()
     assert active is not None  # login_required
+    token = cookie.pop(CEREMONY_KEY, None)
     outcome = passkeys.finish_step_up(
         db.session,
         rp=passkey_wiring.relying_party(),
-        token=cookie.pop(CEREMONY_KEY, None),
+        token=token,
         payload=body,
         active=active,
         now=clock.now(),
     )
     db.session.commit()
     if isinstance(outcome, Refused):
+        if outcome.ceremony_kept:
+            cookie[CEREMONY_KEY] = token
         raise outcome.error
     auth.rotate_after_step_up(outcome)
     return jsonify({"status": "ok", "redirect": safe_next(next_url, _default_next())})

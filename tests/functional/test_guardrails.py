@@ -66,6 +66,16 @@ def test_below_the_minimum_sample_nothing_happens(app: Flask, clock: FrozenClock
     assert "enrolment: on" in status(app)
 
 
+def test_answers_from_a_stale_tab_are_not_failed_sign_ins(app: Flask, clock: FrozenClock) -> None:
+    # A tab opened before another answers a ceremony the cookie no longer holds: refused
+    # and audited, but nobody failed to sign in (tests/functional/test_passkey_signin.py).
+    passkey_sign_ins(app, clock, ok=60, failed=0)
+    events(app, clock, Event.SIGN_IN_FAILED, 40, method="passkey", reason="challenge_mismatch")
+    output = check(app)
+    assert "passkey_success: 100 % (60 of 60" in output
+    assert switch_changes(app) == []
+
+
 def test_a_breach_pauses_enrolment_once_audited_with_the_figures(
     app: Flask, clock: FrozenClock
 ) -> None:

@@ -278,3 +278,24 @@ def test_activity_keeps_the_session_alive(
     for _ in range(3):
         clock.advance(seconds=(idle * 2 / 3).total_seconds())
         assert is_signed_in(browser)
+
+
+def test_a_stale_tab_does_not_spoil_the_sign_in_started_after_it(
+    app: Flask, alice: Account, browser: Browser
+) -> None:
+    # Two tabs of the sign-in page in one browser: the second's options replace the
+    # first's ceremony in the cookie. The first tab's answer is refused, and leaves the
+    # second tab's ceremony to finish.
+    first = alice.authenticator.get(browser.sign_in_options())
+    second = alice.authenticator.get(browser.sign_in_options())
+    stale = browser.post_json(SIGN_IN_VERIFY, first)
+    assert stale.status_code == 400
+    assert browser.post_json(SIGN_IN_VERIFY, second).status_code == 200
+    with app.app_context():
+        reasons = [
+            row.details.get("reason")
+            for row in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.event == "sign_in.failed")
+            )
+        ]
+    assert reasons == ["challenge_mismatch"]  # audited, as a refusal of this kind

@@ -307,7 +307,8 @@ def test_a_retired_key_verifies_while_published_and_not_after_its_retention(
     token = download(alice, offered_receipt(alice, "/account"))
     old_kid = json.loads(b64decode(token.split(".")[0]))["kid"]
     # The operator rotates DATA_KEY and, later, drops the old one from the configuration.
-    rotated = make_app(tmp_path, clock, DATA_KEY=OTHER_DATA_KEY)
+    same_database = app.extensions["authdemo.settings"].DATABASE_URL
+    rotated = make_app(tmp_path, clock, DATA_KEY=OTHER_DATA_KEY, DATABASE_URL=same_database)
     rotated_browser = Browser(rotated.test_client())
     published = [k["kid"] for k in jwks(rotated_browser)["keys"]]
     assert len(published) == 2

@@ -87,8 +87,29 @@ class Methods:
     @property
     def any_registered(self) -> bool:
         """A passkey or a password + code, working now or not (the purge's test: a
-        passkey switched off for a while is still the person's)."""
+        passkey switched off for a while is still the person's). Also what a live session
+        can confirm it's them with (``confirm_methods``): an account with none has nothing
+        to step up with, which alone lets its session skip step-up to set up a way in."""
         return self.passkeys > 0 or self.password_and_code
+
+    def confirm_methods(self, *, passkey_signin: bool) -> frozenset[Method]:
+        """What a live session of this account can confirm it's them with ("Confirm it's
+        you", step-up): its ways in, and a registered passkey even where passkey sign-in
+        is switched off or not offered, when the account has no password + code to
+        confirm with instead (decision 0013: a person whose passkey is all they have can
+        still prove it inside the session they have, and set up a password + code). Empty
+        exactly when nothing is registered (``any_registered``)."""
+        methods = set(self.ways_in(passkey_signin=passkey_signin))
+        if self.passkeys and not self.password_and_code:
+            methods.add(Method.PASSKEY)
+        return frozenset(methods)
+
+    @property
+    def withdrawal_leaves_nothing(self) -> bool:
+        """Withdrawing consent (every passkey deleted) would leave nothing to confirm
+        with: such a withdrawal needs a recent sign-in, as adding a passkey does; one that
+        leaves a password + code stays one click (decision 0013)."""
+        return self.passkeys > 0 and not self.without_passkeys().any_registered
 
     # What is left after a change ---------------------------------------------------------
 

@@ -45,9 +45,11 @@ from authdemo.passkeys import wiring as passkey_wiring
 from authdemo.passkeys.routes import CEREMONY_KEY
 from authdemo.privacy import residue
 from authdemo.sessions.auth import (
+    ask_to_step_up,
     current_session,
     login_required,
     may_act_without_step_up,
+    may_withdraw_without_step_up,
     session_ref,
 )
 from authdemo.signup import pending as pending_signup
@@ -64,6 +66,12 @@ WITHDRAW_SOURCES = {
     "account": "account:withdraw-button",
     "consent-page": "consent-page:withdraw-button",
     "reconsent": "reconsent:stop-using-passkeys-button",
+}
+#: Where each withdraw button is, to come back to after "Confirm it's you".
+WITHDRAW_PAGES = {
+    "account": "main.account",
+    "consent-page": "consent.manage",
+    "reconsent": "consent.manage",
 }
 #: Pages that never redirect to the re-consent question (it would get in the way).
 _NOT_INTERRUPTED = frozenset(
@@ -215,11 +223,18 @@ def decline() -> Response:
 @bp.post("/account/passkeys/consent/withdraw")
 @login_required
 def withdraw() -> Response:
-    """One click, no step-up (GDPR Art 7(3)): passkeys deleted at once."""
+    """One click (GDPR Art 7(3)): passkeys deleted at once. A withdrawal that would leave
+    the account with nothing to confirm with (passkeys only) from a session older than the
+    step-up window first asks "Confirm it's you" with the passkey that still exists, as
+    adding one does (decision 0013): else an old session could withdraw, then set up a
+    password + code of its own with nothing left to step up with."""
     service.reject_unexpected(request.form.keys(), NOTICE_FIELDS | {"source"})
-    method = WITHDRAW_SOURCES.get(str(request.form.get("source", "account")))
+    source = str(request.form.get("source", "account"))
+    method = WITHDRAW_SOURCES.get(source)
     if method is None:
         raise service.UnexpectedField()
+    if not may_withdraw_without_step_up():
+        return ask_to_step_up(url_for(WITHDRAW_PAGES[source]))
     shown = web.notice_from_form(request.form, current_only=False)
     done = service.withdraw(
         db.session,

@@ -48,6 +48,8 @@ def account() -> str | tuple[str, int]:
         has_password=methods.password_and_code,
         # A way in that works here and now (authdemo.ways_in): none left, say so first.
         no_way_in=not methods.has_way_in(passkey_signin=consent_web.availability().signin),
+        # No passkey and no password + code at all: purged after erase_days (0013).
+        nothing_to_confirm_with=not methods.any_registered,
         erase_days=current.settings().NO_WAY_IN_ERASE_DAYS,
         activity=activity,
     )

@@ -19,6 +19,7 @@ from flask import g, redirect, request, url_for
 from flask import session as cookie
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from authdemo import clock, current, ways_in
 from authdemo.errors import NotSignedIn, RestrictedSession, StepUpRequired, wants_json
@@ -194,6 +195,15 @@ def step_up_url(back: str) -> str:
     return url_for("stepup.reauth", next=back, action=request.endpoint)
 
 
+def ask_to_step_up(back: str) -> Response:
+    """Send the person to "Confirm it's you" for this request's action, coming back to
+    ``back`` (a JSON client gets a 401 problem+json naming the page)."""
+    target = step_up_url(back)
+    if wants_json():
+        raise StepUpRequired(stepUpUrl=target)
+    return redirect(target)
+
+
 def _step_up_guard(
     passes: Callable[[], bool],
 ) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
@@ -205,10 +215,7 @@ def _step_up_guard(
                     back = request.full_path.rstrip("?")
                 else:  # a form post: come back to the page it was on (a hidden "next" field)
                     back = safe_next(request.form.get("next"), url_for("main.account"))
-                target = step_up_url(back)
-                if wants_json():
-                    raise StepUpRequired(stepUpUrl=target)
-                return redirect(target)
+                return ask_to_step_up(back)
             return view(*args, **kwargs)
 
         return wrapper
@@ -216,25 +223,35 @@ def _step_up_guard(
     return decorator
 
 
-def has_no_way_in() -> bool:
-    """Signed in, but the account has no way in *now* (``authdemo.ways_in``): after a
-    withdrawal, or because the kill switch or the rollout turned its passkeys off. Such a
-    person has nothing to step up with."""
-    from authdemo.consent import web as consent_web
-
-    methods = ways_in.methods_of(db.session, current_user.id)
-    return not methods.has_way_in(passkey_signin=consent_web.availability().signin)
+def has_nothing_to_confirm_with() -> bool:
+    """Signed in, but the account has no passkey and no password + code at all (after a
+    withdrawal): nothing to step up with (``ways_in.Methods.confirm_methods``). Not the
+    same as "no way in *now*": a passkey the kill switch or the rollout keeps from signing
+    in still confirms it's the person inside a live session, so neither a switch nor the
+    country header a request arrives with exempts a session from step-up (decision 0013;
+    an old session that could, could set up a password + code of its own: a takeover)."""
+    return not ways_in.methods_of(db.session, current_user.id).any_registered
 
 
 def may_act_without_step_up() -> bool:
     """Nobody is stranded (issue 14 item 4): set up a new way in (a passkey, or password +
     code) or delete the account, without step-up, from a restricted (recovery-code)
-    session or from a session of an account with no way in left. Any other session
-    needs a recent sign-in (step-up). Signing out never needs anything."""
+    session or from a session of an account with nothing left to confirm with. Any other
+    session needs a recent sign-in (step-up). Signing out never needs anything."""
     active = current_session()
     if active is None:
         return False
-    return active.restricted or has_recent_auth() or has_no_way_in()
+    return active.restricted or has_recent_auth() or has_nothing_to_confirm_with()
+
+
+def may_withdraw_without_step_up() -> bool:
+    """Withdrawing consent is one click, except when it would leave the account with
+    nothing to confirm with (passkeys only, no password + code): then it needs a recent
+    sign-in, like adding a passkey (decision 0013). Otherwise an old session could
+    withdraw and, with nothing left to step up with, set up a password + code of its own."""
+    if has_recent_auth():
+        return True
+    return not ways_in.methods_of(db.session, current_user.id).withdrawal_leaves_nothing
 
 
 #: Step-up: the person must have proved it is them within STEP_UP_SECONDS, with a passkey

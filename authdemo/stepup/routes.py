@@ -4,7 +4,9 @@ The page is never empty (issue 14 item 4): it names the action being confirmed, 
 each way in the account has *now* (``authdemo.ways_in``), and has a Cancel link back. An
 account with no way in left has nothing to confirm with: the page says so and links to
 what such an account can always do without step-up (a new passkey where passkeys are
-offered, password + code, deleting the account, signing out).
+offered, password + code, deleting the account, signing out). A passkey that the kill
+switch or the rollout keeps from signing in still confirms here when it is all the
+account has (decision 0013).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from flask_login import current_user
 
 from authdemo import clock, current, ways_in
 from authdemo.consent import web as consent_web
+from authdemo.errors import FeatureDisabled
 from authdemo.extensions import db, limiter
 from authdemo.fallback import service as fallback
 from authdemo.fallback import throttle
@@ -61,6 +64,10 @@ ACTIONS = {
     "privacy.export_json": Action("download a copy of your data", "privacy.dashboard"),
     "privacy.delete_confirm": Action("delete your account", "privacy.dashboard"),
     "privacy.delete_account": Action("delete your account", "privacy.dashboard"),
+    "consent.withdraw": Action(
+        "stop using passkeys (we delete your passkeys, your only way to sign in)",
+        "consent.manage",
+    ),
 }
 SOME_CHANGE = Action("make this change", "main.account")
 
@@ -71,7 +78,9 @@ def _page(
     action = ACTIONS.get(action_name, SOME_CHANGE) if isinstance(action_name, str) else SOME_CHANGE
     methods = ways_in.methods_of(db.session, current_user.id)
     state = consent_web.availability()
-    ways = methods.ways_in(passkey_signin=state.signin)
+    # What this session can confirm with: a passkey kept from signing in by the kill
+    # switch or the rollout still confirms, when it is all the account has (0013).
+    ways = methods.confirm_methods(passkey_signin=state.signin)
     page = render_template(
         "stepup/reauth.html",
         next_url=next_url,
@@ -80,7 +89,8 @@ def _page(
         cancel_url=url_for(action.back),
         has_passkey=ways_in.Method.PASSKEY in ways,
         has_password=ways_in.Method.PASSWORD_AND_CODE in ways,
-        #: Passkeys the account has but cannot use here and now (kill switch, rollout).
+        #: Passkeys the account has but cannot sign in with here and now (kill switch,
+        #: rollout); with ``has_passkey`` they still confirm in this session.
         passkeys_off=state.signin_reason if methods.passkeys and not state.signin else None,
         no_way_in=not ways,
         can_create_passkey=state.enrolment,
@@ -88,6 +98,20 @@ def _page(
         error=error,
     )
     return page, status
+
+
+def _require_passkey_step_up() -> None:
+    """Step-up with a passkey works where passkey sign-in does, and, where the kill
+    switch or the rollout keeps passkeys from signing in, for an account with nothing else
+    to confirm with (``ways_in.Methods.confirm_methods``; decision 0013): it proves
+    possession inside a session that exists already. An account with a password + code
+    confirms with that while passkeys are off."""
+    state = consent_web.availability()
+    if state.signin:
+        return
+    methods = ways_in.methods_of(db.session, current_user.id)
+    if ways_in.Method.PASSKEY not in methods.confirm_methods(passkey_signin=False):
+        raise FeatureDisabled(state.signin_reason)
 
 
 @bp.get("/reauth")
@@ -102,7 +126,7 @@ def reauth() -> tuple[str, int]:
 @limiter.limit(lambda: current.settings().RATELIMIT_CEREMONY)
 def passkey_options() -> Response:
     read_json_object()
-    consent_web.require_signin()  # passkeys switched off: step up with password + code
+    _require_passkey_step_up()
     started = passkeys.start_step_up(
         db.session, rp=passkey_wiring.relying_party(), user_id=current_user.id, now=clock.now()
     )
@@ -115,7 +139,7 @@ def passkey_options() -> Response:
 @limiter.limit(lambda: current.settings().RATELIMIT_CEREMONY)
 def passkey_verify() -> Response:
     body = read_json_object()
-    consent_web.require_signin()
+    _require_passkey_step_up()
     # The page sends where to go next beside the credential; the credential alone goes on
     # to the strict WebAuthn parser, which refuses unknown members.
     next_url = body.pop("next", None)

@@ -24,15 +24,20 @@ from tests.functional.refusals_world import (
     stranger,
     without_allow_list,
 )
-from tests.support.accounts import Person, State, expect, find_form
+from tests.support.accounts import SWITCHED_OFF, Person, State, expect, find_form
 
 # step-up ------------------------------------------------------------------------------------
 
 
 @refusal("stepup.passkey_options", "passkeys-switched-off", status=403)
 def _(world: World) -> Send:
-    person = world.person(State.SWITCHED_OFF)
-    return lambda: person.browser.post_json(REAUTH_OPTIONS)
+    # Passkey sign-in switched off, and the account has a password + code to confirm
+    # with: its passkey does not step up (a passkey-only account's does: decision 0013).
+    person = world.person(State.BOTH)
+    switched = world.people.browser(world.people.app(**SWITCHED_OFF))
+    for name, value in person.cookies().items():
+        switched.client.set_cookie(name, value)
+    return lambda: switched.post_json(REAUTH_OPTIONS)
 
 
 @refusal("stepup.passkey_options", "not-a-json-object")
@@ -336,6 +341,15 @@ def _(world: World) -> Send:
     person = world.person(State.BOTH)
     form = {**notice_form(person.browser), "notice_version": "99"}
     return lambda: person.browser.post_form("/account/passkeys/consent/withdraw", form)
+
+
+@refusal("consent.withdraw", "last-passkey-from-an-old-session", status=302)
+def _(world: World) -> Send:
+    # Withdrawing would leave nothing to confirm with: an old session must step up first.
+    person = world.person(State.PASSKEY_ONLY)
+    world.later(PAST_STEP_UP, person)
+    form = find_form(person.browser, "/account", action="/account/passkeys/consent/withdraw")
+    return lambda: person.browser.client.post(form.action, data=form.values)
 
 
 @refusal("consent.withdraw", "unknown-source")

@@ -31,11 +31,18 @@ def test_withdrawal_during_an_add_passkey_ceremony_stops_it(
     assert response.get_json()["type"].endswith("/consent-required")
 
 
-def test_passkey_step_up_follows_the_sign_in_switch(tmp_path: Path, clock: FrozenClock) -> None:
+def test_passkey_step_up_follows_the_sign_in_switch_where_a_password_can_confirm(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    # An account with a password + code steps up with that while passkey sign-in is off;
+    # a passkey-only account's passkey still confirms in its session (decision 0013,
+    # tests/functional/test_old_session_takeover.py).
     on = make_app(tmp_path, clock)
     browser = Browser(on.test_client())
-    authenticator = SoftwareAuthenticator()
-    browser.sign_up_with_passkey(authenticator)
+    browser.sign_up_with_password(clock, "gail")
+    options = browser.post_json("/api/passkeys/add/options", browser.consent())
+    credential = SoftwareAuthenticator().create(options.get_json())
+    assert browser.post_json("/api/passkeys/add/verify", credential).status_code == 200
     off = make_app(tmp_path, clock, PASSKEY_SIGNIN_ENABLED=False)
     switched = Browser(off.test_client())
     cookie = browser.client.get_cookie("authdemo")

@@ -1,13 +1,18 @@
 """Nobody is stranded (issue 14 item 4; authdemo/ways_in.py, decision 0013).
 
 For each account state, more than the step-up window after signing in, a session whose
-account has no way in left (after withdrawing consent, passkeys switched off, passkeys
-not offered where the person is) or a recovery-code session can, without step-up: set up
-password + code, create a new passkey where passkeys are offered, delete the account,
-sign out. The step-up page is never empty: it names the action, offers the account's
-working methods, has a Cancel link, and for an account with no way in lists what it can
-still do -- and every link it offers works. The people are made in each state by the
-shared account-state fixtures (tests/support/accounts.py), through the app's own pages.
+account has nothing left to confirm with (no passkey and no password + code: after
+withdrawing consent) or a recovery-code session can, without step-up: set up password +
+code, create a new passkey where passkeys are offered, delete the account, sign out. A
+passkey-only account whose passkey cannot sign in here and now (switched off, not offered
+where the person is) has no way in either, but its passkey still confirms it's the person
+inside the session: it steps up with it, then sets up a password + code or deletes the
+account (an old session must not skip step-up because of a switch or a country header:
+tests/functional/test_old_session_takeover.py). The step-up page is never empty: it names
+the action, offers what the account can confirm with, has a Cancel link, and for an
+account with nothing to confirm with lists what it can still do -- and every link it
+offers works. The people are made in each state by the shared account-state fixtures
+(tests/support/accounts.py), through the app's own pages.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from authdemo.models import User
 from tests.conftest import ORIGIN, Browser, make_app, totp_code
 from tests.functional.test_consent_support import consent_body
 from tests.functional.test_privacy_erasure import delete_account
-from tests.support.accounts import QUICK_HASHING, People, State
+from tests.support.accounts import QUICK_HASHING, People, Person, State
 from tests.support.authenticator import SoftwareAuthenticator
 
 STEP_UP_WINDOW_PASSED = {"minutes": 6}
@@ -44,11 +49,17 @@ class Stranded:
     username: str
     #: New passkeys can be created here (the rollout and the switches allow it).
     passkeys_offered: bool
+    person: Person
 
 
-#: The account states of tests/support/accounts.py that this file is about.
-NO_WAY_IN = [State.WITHDRAWN, State.SWITCHED_OFF, State.NOT_OFFERED, State.NO_WAY_IN]
-STRANDED = [*NO_WAY_IN, State.RECOVERY]
+#: The account states of tests/support/accounts.py that this file is about: nothing to
+#: confirm with (no passkey, no password + code); with a recovery-code session, these
+#: skip step-up for the four actions.
+NOTHING_TO_CONFIRM_WITH = [State.WITHDRAWN, State.NO_WAY_IN]
+STRANDED = [*NOTHING_TO_CONFIRM_WITH, State.RECOVERY]
+#: No way in here and now, but a passkey that confirms in the session (decision 0013).
+PASSKEY_CANNOT_SIGN_IN = [State.SWITCHED_OFF, State.NOT_OFFERED]
+NO_WAY_IN = [*NOTHING_TO_CONFIRM_WITH, *PASSKEY_CANNOT_SIGN_IN]
 #: Where the person is, passkeys are offered (only their sign-in was lost).
 PASSKEYS_OFFERED = {State.WITHDRAWN, State.NO_WAY_IN, State.RECOVERY}
 
@@ -62,7 +73,7 @@ def _stranded(people: People, state: State) -> Stranded:
     person = people.make(state)
     people.clock.advance(**STEP_UP_WINDOW_PASSED)
     offered = state in PASSKEYS_OFFERED
-    return Stranded(person.app, person.browser, people.clock, person.username, offered)
+    return Stranded(person.app, person.browser, people.clock, person.username, offered, person)
 
 
 @pytest.fixture(params=STRANDED, ids=[state.value for state in STRANDED])
@@ -72,6 +83,20 @@ def stranded(request: pytest.FixtureRequest, people: People) -> Stranded:
 
 @pytest.fixture(params=NO_WAY_IN, ids=[state.value for state in NO_WAY_IN])
 def without_a_way_in(request: pytest.FixtureRequest, people: People) -> Stranded:
+    return _stranded(people, request.param)
+
+
+@pytest.fixture(
+    params=NOTHING_TO_CONFIRM_WITH, ids=[state.value for state in NOTHING_TO_CONFIRM_WITH]
+)
+def with_nothing_to_confirm_with(request: pytest.FixtureRequest, people: People) -> Stranded:
+    return _stranded(people, request.param)
+
+
+@pytest.fixture(
+    params=PASSKEY_CANNOT_SIGN_IN, ids=[state.value for state in PASSKEY_CANNOT_SIGN_IN]
+)
+def passkey_cannot_sign_in(request: pytest.FixtureRequest, people: People) -> Stranded:
     return _stranded(people, request.param)
 
 
@@ -163,10 +188,10 @@ def _shows(text: str, *, passkey: bool, password: bool, no_way_in: bool) -> None
     assert ('id="no-way-in"' in text) == no_way_in
 
 
-def test_step_up_page_of_an_account_with_no_way_in_explains_and_every_option_works(
-    without_a_way_in: Stranded,
+def test_step_up_page_of_an_account_with_nothing_to_confirm_with_explains_and_options_work(
+    with_nothing_to_confirm_with: Stranded,
 ) -> None:
-    stranded = without_a_way_in
+    stranded = with_nothing_to_confirm_with
     browser = stranded.browser
     text = _step_up_page(browser, "/privacy/export")
     assert "download a copy of your data" in text
@@ -180,6 +205,37 @@ def test_step_up_page_of_an_account_with_no_way_in_explains_and_every_option_wor
     assert 'id="option-sign-out"' in text
     for href in links:
         assert "Confirm it" not in _text(browser, href), href
+
+
+def test_a_passkey_that_cannot_sign_in_here_still_confirms_then_the_person_sets_up_a_way_in(
+    passkey_cannot_sign_in: Stranded,
+) -> None:
+    stranded = passkey_cannot_sign_in
+    browser = stranded.browser
+    text = _step_up_page(browser, "/account/password-code/setup")
+    assert "set up a password and one-time code" in text
+    _shows(text, passkey=True, password=False, no_way_in=False)
+    assert 'id="passkeys-off"' in text
+    assert re.search(r'<a [^>]*href="/account/password-code" id="reauth-cancel">Cancel</a>', text)
+    options = browser.post_json("/api/reauth/options")
+    assert options.status_code == 200, options.get_json()
+    verified = browser.post_json(
+        "/api/reauth/verify", stranded.person.authenticator.get(options.get_json())
+    )
+    assert verified.status_code == 200, verified.get_json()
+    test_stranded_session_sets_up_password_and_code_without_step_up(stranded)
+
+
+def test_a_passkey_that_cannot_sign_in_here_still_confirms_deleting_the_account(
+    passkey_cannot_sign_in: Stranded,
+) -> None:
+    stranded = passkey_cannot_sign_in
+    browser = stranded.browser
+    assert "delete your account" in _step_up_page(browser, "/privacy/delete")
+    options = browser.post_json("/api/reauth/options").get_json()
+    verified = browser.post_json("/api/reauth/verify", stranded.person.authenticator.get(options))
+    assert verified.status_code == 200, verified.get_json()
+    test_stranded_session_deletes_the_account_without_step_up(stranded)
 
 
 def test_step_up_page_names_the_action_offers_each_working_method_and_cancels(
@@ -228,8 +284,15 @@ def test_account_home_of_an_account_with_no_way_in_says_so_and_its_links_work(
     assert box is not None
     links = re.findall(r'<a href="([^"]+)">', box.group(0))
     assert len(links) == (3 if stranded.passkeys_offered else 2)
+    confirms_with_a_passkey = stranded.person.state in PASSKEY_CANNOT_SIGN_IN
+    # Deleted after the no-way-in period only when nothing is left (the purge's rule).
+    assert ("is deleted" in box.group(0)) != confirms_with_a_passkey
     for href in links:
-        assert "Confirm it" not in _text(stranded.browser, href), href
+        if confirms_with_a_passkey:  # one step more: "Confirm it's you" with the passkey
+            page = _step_up_page(stranded.browser, href)
+            _shows(page, passkey=True, password=False, no_way_in=False)
+        else:
+            assert "Confirm it" not in _text(stranded.browser, href), href
 
 
 def test_account_home_with_a_way_in_has_no_such_warning(

@@ -236,6 +236,7 @@ def withdraw() -> Response:
     if not may_withdraw_without_step_up():
         return ask_to_step_up(url_for(WITHDRAW_PAGES[source]))
     shown = web.notice_from_form(request.form, current_only=False)
+    active = current_session()
     done = service.withdraw(
         db.session,
         user_id=_user_id(),
@@ -244,6 +245,7 @@ def withdraw() -> Response:
         method=method,
         now=clock.now(),
         session_ref=session_ref(),
+        acting_session_id=None if active is None else active.id,
     )
     db.session.commit()
     count = done.passkeys_deleted
@@ -253,6 +255,8 @@ def withdraw() -> Response:
         f"Passkey sign-in is off. We deleted {count} passkey{'' if count == 1 else 's'} "
         "from our records."
     )
+    if done.other_sessions_ended:
+        flash("With no way to sign in left, your account is now signed out everywhere else.")
     return redirect(url_for("consent.withdrawn"))
 
 

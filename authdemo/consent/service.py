@@ -33,6 +33,7 @@ from authdemo.audit import Event
 from authdemo.consent.notices import PASSKEY_SIGNIN, Notice, NoticeBook
 from authdemo.errors import AuthDemoError
 from authdemo.models import ConsentEvent, Passkey
+from authdemo.sessions import service as sessions
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 METHOD_MAX = 64  # consent_events.method
@@ -344,6 +345,8 @@ class Withdrawn:
     #: the ways to carry on, or deletion.
     way_in_left: bool
     recovery_codes_left: int
+    #: The account's other sessions ended because it has nothing left to confirm with.
+    other_sessions_ended: int = 0
 
 
 def withdraw(
@@ -355,13 +358,19 @@ def withdraw(
     method: str,
     now: datetime,
     session_ref: str | None = None,
+    acting_session_id: int | None = None,
 ) -> Withdrawn:
     """Stop passkey sign-in now: delete every passkey of the person and record the
     withdrawal. Their passkey ceremonies in flight end with it: a step-up has no passkey
     left to sign with, and adding a passkey refuses a withdrawal made after its options
     (passkeys/service.py, ``_consent_for_adding``). Refused (409) when there is nothing
-    to withdraw, so a replayed post leaves the ledger unchanged. No step-up: withdrawing
-    must be as easy as agreeing (Art 7(3)), and it can only reduce what we hold."""
+    to withdraw, so a replayed post leaves the ledger unchanged. No step-up here: the route
+    asks one first only when this would leave nothing to confirm with (decision 0013).
+
+    When nothing is left to confirm with (no passkey, no password + code), every session
+    of the account but ``acting_session_id`` (the one that withdrew, from a recent sign-in)
+    ends in the same transaction: a session of such an account may set up a way in without
+    step-up, so an old session elsewhere (perhaps someone else's) must not be one."""
     current = latest(session, user_id, notice.purpose)
     passkey_ids = list(
         session.execute(
@@ -389,7 +398,21 @@ def withdraw(
         now=now,
     )
     left = ways_in.methods_of(session, user_id)
-    return Withdrawn(len(passkey_ids), left.has_way_in(passkey_signin=False), left.recovery_codes)
+    ended = 0
+    if not left.any_registered:
+        ended = sessions.revoke_all(session, user_id=user_id, except_id=acting_session_id)
+        if ended:
+            audit.record(
+                session,
+                Event.SESSION_REVOKED,
+                now=now,
+                user_id=user_id,
+                session_ref=session_ref,
+                count=ended,
+            )
+    return Withdrawn(
+        len(passkey_ids), left.has_way_in(passkey_signin=False), left.recovery_codes, ended
+    )
 
 
 def has_passkeys(session: Session, user_id: str) -> bool:

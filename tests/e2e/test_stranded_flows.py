@@ -3,7 +3,9 @@
 A passkey-only person withdraws consent (one click), then comes back more than the
 step-up window later: the server's clock is moved on, as time passes for a real person.
 The "Confirm it's you" page explains that the account has no way in and links to what it
-can still do; each of those works without step-up.
+can still do; each of those works without step-up. A withdrawal that would leave nothing
+to confirm with, pressed from a sign-in older than the window, first asks "Confirm it's
+you" with the passkey, then withdraws (decision 0013: an old session cannot take over).
 """
 
 from __future__ import annotations
@@ -87,3 +89,26 @@ def test_withdrawn_person_past_the_step_up_window_can_opt_in_again_with_a_new_pa
     assert live_server.query("SELECT count(*) FROM passkeys") == [(1,)]
     actions = [row[0] for row in live_server.query("SELECT action FROM consent_events")]
     assert actions == ["granted", "withdrawn", "granted"]
+
+
+def test_withdrawing_the_only_passkey_from_an_old_sign_in_confirms_with_it_first(
+    page: Page, live_server: LiveServer, virtual_authenticator: VirtualAuthenticators
+) -> None:
+    virtual_authenticator.add()
+    sign_up(page, "alice")
+    clock = MovedClock()
+    live_server.app.extensions["authdemo.clock"] = clock
+    clock.offset = timedelta(minutes=10)  # the page left open, past STEP_UP_SECONDS
+    page.goto("/account")
+    page.wait_for_load_state()
+    page.click("#withdraw-consent")
+    expect(page).to_have_url(re.compile(r"/reauth\?"))
+    expect(page.locator("#reauth-action")).to_contain_text("stop using passkeys")
+    assert live_server.query("SELECT count(*) FROM passkeys") == [(1,)]
+    page.wait_for_load_state()
+    page.click("#reauth-passkey")
+    expect(page).to_have_url(re.compile(r"^[^?]*/account$"))
+    page.wait_for_load_state()
+    page.click("#withdraw-consent")
+    expect(page).to_have_url(re.compile(r"/account/passkeys/consent/withdrawn$"))
+    assert live_server.query("SELECT count(*) FROM passkeys") == [(0,)]

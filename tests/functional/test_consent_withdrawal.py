@@ -102,9 +102,13 @@ def test_no_only_way_in_warning_when_password_and_code_remain(
 # --- withdrawing ------------------------------------------------------------------------
 
 
-def test_withdrawal_needs_no_step_up_and_deletes_the_passkeys_at_once(
+def test_withdrawal_leaving_a_way_in_needs_no_step_up_and_deletes_the_passkeys_at_once(
     app: Flask, alice: Browser, clock: FrozenClock
 ) -> None:
+    # With a password + code left, withdrawing is one click from any session. (One that
+    # would leave nothing to confirm with first asks "Confirm it's you", as adding a
+    # passkey does: tests/functional/test_old_session_takeover.py, decision 0013.)
+    add_password_and_code(alice, clock)
     clock.advance(minutes=20)  # long past the step-up window; still signed in
     response = withdraw(app, alice)
     assert response.status_code == 302

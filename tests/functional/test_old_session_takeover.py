@@ -193,3 +193,26 @@ def test_switched_off_passkeys_do_not_confirm_for_an_account_with_a_password_and
     # Withdrawing, whatever the switches say, is still one click (a way in remains).
     submit(switched, "/account", action=WITHDRAW)
     assert _credentials(person.app, person.username) == (0, True)
+
+
+# --- the owner withdraws elsewhere: an old session must not inherit the exemption ---------
+
+
+def test_a_withdrawal_that_leaves_nothing_ends_the_accounts_other_sessions(
+    people: People, clock: FrozenClock
+) -> None:
+    person = people.make(State.PASSKEY_ONLY)
+    old = person.browser  # left open somewhere, perhaps someone else's now
+    clock.advance(**LATER)
+    elsewhere = people.browser(person.app)
+    expect(elsewhere.sign_in_with_passkey(person.authenticator), 200)
+    assert _withdraw(elsewhere) == "/account/passkeys/consent/withdrawn"
+    assert _credentials(person.app, person.username) == (0, False)
+    # The old session is over: it cannot set up a password + code on the empty account.
+    ended = old.client.get(SETUP)
+    assert ended.status_code == 302
+    assert ended.headers["Location"].startswith("/signin")
+    # The session that withdrew carries on, and sets up a way in.
+    clock.advance(**LATER)
+    _set_up_password_and_code(elsewhere, clock)
+    assert _credentials(person.app, person.username) == (0, True)

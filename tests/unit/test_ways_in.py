@@ -86,3 +86,28 @@ def test_a_withdrawal_leaves_a_way_in_exactly_when_there_is_a_password_and_code(
     assert left.passkeys == 0
     for passkey_signin in SWITCH:
         assert left.has_way_in(passkey_signin=passkey_signin) == methods.password_and_code
+
+
+@pytest.mark.parametrize("methods", ALL, ids=repr)
+@pytest.mark.parametrize("passkey_signin", SWITCH)
+def test_a_session_confirms_with_nothing_only_when_nothing_is_registered(
+    methods: Methods, passkey_signin: bool
+) -> None:
+    # Neither a switch nor the rollout empties what a session can confirm with: a passkey
+    # that cannot sign in still confirms when it is all the account has (decision 0013).
+    confirm = methods.confirm_methods(passkey_signin=passkey_signin)
+    assert bool(confirm) == methods.any_registered
+    assert methods.ways_in(passkey_signin=passkey_signin) <= confirm
+    if not passkey_signin and methods.password_and_code:
+        assert Method.PASSKEY not in confirm  # it confirms with password + code instead
+
+
+@pytest.mark.parametrize("methods", ALL, ids=repr)
+def test_a_withdrawal_needs_a_recent_sign_in_exactly_when_it_would_leave_nothing(
+    methods: Methods,
+) -> None:
+    leaves_nothing = methods.passkeys > 0 and not methods.password_and_code
+    assert methods.withdrawal_leaves_nothing == leaves_nothing
+    assert methods.withdrawal_leaves_nothing == (
+        methods.any_registered and not methods.without_passkeys().any_registered
+    )

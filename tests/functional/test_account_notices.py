@@ -233,9 +233,14 @@ OWN_CHANGES: dict[str, tuple[Any, list[str]]] = {
         set_up_password_and_code,
         ["Sign-in with a password and one-time code was set up."],
     ),
+    # With a password + code, so a way in remains: a withdrawal that leaves nothing ends
+    # the other sessions instead (tests/functional/test_old_session_takeover.py).
     "withdraw consent": (
-        lambda browser, clock: withdraw(browser),
-        ["A passkey was removed from your account."],
+        lambda browser, clock: (set_up_password_and_code(browser, clock), withdraw(browser)),
+        [
+            "A passkey was removed from your account.",
+            "Sign-in with a password and one-time code was set up.",
+        ],
     ),
 }
 

@@ -435,7 +435,8 @@ def test_adding_a_passkey_after_consent_was_withdrawn_is_refused(
         now=clock.now(),
     )
     session.commit()
-    # Withdrawn in another tab before the authenticator answered.
+    # Withdrawn in another tab (the same session) before the authenticator answered.
+    active = _active(session, user.id)
     consent.withdraw(
         session,
         user_id=user.id,
@@ -443,6 +444,7 @@ def test_adding_a_passkey_after_consent_was_withdrawn_is_refused(
         facts_sha256=FACTS,
         method="account:withdraw-button",
         now=clock.now(),
+        acting_session_id=active.id,
     )
     session.commit()
     before = rows(session, except_tables=BOOKKEEPING)
@@ -453,7 +455,7 @@ def test_adding_a_passkey_after_consent_was_withdrawn_is_refused(
         token=started.token,
         payload=SoftwareAuthenticator().create(_options(started)),
         user=user,
-        active=_active(session, user.id),
+        active=active,
         now=clock.now(),
     )
     assert isinstance(outcome, Refused)

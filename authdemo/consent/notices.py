@@ -205,5 +205,53 @@ from our records at once.""",
     ),
 )
 
+PASSKEY_NOTICE_V3 = Notice(
+    purpose=PASSKEY_SIGNIN,
+    version="3",
+    published=date(2026, 12, 5),
+    # Not material: what is processed and why did not change; only how withdrawing works
+    # from an old session (docs/decisions/0013, the takeover amendment).
+    material=False,
+    title="Signing in with a passkey",
+    summary="""\
+Optional: sign in with your device's screen lock instead of a password. Your face, \
+fingerprint and PIN never leave your device. Saying no costs you nothing, and you can \
+change your mind at any time.""",
+    text="""\
+A passkey lets you sign in without a password. Your phone, computer or security key keeps \
+a secret key for this site, and checks it's you with your face, your fingerprint or your \
+screen-lock PIN before using it.
+
+- That check happens only on your device. Your face, fingerprint and PIN are never sent \
+to us and we never store them. We can't even tell which one you used.
+- For each passkey we store: its public key and credential ID, the kind of key, a counter \
+your device increases each time you use it, how your device connects to it, the model \
+number of the passkey provider, whether it can be and is synced, its name on your account \
+page, and when it was created and last used.
+- When you create a passkey, your device or passkey provider (for example Apple, Google, \
+Microsoft or a password manager) receives your username and your display name with it, \
+so it can show you which account the passkey is for. If your passkey is synced, the \
+provider also stores it, together with your username and display name, under that \
+provider's own terms.
+- Security keys are passkeys too: all of this applies to them as well.
+- We use passkeys only to sign you in and to confirm it's you before important changes.
+- We keep a record of your choice (which version of this text you saw, when, and on \
+which page) to be able to show what you agreed to, for as long as the facts below say.
+
+Saying no costs you nothing: you can sign in with a password and a one-time code instead, \
+with the same access to everything. The two differ in one way: a passkey works only on \
+this site, so a fake site cannot trick you into giving it away; a password and a code can \
+be typed into a fake site, so check the address before you enter them. You can change \
+your mind at any time on your account page, and we then delete your passkeys from our \
+records at once. It takes one click; only if a passkey is your only way to sign in and you \
+signed in more than a few minutes ago do we first ask you to confirm it's you with that \
+passkey, so that nobody who finds your device still signed in can lock you out.""",
+    changes=(
+        "Says when withdrawing takes one more step: if a passkey is your only way to sign "
+        "in and you signed in more than a few minutes ago, you first confirm it's you with "
+        "it. Nothing we do with your data changed, so nobody is asked again."
+    ),
+)
+
 #: Every version ever published, oldest first. Add new versions at the end.
-NOTICES = NoticeBook([PASSKEY_NOTICE_V1, PASSKEY_NOTICE_V2])
+NOTICES = NoticeBook([PASSKEY_NOTICE_V1, PASSKEY_NOTICE_V2, PASSKEY_NOTICE_V3])

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 export FLASK_APP := authdemo
 
-.PHONY: run test lint format typecheck bench serve screenshots system-packages clean lock
+.PHONY: run test lint format typecheck bench serve screenshots system-packages clean lock translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,6 +98,22 @@ serve: $(VENV)/.main
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## translations: extract the marked messages (babel.cfg) to a temporary template, merge
+## them into each language's authdemo/translations/<lang>/LC_MESSAGES/messages.po and
+## compile the .mo files the app reads (docs/translating.md). Commit the .po and the .mo.
+TRANSLATIONS := authdemo/translations
+BABEL_EXTRACT := extract -F babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 \
+	-c Translators: --sort-output --add-location file --project authdemo
+translations: $(VENV)/.dev
+	@pot=$$(mktemp --suffix .pot) && trap 'rm -f "$$pot"' EXIT && \
+	$(BIN)/pybabel -q $(BABEL_EXTRACT) -o "$$pot" . && \
+	for po in $(TRANSLATIONS)/*/LC_MESSAGES/messages.po; do \
+	  lang=$${po#$(TRANSLATIONS)/}; lang=$${lang%%/*}; \
+	  $(BIN)/pybabel -q update -i "$$pot" -d $(TRANSLATIONS) -l "$$lang" \
+	    --ignore-obsolete --ignore-pot-creation-date || exit 1; \
+	done && \
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 ## lock: re-resolve the lock files (needs network access to PyPI)
 lock:

@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
 def register_extensions(app: Flask) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from authdemo import i18n
     from authdemo.csrf import ForeignRequestsKeepTheCookie
     from authdemo.extensions import csrf, db, limiter, login_manager
     from authdemo.operations.metrics import register_request_timing
@@ -66,6 +67,7 @@ def register_extensions(app: Flask) -> None:
     settings = app.extensions["authdemo.settings"]
     db.init_app(app, settings.DATABASE_URL, sqlite_synchronous=settings.SQLITE_SYNCHRONOUS)
     csrf.init_app(app)
+    i18n.init_app(app, settings)
     app.session_interface = ForeignRequestsKeepTheCookie()
     limiter.init_app(app)
     login_manager.init_app(app)

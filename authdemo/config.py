@@ -136,6 +136,12 @@ class Settings:
     #: "none" where no DPO is designated (Art 37). Shown on the privacy notice.
     DPO_CONTACT: str = "[DPO contact, or none: set AUTHDEMO_DPO_CONTACT]"
 
+    # --- languages (decision 0028, docs/translating.md) ---
+    #: The languages people can choose, comma-separated codes ("en,de"). English is the
+    #: source language; every other one needs its catalogue in authdemo/translations/.
+    #: A language is offered only once every page is translated into it.
+    LANGUAGES: str = "en"
+
     # --- retention (GDPR Art 5(1)(e)) ---
     AUDIT_RETENTION_DAYS: int = 90
     #: Consent records are kept to demonstrate consent (Art 7(1)) for this long after the
@@ -218,6 +224,13 @@ class Settings:
         if parsed.tzinfo is None:
             raise ConfigError(f"{ENV_PREFIX}SECURITY_TXT_EXPIRES needs a time zone, e.g. Z")
         return parsed
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """LANGUAGES as checked codes, in the order listed (authdemo.i18n)."""
+        from authdemo.i18n import parse_languages
+
+        return parse_languages(self.LANGUAGES)
 
     @property
     def related_origins(self) -> list[str]:
@@ -424,6 +437,7 @@ def validate_common(settings: Settings) -> None:
     if settings.DATA_KEY:
         settings.data_key_bytes  # noqa: B018 - validates the encoding and length
         settings.previous_data_keys  # noqa: B018
+    settings.languages  # noqa: B018 - fails fast on an unknown language code
     validate_rp(settings.RP_ID, settings.ORIGIN, require_https=settings.is_production)
     for related in settings.related_origins:
         validate_origin(related, require_https=settings.is_production, name="RELATED_ORIGINS")

@@ -89,12 +89,12 @@ bench: $(VENV)/.dev
 screenshots: $(VENV)/.dev system-packages
 	$(BIN)/python tools/screenshots.py
 
-## serve: production-style server (gunicorn, 2 workers x 2 threads) on 127.0.0.1:8000.
+## serve: production-style server (granian, deploy/serve.py: 2 workers x 2 threads) on 127.0.0.1:8000.
 ## Configure with AUTHDEMO_* variables (see README); production needs AUTHDEMO_ENV=production.
 serve: $(VENV)/.main
 	$(BIN)/flask db upgrade
 	$(BIN)/flask passkeys record-switches
-	MALLOC_ARENA_MAX=2 $(BIN)/gunicorn -c deploy/gunicorn.conf.py "authdemo:create_app()"
+	MALLOC_ARENA_MAX=2 $(BIN)/python deploy/serve.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

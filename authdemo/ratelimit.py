@@ -15,8 +15,8 @@ IPv4-mapped IPv6 one) by itself.
 
 Storage: the default ``memory-lazy://`` counts in each process. With several server
 processes every one would keep its own counters and each would allow the whole budget,
-so :func:`check_worker_storage` refuses that combination when gunicorn starts
-(deploy/gunicorn.conf.py). One process alone may count in memory, in production too;
+so :func:`check_worker_storage` refuses that combination when the server starts
+(deploy/serve.py). One process alone may count in memory, in production too;
 several instances cannot see each other, so they must be given one shared store
 (docs/deployment.md, decision 0015).
 """
@@ -115,7 +115,7 @@ def check_worker_storage(storage_uri: str, workers: int) -> None:
 
 def check_server_environment(environ: Mapping[str, str], workers: int) -> None:
     """:func:`check_worker_storage` for a server configured by ``AUTHDEMO_*`` variables
-    (called by deploy/gunicorn.conf.py with the worker count gunicorn will start)."""
+    (called by deploy/serve.py with the worker count it will start)."""
     enabled = environ.get(ENV_PREFIX + "RATELIMIT_ENABLED", "true").strip().lower()
     if enabled in {"0", "false", "no", "off"}:
         return

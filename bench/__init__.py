@@ -11,8 +11,8 @@ Modules:
   ``webauthn.verify_authentication_response`` (issue 3, item 11).
 * ``password_signin``: passkey against password + one-time code, interleaved, with the
   throughput ratio (issue 5, item 11; issue 10, item 7b).
-* ``http_load``: gunicorn on a SQLite file, keep-alive HTTP clients: serial sign-in, open-loop
-  arrival rates, worker memory (issue 10, items 7a, 7c, 7e).
+* ``http_load``: the shipped server on a SQLite file, keep-alive HTTP clients: serial
+  sign-in, open-loop arrival rates, worker memory (issue 10, items 7a, 7c, 7e).
 * ``chromium``: real Chromium, click to signed in (issue 10, item 7f).
 * ``profiling``: where the full sign-in's time goes (``python -m bench --profile``).
 * ``report``: machine description, tables, ``results.json``.

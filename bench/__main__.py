@@ -3,8 +3,8 @@
 python -m bench              # the figures (about three minutes)
 python -m bench --quick      # a fifth of the budgets: a smoke run, rough figures
 python -m bench --profile    # also: breakdown by layer and a cProfile of the full path
-python -m bench --spy        # also: py-spy samples of the gunicorn workers under load
-python -m bench --no-http    # only the in-process benchmarks (no gunicorn, no Chromium)
+python -m bench --spy        # also: py-spy samples of the server's workers under load
+python -m bench --no-http    # only the in-process benchmarks (no HTTP server, no Chromium)
 python -m bench --no-browser # everything but real Chromium
 python -m bench --baseline REF       # compare with REF (default: 0f31aa7, the commit before
                                      # issue 18), built in a temporary git worktree; "none": skip
@@ -33,13 +33,13 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", action="store_true", help="break down and profile the full sign-in"
     )
     parser.add_argument(
-        "--spy", action="store_true", help="also sample the gunicorn workers with py-spy"
+        "--spy", action="store_true", help="also sample the server's workers with py-spy"
     )
     parser.add_argument(
         "--export", action="store_true", help="also time the personal-data export (bench.export)"
     )
     parser.add_argument(
-        "--no-http", action="store_true", help="skip gunicorn (HTTP, load, memory, Chromium)"
+        "--no-http", action="store_true", help="skip the HTTP server (HTTP, load, memory, Chromium)"
     )
     parser.add_argument("--no-browser", action="store_true", help="skip real Chromium")
     parser.add_argument(
@@ -200,9 +200,10 @@ def _http(
     from bench import chromium, http_load
 
     out: dict[str, Any] = {}
-    print("\nPasskey sign-in over HTTP: gunicorn (deploy/gunicorn.conf.py, 2 gthread workers),")
-    print("SQLite file with synchronous=FULL, http.client keep-alive clients on this machine\n")
-    with http_load.gunicorn(db_dir) as server:
+    print(f"\nPasskey sign-in over HTTP: the shipped server ({servers.SHIPPED}, 2 workers x 2")
+    print("threads), SQLite file with synchronous=FULL, http.client keep-alive clients on this")
+    print("machine\n")
+    with http_load.shipped(db_dir) as server:
         result = http_load.run(server, scale=scale)
         bare = suite.bare["ES256"].total.median_ms
         in_process = suite.full[passkey_signin.HEADLINE].total.median_ms
@@ -237,7 +238,7 @@ def _http(
         measured = [c for c in server_cpu if c is not None]
         if measured:
             print(
-                f"Server CPU per sign-in under load (gunicorn workers, /proc): "
+                f"Server CPU per sign-in under load ({servers.SHIPPED} workers, /proc): "
                 f"{min(measured):.1f}-{max(measured):.1f} ms, against {in_process_cpu:.1f} ms "
                 "in-process (CPU does not depend on how busy the machine is; wall time does)."
             )

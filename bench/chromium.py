@@ -3,8 +3,8 @@
 
 Debian's ``/usr/bin/chromium`` started as the test suite starts it
 (``tests/support/chromium.py``) and the Chrome DevTools virtual authenticator standing in for
-the platform authenticator (``tests/e2e/harness.py``), against the benchmark's gunicorn
-server. The person signs up once through the pages; each run signs out, waits for the
+the platform authenticator (``tests/e2e/harness.py``), against the benchmark's
+shipped server. The person signs up once through the pages; each run signs out, waits for the
 sign-in page to load, then times the click until ``/account`` shows who is signed in.
 The timed region includes Playwright's round trips to the browser (a few ms).
 """
@@ -93,7 +93,7 @@ def run(server: Server, *, runs: int = RUNS, seconds: float = SECONDS) -> dict[s
     return {
         "description": (
             "Headless Chromium (Playwright, virtual platform authenticator) against the "
-            "gunicorn server: click 'Sign in with a passkey' until /account has loaded "
+            "shipped server: click 'Sign in with a passkey' until /account has loaded "
             "and shows the username; one unrecorded warm-up run."
         ),
         "runs": len(recorded),

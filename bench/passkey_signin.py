@@ -233,9 +233,12 @@ def full(
 
 # --- the suite ---------------------------------------------------------------------------
 
-#: Issue 3, item 11: the full sign-in costs at most this many bare verifications.
-TARGET_RATIO = 15.0
-STRETCH_RATIO = 10.0
+#: Issue 18, item 5: the full sign-in costs at most this many bare verifications (it was
+#: 33-35x before that issue's work).
+TARGET_RATIO = 25.0
+#: Issue 3, item 11 asked for 15x; kept as the stretch, with the web stack's floor in
+#: docs/scaling.md explaining why it is out of reach for Flask on this path.
+STRETCH_RATIO = 15.0
 #: The headline case the targets apply to: the most common algorithm, durable commits.
 HEADLINE = ("ES256", "FULL")
 SYNCHRONOUS = ("FULL", "NORMAL")

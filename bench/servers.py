@@ -9,12 +9,12 @@ run, interleaved, so a machine that gets busier halfway through charges all of t
 
 Servers compared (all with two worker processes, as shipped for a 2-core machine):
 
-* ``gunicorn-gthread``: ``deploy/gunicorn.conf.py``, 2 threads per worker (shipped until
-  decision 0020).
+* ``gunicorn-gthread``: ``bench/gunicorn.conf.py`` (``deploy/gunicorn.conf.py`` in a tree
+  from before decision 0020, which shipped it), 2 threads per worker.
 * ``gunicorn-sync``: the same file with ``--worker-class sync`` (one request at a time per
   worker; it closes every connection after its answer, so each request reconnects).
 * ``granian``: the Rust HTTP server's WSGI interface, 2 blocking threads per worker
-  (``deploy/granian.py`` where it is shipped).
+  (``deploy/serve.py`` where it is shipped).
 """
 
 from __future__ import annotations
@@ -57,10 +57,13 @@ def server_command(server: str, tree: Tree, *, port: int, workers: int, threads:
     """The command line that serves ``tree`` with ``server`` on 127.0.0.1:``port``."""
     if server.startswith("gunicorn-"):
         worker_class = server.removeprefix("gunicorn-")
+        config = tree.root / "deploy" / "gunicorn.conf.py"  # shipped before decision 0020
+        if not config.exists():
+            config = tree.root / "bench" / "gunicorn.conf.py"
         command = [
             str(tree.bin / "gunicorn"),
             "--config",
-            str(tree.root / "deploy" / "gunicorn.conf.py"),
+            str(config),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -72,7 +75,7 @@ def server_command(server: str, tree: Tree, *, port: int, workers: int, threads:
             command += ["--threads", str(threads)]
         return [*command, "authdemo:create_app()"]
     if server == "granian":
-        shipped = tree.root / "deploy" / "granian.py"
+        shipped = tree.root / "deploy" / "serve.py"
         if shipped.exists():  # the shipped settings (decision 0020)
             return [str(tree.bin / "python"), str(shipped)]
         return [
@@ -163,4 +166,4 @@ def environment_for(tree: Tree) -> dict[str, str]:
 
 
 #: What ``make serve``, the systemd unit and docs/deployment.md run (decision 0020).
-SHIPPED = "gunicorn-gthread"
+SHIPPED = "granian"

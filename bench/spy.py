@@ -1,4 +1,4 @@
-"""Where the gunicorn workers spend their time under load, sampled with py-spy (issue 10,
+"""Where the server's workers spend their time under load, sampled with py-spy (issue 10,
 item 7: where a target is missed, profile).
 
 ``python -m bench --spy`` samples every worker while the open-loop client sends passkey
@@ -44,6 +44,7 @@ _INNERMOST = {
 # Layers the in-process profile never sees: the HTTP server and the metrics it feeds.
 _SERVER_CATEGORIES = (
     ("/gunicorn/", "gunicorn (HTTP parsing, sockets, thread hand-off)"),
+    ("/granian/", "granian's Python side (the Rust server itself is native code)"),
     ("/prometheus_client/", "Prometheus metrics"),
 )
 

@@ -10,8 +10,8 @@ the first scrape, at zero: a ratio over a series that does not exist yet is no a
 at all, and an alert on it would never fire. See
 docs/decisions/0018-monitoring-and-security-contact.md.
 
-Under gunicorn set PROMETHEUS_MULTIPROC_DIR (``make serve`` does) so every worker's
-counts are aggregated; see deploy/gunicorn.conf.py.
+With several worker processes set PROMETHEUS_MULTIPROC_DIR (``make serve`` does) so every
+worker's counts are aggregated; see deploy/serve.py.
 """
 
 from __future__ import annotations

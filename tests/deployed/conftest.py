@@ -1,4 +1,4 @@
-"""The deployed-stack stage: PostgreSQL + Redis + gunicorn + nginx + TLS, in Chromium.
+"""The deployed-stack stage: PostgreSQL + Redis + granian + nginx + TLS, in Chromium.
 
 Issue 15 item 2. One stack per test module (starting it is the slow part), built by
 following docs/deployment.md (see ``stack.py``); each test gets its own browser context.
@@ -71,8 +71,8 @@ class DeployedStack:
     ca: Path
     env: dict[str, str]
     database_url: str
-    #: The gunicorn master's process id.
-    gunicorn_pid: int
+    #: The app server's main process id (deploy/serve.py; its workers are its children).
+    server_pid: int
 
     def query(self, sql: LiteralString) -> list[tuple[Any, ...]]:
         """Read the stage's PostgreSQL database directly, as an auditor would."""
@@ -138,13 +138,13 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack
 
     # deploy/authdemo.service's command and environment, run from this checkout.
     command, unit_env = stack.server_command()
-    gunicorn = stack.Process.start(
-        "gunicorn", command, base / "gunicorn.log", env={**env, **unit_env}, cwd=stack.ROOT
+    server = stack.Process.start(
+        "app server", command, base / "server.log", env={**env, **unit_env}, cwd=stack.ROOT
     )
     nginx_dir = base / "nginx"
     nginx: stack.Process | None = None
     try:
-        gunicorn.wait_until(lambda: stack.answers(f"http://127.0.0.1:{app_port}/healthz"))
+        server.wait_until(lambda: stack.answers(f"http://127.0.0.1:{app_port}/healthz"))
 
         (nginx_dir / "conf.d").mkdir(parents=True)
         site = nginx_dir / "conf.d" / "authdemo.conf"
@@ -181,12 +181,12 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack
             ca=certificates.ca,
             env=app_env,
             database_url=database_url,
-            gunicorn_pid=gunicorn.popen.pid,
+            server_pid=server.popen.pid,
         )
     finally:
         if nginx is not None:
             nginx.stop()
-        gunicorn.stop(signal.SIGINT)
+        server.stop(signal.SIGTERM)  # as systemd stops it: graceful
         redis_client.flushdb()
         _recreate_database(drop_only=True)
         shutil.rmtree(base / "metrics", ignore_errors=True)

@@ -1,6 +1,6 @@
 """The deployed stack, built the way docs/deployment.md tells an operator to build it.
 
-gunicorn with the shipped settings (deploy/gunicorn.conf.py) in production mode with
+The app server as shipped (deploy/serve.py: granian, decision 0020) in production mode with
 freshly generated secrets, on a PostgreSQL database and a Redis database of its own;
 Debian's nginx in front, configured from deploy/nginx.conf.template rendered with
 envsubst and exactly the variables the deployment doc lists, terminating TLS with a
@@ -288,7 +288,7 @@ class Process:
         raise AssertionError(f"{self.name} not ready after {timeout} s:\n{self.tail()}")
 
     def stop(self, stop_signal: int = signal.SIGTERM) -> None:
-        """Stop it (nginx: SIGTERM is its fast shutdown; gunicorn: SIGINT is)."""
+        """Stop it (nginx: SIGTERM is its fast shutdown; the app server: SIGTERM is graceful)."""
         if self.popen.poll() is None:
             self.popen.send_signal(stop_signal)
             try:

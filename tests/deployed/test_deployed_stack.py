@@ -1,4 +1,4 @@
-"""authdemo as deployed: Chromium → nginx (TLS) → gunicorn (2 workers) → PostgreSQL
+"""authdemo as deployed: Chromium → nginx (TLS) → granian (2 workers) → PostgreSQL
 and Redis, in production mode, set up by following docs/deployment.md (issue 15 item 2).
 
 The browser reaches ``https://login.authdemo.test:PORT`` and trusts its certificate only
@@ -109,8 +109,8 @@ def test_plain_http_only_redirects_to_the_origin(deployed: DeployedStack) -> Non
 
 
 def test_the_app_runs_with_the_shipped_server_settings(deployed: DeployedStack) -> None:
-    # deploy/gunicorn.conf.py: two worker processes, as docs/deployment.md ships them.
-    master = deployed.gunicorn_pid
+    # deploy/serve.py: two worker processes, as docs/deployment.md ships them.
+    master = deployed.server_pid
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     assert len(children) == 2, children
 

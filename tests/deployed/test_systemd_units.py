@@ -1,5 +1,5 @@
 """The systemd units in deploy/ (issue 15 item 8): the server, and the timer that runs the
-retention purge. The deployed stage starts gunicorn with the server unit's own
+retention purge. The deployed stage starts the app server with the server unit's own
 ``ExecStart`` (``stack.server_command``); these tests check the units themselves."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.deployed import stack
+from tests.support import shipped_server
 
 UNITS = [
     stack.SERVER_UNIT,
@@ -57,13 +58,18 @@ def test_systemd_accepts_the_units_without_a_single_warning(tmp_path: Path) -> N
     assert result.stdout.strip() == "", result.stdout
 
 
-def test_the_server_unit_runs_gunicorn_with_the_shipped_settings() -> None:
+def test_the_server_unit_runs_the_shipped_server_as_make_serve_does() -> None:
     service = stack.read_unit(stack.SERVER_UNIT)["Service"]
     command, env = stack.server_command()
-    assert command[0] == str(stack.ROOT / ".venv" / "bin" / "gunicorn")
-    assert command[1:] == ["-c", "deploy/gunicorn.conf.py", "authdemo:create_app()"]
-    assert env == {"MALLOC_ARENA_MAX": "2"}  # as docs/deployment.md asks
-    assert service["Type"] == "notify"  # ready only once gunicorn says its workers are up
+    assert command[0] == str(stack.ROOT / ".venv" / "bin" / "python")
+    # The command the production tests start (tests/support/shipped_server.py) ...
+    assert command[1:] == list(shipped_server.COMMAND[1:])
+    assert env == shipped_server.ENVIRONMENT  # as docs/deployment.md asks
+    # ... and the one `make serve` runs.
+    makefile = (stack.ROOT / "Makefile").read_text()
+    serve = makefile.split("\nserve:", 1)[1].split("\n\n", 1)[0]
+    assert "MALLOC_ARENA_MAX=2 $(BIN)/python deploy/serve.py" in serve
+    assert service["Type"] == "exec"  # granian does not notify systemd (no sd_notify)
     assert service["WorkingDirectory"] == stack.INSTALL_DIR
     assert service["Restart"] == "on-failure"
     assert service["User"] != "root"

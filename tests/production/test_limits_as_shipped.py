@@ -1,9 +1,9 @@
 """The limits the README states hold under the shipped server settings (issue 15 item 3).
 
-gunicorn starts from deploy/gunicorn.conf.py with its default 2 workers x 2 threads and
-the limiter's counters in Redis, and is met over HTTP from one loopback address, the way a
-guesser meets it. The stated defaults are used unchanged: 5 failed guesses a minute per
-account and 20 per address, across every way of guessing.
+The server starts as `make serve` starts it (deploy/serve.py) with its default 2 workers
+x 2 threads and the limiter's counters in Redis, and is met over HTTP from one loopback
+address, the way a guesser meets it. The stated defaults are used unchanged: 5 failed
+guesses a minute per account and 20 per address, across every way of guessing.
 """
 
 from __future__ import annotations
@@ -29,10 +29,8 @@ from tests.production.test_two_instances import (
     _sign_up,
     _wait_until_up,
 )
+from tests.support import shipped_server as shipped_command
 from tests.support.authenticator import SoftwareAuthenticator
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-GUNICORN_CONF = PROJECT_ROOT / "deploy" / "gunicorn.conf.py"
 
 
 def _per_minute(name: str) -> int:
@@ -52,7 +50,7 @@ def _environment(tmp_path: Path, storage_uri: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("AUTHDEMO_") and key != "GUNICORN_CMD_ARGS"
+        if not key.startswith(("AUTHDEMO_", "GRANIAN_"))
     }
     env.update(
         {
@@ -70,14 +68,8 @@ def _environment(tmp_path: Path, storage_uri: str) -> dict[str, str]:
     return env
 
 
-def _gunicorn(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [VENV_BIN / "gunicorn", "--config", str(GUNICORN_CONF), "authdemo:create_app()"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+def _server(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return shipped_command.start(env, stderr=subprocess.PIPE)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +81,7 @@ def shipped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     tmp_path = tmp_path_factory.mktemp("shipped")
     env = _environment(tmp_path, f"redis://{REDIS_HOST}:{REDIS_PORT}/{index}")
     subprocess.run([VENV_BIN / "flask", "db", "upgrade"], env=env, check=True, timeout=60)
-    server = _gunicorn(env)
+    server = _server(env)
     url = "http://" + env["AUTHDEMO_BIND"]
     try:
         _wait_until_up(url, timeout=60)
@@ -123,7 +115,7 @@ def _guess_recovery_code(base: str, username: str) -> int:
 
 
 def test_several_workers_refuse_to_start_with_per_process_counters(tmp_path: Path) -> None:
-    server = _gunicorn(_environment(tmp_path, "memory-lazy://"))
+    server = _server(_environment(tmp_path, "memory-lazy://"))
     try:
         _, stderr = server.communicate(timeout=30)
     finally:

@@ -1,5 +1,5 @@
-"""The shipped HTTP server as ``make serve`` and the systemd unit start it (gunicorn with
-deploy/gunicorn.conf.py), met over a raw socket as a client would meet it: what the test
+"""The shipped HTTP server as ``make serve`` and the systemd unit start it (granian from
+deploy/serve.py, decision 0020), met over a raw socket as a client would meet it: what the test
 client cannot show, because the server, not the app, decides about the connection."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support import shipped_server as shipped
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -45,13 +47,7 @@ def shipped_server(tmp_path: Path) -> Iterator[int]:
     }
     subprocess.run([VENV_BIN / "flask", "db", "upgrade"], env=env, check=True, timeout=60, cwd=ROOT)
     # The command of deploy/authdemo.service.
-    server = subprocess.Popen(
-        [VENV_BIN / "gunicorn", "-c", "deploy/gunicorn.conf.py", "authdemo:create_app()"],
-        env={**env, "MALLOC_ARENA_MAX": "2"},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = shipped.start(env)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -59,7 +55,7 @@ def shipped_server(tmp_path: Path) -> Iterator[int]:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
             except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
+                assert time.monotonic() < deadline, "the server did not start"
                 time.sleep(0.1)
         yield port
     finally:
@@ -90,8 +86,8 @@ def _exchange(port: int, head: bytes, body: bytes) -> tuple[bytes, bool]:
         )
         while len(rest) < length and (chunk := sock.recv(65536)):
             rest += chunk
-        # Then: closed at once, or still open well inside gunicorn's keepalive (5 s in
-        # deploy/gunicorn.conf.py, after which it closes an idle connection anyway).
+        # Then: closed at once, or still open after 2 s (a server may close an idle
+        # connection after a while anyway; 2 s is well inside any keep-alive).
         sock.settimeout(2)
         try:
             closed = sock.recv(65536) == b""

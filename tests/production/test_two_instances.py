@@ -1,5 +1,5 @@
-"""Two real app servers (gunicorn, two loopback ports) on one PostgreSQL and one Redis:
-state that must be shared is shared."""
+"""Two real app servers (the shipped server, one worker each, two loopback ports) on one
+PostgreSQL and one Redis: state that must be shared is shared."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.production.conftest import REDIS_HOST, REDIS_PORT, pg_url
+from tests.support import shipped_server
 from tests.support.authenticator import SoftwareAuthenticator
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -61,21 +62,7 @@ def instances(postgres_schema: str, redis_db: int, tmp_path: Path) -> Iterator[I
     subprocess.run([VENV_BIN / "flask", "db", "upgrade"], env=env, check=True, timeout=60)
     ports = [_free_port(), _free_port()]
     servers = [
-        subprocess.Popen(
-            [
-                VENV_BIN / "gunicorn",
-                "--workers",
-                "1",
-                "--threads",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "authdemo:create_app()",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        shipped_server.start({**env, "AUTHDEMO_WORKERS": "1", "AUTHDEMO_BIND": f"127.0.0.1:{port}"})
         for port in ports
     ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]

@@ -1,6 +1,6 @@
 """What a server worker loads: only what serving requests needs (issue 10, memory per worker).
 
-Each gunicorn worker builds the app with ``create_app``. Libraries that only some
+Each server worker builds the app with ``create_app``. Libraries that only some
 configurations or rare pages need are imported on first use, so they cost a worker's
 memory only when used: the Redis client (about 6 MB) when Redis is not configured, the QR
 code drawer (TOTP set-up page only), YAML and the compliance pack's parsers (the manifest

@@ -1,12 +1,10 @@
-"""gunicorn settings for `make serve` and production.
+"""gunicorn settings as shipped before decision 0020 (deploy/serve.py, granian, is shipped
+now), kept so that `make bench` can measure gunicorn's gthread and sync workers beside it.
 
 Two workers with two threads each suit a 2-core machine: passkey verification is
 CPU-bound but short, and a second thread works while the first waits for a commit's
-fsync. More threads only queue for the interpreter lock and hold more memory (make bench
-measured no gain in capacity from 4). Start gunicorn with MALLOC_ARENA_MAX=2 in its
-environment (make serve does): fewer malloc arenas, a few MB less per worker.
-
-More than one worker needs rate-limit counters they all share:
+fsync. Start gunicorn with MALLOC_ARENA_MAX=2 in its environment: fewer malloc arenas, a
+few MB less per worker. More than one worker needs rate-limit counters they all share:
 AUTHDEMO_RATELIMIT_STORAGE_URI=redis://... (gunicorn refuses to start otherwise).
 """
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from authdemo.consent.web import current_notice
+from authdemo.consent.notices import PASSKEY_SIGNIN, Notice
+from authdemo.consent.web import notice_book
 from authdemo.extensions import limiter
 
 bp = Blueprint("openapi", __name__)
@@ -67,25 +69,34 @@ def _rewrite_refs(node: Any, old: str, new: str) -> Any:
     return node
 
 
-def document(*, session_cookie: str, notice_version: str, notice_sha256: str) -> dict[str, Any]:
-    """The OpenAPI document for an app with this cookie name and current notice."""
+def document(*, session_cookie: str, notices: Sequence[Notice]) -> dict[str, Any]:
+    """The OpenAPI document for an app with this cookie name and current notice, given
+    as its text in each language it was published in (English first)."""
     doc = copy.deepcopy(_load("openapi.json"))
     components = doc["components"]
     components["securitySchemes"]["session"]["name"] = session_cookie
     decision = components["schemas"]["ConsentDecision"]["properties"]
-    decision["notice_version"] = {**decision["notice_version"], "const": notice_version}
-    decision["notice_sha256"] = {**decision["notice_sha256"], "const": notice_sha256}
+    decision["notice_version"] = {**decision["notice_version"], "const": notices[0].version}
+    decision["notice_language"] = {
+        **decision["notice_language"],
+        "enum": [n.language for n in notices],
+    }
+    decision["notice_sha256"] = {**decision["notice_sha256"], "enum": [n.sha256 for n in notices]}
     components["schemas"][_EXPORT_SCHEMA_NAME] = export_schema()
     return doc
 
 
 def current_document() -> dict[str, Any]:
     """The document describing the running app (needs an app context)."""
-    notice = current_notice()
+    book = notice_book()
+    current = book.current(PASSKEY_SIGNIN)
     return document(
         session_cookie=current_app.config["SESSION_COOKIE_NAME"],
-        notice_version=notice.version,
-        notice_sha256=notice.sha256,
+        notices=[
+            text
+            for language in book.languages(PASSKEY_SIGNIN, current.version)
+            if (text := book.get(PASSKEY_SIGNIN, current.version, language)) is not None
+        ],
     )
 
 

@@ -244,7 +244,12 @@ class Browser:
 
         with self.client.application.app_context():
             notice = current_notice()
-        return {"consent": True, "notice_version": notice.version, "notice_sha256": notice.sha256}
+        return {
+            "consent": True,
+            "notice_version": notice.version,
+            "notice_language": notice.language,
+            "notice_sha256": notice.sha256,
+        }
 
     def sign_in_options(self) -> dict[str, Any]:
         response = self.post_json("/api/passkeys/sign-in/options")

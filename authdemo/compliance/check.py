@@ -17,7 +17,8 @@ Each check reads compliance/ and docs/ and compares them with the thing they des
    migrations build, table by table, column by column, including each column's
    personal/export mark; and no column is named for what it says is never collected;
 6. the generated copy of the consent notices in notices.md is the text the app renders,
-   and every published notice text still hashes to its pin in notice-pins.json.
+   every published notice text still hashes to its pin in notice-pins.json, and the
+   current version of every purpose has a text in every shipped language.
 
 The result is a list of problems (each with file and line where there is one) and a few
 notes that do not fail the check (for example a cited test in a file git does not track
@@ -460,6 +461,16 @@ def _check_notices(report: Report, pack: Path, root: Path, views: list[NoticeVie
         pins_where = _relative(pack / notices.PINS_FILE, root)
         for drift in notices.pin_drift(views, pins):
             report.problems.append(Problem(pins_where, drift.message))
+    languages = notices.shipped_languages(root)
+    for purpose, version, language in notices.missing_languages(views, languages):
+        report.problems.append(
+            Problem(
+                notices.SOURCE_MODULE,
+                f"notice {purpose} v{version} is the current version but has no text in "
+                f"{language!r}, a shipped language (authdemo/translations/): publish every "
+                "version in every shipped language (docs/decisions/0029)",
+            )
+        )
     for view in views:
         if view.declared_sha256 != view.sha256:
             report.problems.append(
@@ -482,4 +493,6 @@ def _check_notices(report: Report, pack: Path, root: Path, views: list[NoticeVie
                 "run `flask compliance notices --write` and review the change",
             )
         )
-    report.counted["notice versions"] = len(views)
+    report.counted["notice versions"] = len({(v.purpose, v.version) for v in views})
+    report.counted["notice texts"] = len(views)
+    report.counted["shipped languages"] = len(languages)

@@ -105,15 +105,29 @@ def notices_command(write: bool) -> None:
 
 
 @compliance_cli.command("facts")
-def facts_command() -> None:
-    """Print this deployment's facts block (shown beside every notice) and its SHA-256,
-    the value the ledger records in consent_events.facts_sha256. Keep the output with
-    your configuration history, so each recorded hash can be read back as text."""
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    help="Only this language (repeat for several); default: every language a notice is in.",
+)
+def facts_command(languages: tuple[str, ...]) -> None:
+    """Print this deployment's facts block (shown beside every notice, in the notice's
+    language) and its SHA-256, the value the ledger records in
+    consent_events.facts_sha256. Keep the output with your configuration history, so each
+    recorded hash can be read back as text."""
     from authdemo.consent import facts
 
-    block = facts.from_settings(current.settings())
-    click.echo(block.text)
-    click.echo(f"SHA-256: {block.sha256}")
+    unknown = sorted(set(languages) - set(facts.WORDING))
+    if unknown:
+        raise click.ClickException(f"no facts block in {', '.join(unknown)}")
+    for index, language in enumerate(languages or tuple(facts.WORDING)):
+        block = facts.from_settings(current.settings(), language)
+        if index:
+            click.echo("")
+        click.echo(f"[{language}]")
+        click.echo(block.text)
+        click.echo(f"SHA-256: {block.sha256}")
 
 
 @compliance_cli.command("ledger")
@@ -135,6 +149,8 @@ def ledger_command() -> None:
             err=True,
         )
         raise SystemExit(1)
+    for (purpose, version, language, sha256), count in result.texts.items():
+        click.echo(f"{purpose} v{version} ({language}) {sha256}: {count} record(s)")
     click.echo(
         f"consent ledger: {result.rows} record(s), every notice hash is a pinned one "
         f"({len(result.facts)} deployment-facts hash(es): {', '.join(result.facts) or 'none'})"

@@ -259,10 +259,10 @@ def render_markdown(manifest: Manifest) -> str:
         out += ["The consent notices are not published by this version of the app yet.", ""]
     else:
         out += [
-            "| Purpose | Version | Published | Current | SHA-256 of the text |",
-            "|---|---|---|---|---|",
+            "| Purpose | Version | Language | Published | Current | SHA-256 of the text |",
+            "|---|---|---|---|---|---|",
             *(
-                f"| `{n.purpose}` | {n.version} | {n.published} | "
+                f"| `{n.purpose}` | {n.version} | {n.language} | {n.published} | "
                 f"{'yes' if n.current else 'no'} | `{n.sha256}` |"
                 for n in m.notices
             ),

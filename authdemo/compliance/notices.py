@@ -26,6 +26,11 @@ from pathlib import Path
 from typing import Any
 
 NOTICES_FILE = "notices.md"
+#: Where the message catalogues are (relative to the repository root), one folder per
+#: language: ``<language>/LC_MESSAGES/messages.po`` (docs/translating.md).
+TRANSLATIONS = "authdemo/translations"
+CATALOGUE = "messages.po"
+DEFAULT_LANGUAGE = "en"
 PINS_FILE = "notice-pins.json"
 SOURCE_MODULE = "authdemo.consent.notices"
 BEGIN = (
@@ -82,7 +87,10 @@ def load() -> list[NoticeView] | None:
     views: list[NoticeView] = []
     for purpose in purposes:
         versions = tuple(book.versions(purpose))
-        for index, notice in enumerate(versions):
+        if not versions:
+            continue
+        latest = str(versions[-1].version)
+        for notice in book.texts(purpose):
             views.append(
                 NoticeView(
                     purpose=str(notice.purpose),
@@ -93,11 +101,36 @@ def load() -> list[NoticeView] | None:
                     text=str(getattr(notice, "full_text", notice.text)),
                     changes=str(getattr(notice, "changes", "")),
                     declared_sha256=str(notice.sha256),
-                    current=index == len(versions) - 1,
-                    language=str(getattr(notice, "language", "en")),
+                    current=str(notice.version) == latest,
+                    language=str(notice.language),
                 )
             )
     return views
+
+
+def shipped_languages(root: Path) -> tuple[str, ...]:
+    """The languages the app ships: English and every language with a message catalogue
+    under authdemo/translations/ (what a deployment can offer in AUTHDEMO_LANGUAGES)."""
+    found = sorted(
+        path.parents[1].name for path in (root / TRANSLATIONS).glob(f"*/LC_MESSAGES/{CATALOGUE}")
+    )
+    return (DEFAULT_LANGUAGE, *(language for language in found if language != DEFAULT_LANGUAGE))
+
+
+def missing_languages(
+    views: list[NoticeView], languages: tuple[str, ...]
+) -> Iterator[tuple[str, str, str]]:
+    """(purpose, version, language) of each shipped language the current version of a
+    purpose has no text in: a person reading that language could only be shown the
+    English fallback, so a new version must be published in all of them."""
+    current: dict[tuple[str, str], set[str]] = {}
+    for view in views:
+        if view.current:
+            current.setdefault((view.purpose, view.version), set()).add(view.language)
+    for (purpose, version), has in sorted(current.items()):
+        for language in languages:
+            if language not in has:
+                yield purpose, version, language
 
 
 def render(notices: list[NoticeView]) -> str:
@@ -106,9 +139,10 @@ def render(notices: list[NoticeView]) -> str:
     for notice in notices:
         state = "current" if notice.current else "superseded"
         parts += [
-            f"### `{notice.purpose}` version {notice.version} ({state})",
+            f"### `{notice.purpose}` version {notice.version} ({state}), `{notice.language}`",
             "",
             f"- Title: **{notice.title}**",
+            f"- Language: `{notice.language}`",
             f"- Published: {notice.published}",
             f"- Material change (people who agreed to an earlier version are asked again): "
             f"{'yes' if notice.material else 'no'}",

@@ -18,7 +18,8 @@ import hashlib
 from dataclasses import dataclass
 
 from authdemo.config import Settings
-from authdemo.human_units import human_duration
+from authdemo.consent.notices import DEFAULT_LANGUAGE
+from authdemo.human_units import YEAR_DAYS, human_duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,23 +45,78 @@ class DeploymentFacts:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
-def from_settings(settings: Settings) -> DeploymentFacts:
-    """The block for this deployment (from configuration, never from the request)."""
-    kept = human_duration(settings.CONSENT_RETENTION_DAYS)
-    declined = human_duration(settings.CONSENT_REASK_DAYS)
+@dataclass(frozen=True, slots=True)
+class _Wording:
+    """The block's words in one language: its labels, and the retention sentence with
+    ``{kept}`` and ``{declined}`` for the periods."""
+
+    controller: str
+    contact: str
+    retention: str
+    kept: str
+
+
+#: The block in every language a notice text is published in (authdemo/consent/notices.py):
+#: it stands beside the notice, in the notice's language. Part of the consent wording, so
+#: it lives here, not in the message catalogues; a change to it changes the facts hash that
+#: later decisions record (``flask compliance facts --language``). The German is a careful
+#: translation awaiting a native legal review (compliance/dpia.md, open items).
+WORDING = {
+    "en": _Wording(
+        controller="Who is responsible for your data",
+        contact="How to contact them",
+        retention="How long we keep the record of your choice",
+        kept=(
+            "If you agree or withdraw: {kept} after you do, and longer only while it is "
+            "still your latest choice and you have an account. If you say no: {declined}, "
+            "the time we don't ask you again. If you delete your account, a record is kept "
+            "for the rest of its time under a code instead of your account, which only we "
+            "can link back to you."
+        ),
+    ),
+    "de": _Wording(
+        controller="Verantwortlich für Ihre Daten",
+        contact="So erreichen Sie den Verantwortlichen",
+        retention="Wie lange wir den Nachweis Ihrer Entscheidung speichern",
+        kept=(
+            "Wenn Sie einwilligen oder widerrufen: {kept} danach, länger nur, solange dies "
+            "Ihre letzte Entscheidung ist und Sie ein Konto haben. Wenn Sie ablehnen: "
+            "{declined}, die Zeit, in der wir Sie nicht erneut fragen. Wenn Sie Ihr Konto "
+            "löschen, wird ein Nachweis für den Rest dieser Zeit unter einem Code statt "
+            "unter Ihrem Konto aufbewahrt, den nur wir Ihnen wieder zuordnen können."
+        ),
+    ),
+}
+
+
+def from_settings(settings: Settings, language: str = DEFAULT_LANGUAGE) -> DeploymentFacts:
+    """The block for this deployment (from configuration, never from the request), in
+    ``language``: the language of the notice text it stands beside."""
+    words = WORDING[language]
+    kept = period(settings.CONSENT_RETENTION_DAYS, language)
+    declined = period(settings.CONSENT_REASK_DAYS, language)
     # The periods flask retention purge applies (authdemo.privacy.service.
     # purge_consent_events): a "No thanks" only serves not asking again.
     return DeploymentFacts(
         (
-            Fact("Who is responsible for your data", settings.CONTROLLER_NAME),
-            Fact("How to contact them", settings.CONTROLLER_CONTACT),
-            Fact(
-                "How long we keep the record of your choice",
-                f"If you agree or withdraw: {kept} after you do, and longer only while it "
-                f"is still your latest choice and you have an account. If you say no: "
-                f"{declined}, the time we don't ask you again. If you delete your account, "
-                f"a record is kept for the rest of its time under a code instead of your "
-                f"account, which only we can link back to you.",
-            ),
+            Fact(words.controller, settings.CONTROLLER_NAME),
+            Fact(words.contact, settings.CONTROLLER_CONTACT),
+            Fact(words.retention, words.kept.format(kept=kept, declined=declined)),
         )
     )
+
+
+#: Units in the languages of the notices, as ``human_duration`` says them in English.
+_UNITS = {"de": {"year": ("Jahr", "Jahre"), "day": ("Tag", "Tage")}}
+
+
+def period(days: int, language: str) -> str:
+    """A period in days in ``language``, in the largest unit that divides it exactly, as
+    ``human_duration`` says it in English ("3 years" / "3 Jahre", "90 days" / "90 Tage")."""
+    if language == DEFAULT_LANGUAGE:
+        return human_duration(days)
+    if days <= 0:
+        raise ValueError("a retention period is a positive number of days")
+    count, unit = (days // YEAR_DAYS, "year") if days % YEAR_DAYS == 0 else (days, "day")
+    one, many = _UNITS[language][unit]
+    return f"{count} {one if count == 1 else many}"

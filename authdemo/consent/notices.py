@@ -17,11 +17,22 @@ paragraphs separated by a blank line; a paragraph whose lines start with
 a published version: add a new one, and set ``material`` when the change alters what
 people agreed to (who gets what data, or what for), so they are asked again
 (GDPR Art 7(1); EDPB Guidelines 05/2020 §3.2 specific and §3.3 informed).
+
+Languages (docs/decisions/0029-notices-per-language.md). A version is published in
+English first; a translation is another text *of the same version*, listed after it with
+its own ``language`` and its own pin, so adding one asks nobody again. A version is
+"published in" exactly the languages it has a text in: versions 1 and 2 were only ever
+shown in English and stay English only (nothing is made up for texts nobody read in
+German). The current version of every purpose must exist in every shipped language
+(``flask compliance check``), so a material change is a new version in all of them.
+A page shows the text in the person's language when there is one, else the English text
+and says so.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,9 +43,14 @@ from datetime import date
 PASSKEY_SIGNIN = "passkey_signin"
 
 VERSION_MAX = 16  # consent_events.notice_version
-#: The language every notice is published in today (ISO 639-1); translations are new,
-#: separately pinned texts of the same version.
+#: The language every version is first published in (ISO 639-1), and the fallback where a
+#: version has no text in the person's language. Translations are new, separately pinned
+#: texts of the same version.
 DEFAULT_LANGUAGE = "en"
+LANGUAGE_MAX = 16  # consent_events.notice_language
+#: Each notice language's name for itself, for the pages that list a version's languages.
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
+_LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +81,10 @@ class Notice:
     def __post_init__(self) -> None:
         if not self.version or len(self.version) > VERSION_MAX:
             raise ValueError(f"notice version must be 1-{VERSION_MAX} characters")
+        if len(self.language) > LANGUAGE_MAX or not _LANGUAGE.fullmatch(self.language):
+            raise ValueError(
+                f"notice language must be a language code such as 'de': {self.language!r}"
+            )
         for part in (self.text, self.summary):
             if part != part.strip() or "\r" in part:
                 raise ValueError("notice text must be trimmed and use \\n line ends")
@@ -97,26 +117,74 @@ def notice_sha256(text: str) -> str:
 
 
 class NoticeBook:
-    """All published versions, oldest first, per purpose."""
+    """All published versions, oldest first, per purpose, each in every language it was
+    published in (its English original first)."""
 
     def __init__(self, notices: Iterable[Notice]) -> None:
+        #: The English original of each version, oldest first, per purpose.
         self._by_purpose: dict[str, list[Notice]] = {}
+        #: Every text, by (purpose, version, language).
+        self._texts: dict[tuple[str, str, str], Notice] = {}
         for notice in notices:
-            versions = self._by_purpose.setdefault(notice.purpose, [])
-            if any(n.version == notice.version for n in versions):
-                raise ValueError(f"duplicate notice version {notice.purpose}/{notice.version}")
-            if versions and notice.published < versions[-1].published:
-                raise ValueError("notices must be listed oldest first")
-            versions.append(notice)
+            key = (notice.purpose, notice.version, notice.language)
+            if key in self._texts:
+                raise ValueError(
+                    f"duplicate notice version {notice.purpose}/{notice.version} "
+                    f"({notice.language})"
+                )
+            if notice.language == DEFAULT_LANGUAGE:
+                versions = self._by_purpose.setdefault(notice.purpose, [])
+                if any(n.version == notice.version for n in versions):
+                    raise ValueError(f"duplicate notice version {notice.purpose}/{notice.version}")
+                if versions and notice.published < versions[-1].published:
+                    raise ValueError("notices must be listed oldest first")
+                versions.append(notice)
+            else:
+                _check_translation(notice, self._texts.get((*key[:2], DEFAULT_LANGUAGE)))
+            self._texts[key] = notice
 
-    def current(self, purpose: str = PASSKEY_SIGNIN) -> Notice:
-        return self._by_purpose[purpose][-1]
+    def current(self, purpose: str = PASSKEY_SIGNIN, language: str | None = None) -> Notice:
+        """The current version: its English original, or its text in ``language`` when
+        there is one (else the English one: see :meth:`in_language`)."""
+        original = self._by_purpose[purpose][-1]
+        if language is None:
+            return original
+        return self.in_language(original, language)
 
     def versions(self, purpose: str = PASSKEY_SIGNIN) -> tuple[Notice, ...]:
+        """The English original of every version, oldest first."""
         return tuple(self._by_purpose.get(purpose, ()))
 
-    def get(self, purpose: str, version: str) -> Notice | None:
-        return next((n for n in self.versions(purpose) if n.version == version), None)
+    def get(self, purpose: str, version: str, language: str = DEFAULT_LANGUAGE) -> Notice | None:
+        """Exactly the text of ``version`` in ``language``, or None if it was never
+        published in that language."""
+        return self._texts.get((purpose, version, language))
+
+    def in_language(self, notice: Notice, language: str) -> Notice:
+        """``notice``'s version in ``language`` if it was published in it, else its
+        English original: the fallback a page must then say it shows."""
+        found = self.get(notice.purpose, notice.version, language)
+        if found is not None:
+            return found
+        original = self.get(notice.purpose, notice.version)
+        assert original is not None  # every version has its English original
+        return original
+
+    def languages(self, purpose: str, version: str) -> tuple[str, ...]:
+        """The languages ``version`` was published in, English first."""
+        return tuple(language for (p, v, language) in self._texts if p == purpose and v == version)
+
+    def texts(self, purpose: str = PASSKEY_SIGNIN) -> tuple[Notice, ...]:
+        """Every published text of ``purpose``: version by version, oldest first, each
+        version's English original first and then its translations."""
+        return tuple(
+            text
+            for original in self.versions(purpose)
+            for text in (
+                self._texts[(purpose, original.version, language)]
+                for language in self.languages(purpose, original.version)
+            )
+        )
 
     def material_change_since(self, purpose: str, version: str) -> bool:
         """True if a version published after ``version`` is material (or ``version`` is
@@ -126,6 +194,18 @@ class NoticeBook:
         if index is None:
             return True
         return any(n.material for n in versions[index + 1 :])
+
+
+def _check_translation(translation: Notice, original: Notice | None) -> None:
+    """A translation is another text of a version already published in English: the
+    same version (its ``material`` flag included), published on or after it."""
+    name = f"{translation.purpose}/{translation.version} ({translation.language})"
+    if original is None:
+        raise ValueError(f"{name}: a translation follows the English text of its version")
+    if translation.material != original.material:
+        raise ValueError(f"{name}: a translation cannot change whether the version is material")
+    if translation.published < original.published:
+        raise ValueError(f"{name}: a translation cannot be older than its version")
 
 
 PASSKEY_NOTICE_V1 = Notice(
@@ -253,5 +333,69 @@ passkey, so that nobody who finds your device still signed in can lock you out."
     ),
 )
 
-#: Every version ever published, oldest first. Add new versions at the end.
-NOTICES = NoticeBook([PASSKEY_NOTICE_V1, PASSKEY_NOTICE_V2, PASSKEY_NOTICE_V3])
+#: Version 3 in German (published with it; asks nobody again: the same version). A careful
+#: translation, not a native legal review: listed in the DPIA's open items as "needs native
+#: legal review (de)". Terms follow the German text of the GDPR (DSGVO).
+PASSKEY_NOTICE_V3_DE = Notice(
+    purpose=PASSKEY_SIGNIN,
+    version="3",
+    language="de",
+    published=date(2026, 12, 5),
+    material=False,
+    title="Anmelden mit einem Passkey",
+    summary="""\
+Freiwillig: Melden Sie sich mit der Bildschirmsperre Ihres Geräts an statt mit einem \
+Passwort. Ihr Gesicht, Ihr Fingerabdruck und Ihre PIN verlassen Ihr Gerät nie. Wenn Sie \
+ablehnen, entsteht Ihnen kein Nachteil, und Sie können Ihre Entscheidung jederzeit ändern.""",
+    text="""\
+Mit einem Passkey melden Sie sich ohne Passwort an. Ihr Smartphone, Ihr Computer oder Ihr \
+Sicherheitsschlüssel bewahrt einen geheimen Schlüssel für diese Website auf. Bevor dieser \
+verwendet wird, prüft das Gerät mit Ihrem Gesicht, Ihrem Fingerabdruck oder der PIN Ihrer \
+Bildschirmsperre, dass Sie es sind.
+
+- Diese Prüfung findet nur auf Ihrem Gerät statt. Ihr Gesicht, Ihr Fingerabdruck und Ihre \
+PIN werden nie an uns übermittelt, und wir speichern sie nie. Wir können nicht einmal \
+erkennen, was davon Sie verwendet haben.
+- Zu jedem Passkey speichern wir: seinen öffentlichen Schlüssel und seine Kennung \
+(Credential-ID), die Art des Schlüssels, einen Zähler, den Ihr Gerät bei jeder Verwendung \
+erhöht, wie Ihr Gerät mit ihm verbunden ist, die Modellnummer des Passkey-Anbieters, ob er \
+synchronisiert werden kann und ob er synchronisiert wird, seinen Namen auf Ihrer \
+Kontoseite sowie wann er erstellt und zuletzt verwendet wurde.
+- Wenn Sie einen Passkey erstellen, erhält Ihr Gerät oder Ihr Passkey-Anbieter (z. B. \
+Apple, Google, Microsoft oder ein Passwortmanager) dazu Ihren Benutzernamen und Ihren \
+Anzeigenamen, damit Ihnen angezeigt werden kann, für welches Konto der Passkey gilt. Wenn Ihr \
+Passkey synchronisiert wird, speichert ihn auch der Anbieter, zusammen mit Ihrem \
+Benutzernamen und Anzeigenamen, nach seinen eigenen Bedingungen.
+- Auch Sicherheitsschlüssel sind Passkeys: All dies gilt auch für sie.
+- Wir verwenden Passkeys nur, um Sie anzumelden und um vor wichtigen Änderungen zu \
+bestätigen, dass Sie es sind.
+- Wir bewahren einen Nachweis Ihrer Entscheidung auf (welche Version dieses Textes Sie \
+gesehen haben, wann und auf welcher Seite), um zeigen zu können, worin Sie eingewilligt \
+haben, und zwar so lange, wie es die Angaben unten nennen.
+
+Wenn Sie ablehnen, entsteht Ihnen kein Nachteil: Sie können sich stattdessen mit einem \
+Passwort und einem Einmalcode anmelden und haben damit denselben Zugang zu allem. Die \
+beiden unterscheiden sich in einem Punkt: Ein Passkey funktioniert nur auf dieser Website, \
+daher kann eine gefälschte Website Sie nicht dazu bringen, ihn preiszugeben; ein Passwort \
+und ein Code können auf einer gefälschten Website eingegeben werden, prüfen Sie deshalb die \
+Adresse, bevor Sie sie eingeben. Sie können Ihre Entscheidung jederzeit auf Ihrer \
+Kontoseite ändern, und wir löschen Ihre Passkeys dann sofort bei uns. Dafür \
+genügt ein Klick; nur wenn ein Passkey Ihre einzige Möglichkeit zur Anmeldung ist und Ihre \
+Anmeldung mehr als einige Minuten zurückliegt, bitten wir Sie zuerst, mit diesem Passkey \
+zu bestätigen, dass Sie es sind, damit niemand, der Ihr Gerät noch angemeldet vorfindet, \
+Sie aussperren kann.""",
+    changes=(
+        "Sagt, wann der Widerruf einen Schritt mehr braucht: Wenn ein Passkey Ihre einzige "
+        "Möglichkeit zur Anmeldung ist und Ihre Anmeldung mehr als einige Minuten "
+        "zurückliegt, bestätigen Sie zuerst mit ihm, dass Sie es sind. An dem, was wir mit "
+        "Ihren Daten tun, hat sich nichts geändert, daher wird niemand erneut gefragt."
+    ),
+)
+
+#: Every version ever published, oldest first, each English original before its
+#: translations. Add new versions (in every shipped language) at the end; never edit or
+#: remove a published text, and never add a translation to a superseded version that
+#: nobody was shown in that language.
+NOTICES = NoticeBook(
+    [PASSKEY_NOTICE_V1, PASSKEY_NOTICE_V2, PASSKEY_NOTICE_V3, PASSKEY_NOTICE_V3_DE]
+)

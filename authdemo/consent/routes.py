@@ -60,7 +60,7 @@ bp = Blueprint("consent", __name__)
 
 #: Cookie flag set at sign-in: check, at the next page, whether to ask again.
 RECONSENT_CHECK_KEY = "consent_check"
-NOTICE_FIELDS = frozenset({"csrf_token", "notice_version", "notice_sha256"})
+NOTICE_FIELDS = frozenset({"csrf_token", "notice_version", "notice_language", "notice_sha256"})
 #: Where a withdrawal was made from -> the ledger's "how" (page and control).
 WITHDRAW_SOURCES = {
     "account": "account:withdraw-button",
@@ -100,14 +100,26 @@ def _user_id() -> str:
 
 @bp.get("/notices/passkeys")
 @bp.get("/notices/passkeys/<version>")
-def notice(version: str | None = None) -> str:
-    """Every published version, so anyone can read what they (or others) agreed to."""
+@bp.get("/notices/passkeys/<version>/<language>")
+def notice(version: str | None = None, language: str | None = None) -> str:
+    """Every published text, so anyone can read what they (or others) agreed to: a
+    version in the page's language (or in English, saying so), or with ``language``
+    exactly the text a ledger row or receipt names, in the language it was shown in."""
     book = web.notice_book()
-    shown = book.current(PASSKEY_SIGNIN) if version is None else book.get(PASSKEY_SIGNIN, version)
+    if version is None:
+        shown: Notice | None = web.current_notice()
+    elif language is None:
+        original = book.get(PASSKEY_SIGNIN, version)
+        shown = None if original is None else web.in_page_language(original)
+    else:
+        shown = book.get(PASSKEY_SIGNIN, version, language)
     if shown is None:
         abort(404)
     return render_template(
-        "consent/notice.html", notice=shown, versions=book.versions(PASSKEY_SIGNIN)
+        "consent/notice.html",
+        notice=shown,
+        versions=[web.in_page_language(v) for v in book.versions(PASSKEY_SIGNIN)],
+        languages=book.languages(PASSKEY_SIGNIN, shown.version),
     )
 
 
@@ -210,7 +222,7 @@ def decline() -> Response:
         db.session,
         user_id=_user_id(),
         notice=shown,
-        facts_sha256=web.current_facts().sha256,
+        facts_sha256=web.facts_beside(shown).sha256,
         method="account:no-thanks-button",
         now=clock.now(),
         quiet_period=_quiet_period(),
@@ -241,7 +253,7 @@ def withdraw() -> Response:
         db.session,
         user_id=_user_id(),
         notice=shown,
-        facts_sha256=web.current_facts().sha256,
+        facts_sha256=web.facts_beside(shown).sha256,
         method=method,
         now=clock.now(),
         session_ref=session_ref(),
@@ -313,7 +325,7 @@ def reconsent() -> str | Response:
         last = service.latest(db.session, user_id)
         return render_template(
             "consent/reconsent.html",
-            notice=due,
+            notice=web.in_page_language(due),
             agreed=last if last is not None and last.action is Action.GRANTED else None,
             next_url=next_url,
         )
@@ -324,7 +336,7 @@ def reconsent() -> str | Response:
         web.notice_book(),
         user_id=user_id,
         notice=shown,
-        facts_sha256=web.current_facts().sha256,
+        facts_sha256=web.facts_beside(shown).sha256,
         method="reconsent:agree-button",
         now=clock.now(),
     )
@@ -376,5 +388,7 @@ def _template_helpers() -> dict[str, Any]:
         "passkey_consent_panel": lambda: panel_for(_user_id()),
         "passkey_availability": web.availability,
         "passkey_notice": web.current_notice,
-        "deployment_facts": web.current_facts,
+        "deployment_facts": web.facts_beside,
+        "language_name": web.language_name,
+        "notice_page_language": web.page_language,
     }

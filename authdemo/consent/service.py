@@ -1,12 +1,13 @@
 """Consent to passkey sign-in: the ledger, the person's current state, and the rules
 for asking (GDPR Art 7; EDPB Guidelines 05/2020 on consent).
 
-- The ledger is append-only: each decision is a new row (who, purpose, notice version,
-  SHA-256 of the exact text shown and of the deployment facts shown beside it, granted /
-  declined / withdrawn, when, page and control).
+- The ledger is append-only: each decision is a new row (who, purpose, notice version
+  and language, SHA-256 of the exact text shown and of the deployment facts shown beside
+  it, granted / declined / withdrawn, when, page and control).
   No IP address or user agent. Rows are never updated (erasure pseudonymises ``user_ref``).
-- A decision is accepted only against a notice we published, with the hash of its exact
-  text, so a forged or stale post cannot put words in a person's mouth.
+- A decision is accepted only against a notice we published, in the language the page
+  showed it in, with the hash of that exact text, so a forged or stale post cannot put
+  words in a person's mouth (docs/decisions/0029-notices-per-language.md).
 - Withdrawing deletes the person's passkeys at once: without them there is nothing left
   to process under the consent (Art 7(3): as easy to withdraw as to give).
 - Nobody is nagged: after "No thanks" (or a withdrawal) the offer is not repeated for
@@ -21,16 +22,16 @@ from __future__ import annotations
 import enum
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from authdemo import audit, ways_in
 from authdemo.audit import Event
-from authdemo.consent.notices import PASSKEY_SIGNIN, Notice, NoticeBook
+from authdemo.consent.notices import DEFAULT_LANGUAGE, PASSKEY_SIGNIN, Notice, NoticeBook
 from authdemo.errors import AuthDemoError
 from authdemo.models import ConsentEvent, Passkey
 from authdemo.sessions import service as sessions
@@ -97,18 +98,28 @@ def shown_notice(
     *,
     version: object,
     sha256: object,
+    language: object = DEFAULT_LANGUAGE,
+    offered: Collection[str] | None = None,
     purpose: str = PASSKEY_SIGNIN,
     current_only: bool = True,
 ) -> Notice:
-    """The notice a page says it showed, checked against what we published.
+    """The notice text a page says it showed, checked against what we published.
 
-    Unknown version or a hash that is not the one of that version's exact text: refused
-    (a forged post). A known but superseded version: refused with 409 when the decision
-    needs the current text (giving consent); accepted for withdrawal, which must work
-    whatever page the person had open."""
+    The page names the version, the language and the SHA-256 of the text it rendered,
+    so the record is of the words on that page even if the person switched language in
+    another tab since. Unknown version, a language the version was not published in (or
+    one not in ``offered``, the languages this deployment offers: no page can have been
+    rendered in it), or a hash that is not the one of that exact text: refused (a forged
+    post). A known but superseded version: refused with 409 when the decision needs the
+    current text (giving consent); accepted for withdrawal, which must work whatever page
+    the person had open."""
     if not isinstance(version, str) or not isinstance(sha256, str):
         raise UnknownNotice()
-    notice = book.get(purpose, version)
+    if not isinstance(language, str):
+        raise UnknownNotice()
+    if offered is not None and language != DEFAULT_LANGUAGE and language not in offered:
+        raise UnknownNotice()
+    notice = book.get(purpose, version, language)
     if notice is None:
         raise UnknownNotice()
     if not _HEX64.fullmatch(sha256) or not hmac.compare_digest(sha256, notice.sha256):
@@ -134,6 +145,30 @@ class Entry:
     notice_version: str
     occurred_at: datetime
     method: str
+    #: The language of the text shown, and that text's SHA-256.
+    notice_language: str = DEFAULT_LANGUAGE
+    notice_sha256: str = ""
+
+
+_ENTRY_COLUMNS = (
+    ConsentEvent.action,
+    ConsentEvent.notice_version,
+    ConsentEvent.occurred_at,
+    ConsentEvent.method,
+    ConsentEvent.notice_language,
+    ConsentEvent.notice_sha256,
+)
+
+
+def _entry(row: Row[str, str, datetime, str, str, str]) -> Entry:
+    return Entry(
+        Action(row.action),
+        row.notice_version,
+        row.occurred_at,
+        row.method,
+        row.notice_language,
+        row.notice_sha256,
+    )
 
 
 def record(
@@ -147,7 +182,8 @@ def record(
     now: datetime,
 ) -> None:
     """Append one decision to the ledger and the audit trail (same transaction).
-    ``facts_sha256`` is the hash of the deployment-facts block shown beside the notice
+    ``notice`` is the exact text shown (its version, language and hash are recorded);
+    ``facts_sha256`` is the hash of the deployment-facts block shown beside it
     (authdemo/consent/facts.py)."""
     if not method or len(method) > METHOD_MAX:
         raise ValueError("method must be 1-64 characters, e.g. 'signup:passkey-consent'")
@@ -160,6 +196,7 @@ def record(
             purpose=notice.purpose,
             action=str(action),
             notice_version=notice.version,
+            notice_language=notice.language,
             notice_sha256=notice.sha256,
             facts_sha256=facts_sha256,
             method=method,
@@ -179,19 +216,12 @@ def record(
 def latest(session: Session, user_id: str, purpose: str = PASSKEY_SIGNIN) -> Entry | None:
     """The person's most recent decision for ``purpose`` (their current state)."""
     row = session.execute(
-        select(
-            ConsentEvent.action,
-            ConsentEvent.notice_version,
-            ConsentEvent.occurred_at,
-            ConsentEvent.method,
-        )
+        select(*_ENTRY_COLUMNS)
         .where(ConsentEvent.user_ref == user_id, ConsentEvent.purpose == purpose)
         .order_by(ConsentEvent.occurred_at.desc(), ConsentEvent.id.desc())
         .limit(1)
     ).one_or_none()
-    if row is None:
-        return None
-    return Entry(Action(row.action), row.notice_version, row.occurred_at, row.method)
+    return None if row is None else _entry(row)
 
 
 def ledger_position(session: Session, user_id: str, purpose: str = PASSKEY_SIGNIN) -> int:
@@ -227,16 +257,11 @@ def said_no_since(
 def history(session: Session, user_id: str) -> list[Entry]:
     """All of the person's decisions, oldest first (for their own pages and export)."""
     rows = session.execute(
-        select(
-            ConsentEvent.action,
-            ConsentEvent.notice_version,
-            ConsentEvent.occurred_at,
-            ConsentEvent.method,
-        )
+        select(*_ENTRY_COLUMNS)
         .where(ConsentEvent.user_ref == user_id)
         .order_by(ConsentEvent.occurred_at, ConsentEvent.id)
     ).all()
-    return [Entry(Action(r.action), r.notice_version, r.occurred_at, r.method) for r in rows]
+    return [_entry(r) for r in rows]
 
 
 def grant(

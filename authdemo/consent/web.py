@@ -1,6 +1,9 @@
 """Request-level consent glue, used by the passkey routes, the sign-up pages and templates.
 
 - ``notice_book()``: the running app's notices (tests may publish a new version).
+- ``page_language()``, ``current_notice()``, ``facts_beside()``: the notice in the language
+  of the page (``authdemo.i18n``), or its English text when it has none in that language,
+  and the deployment facts in the same language as the notice they stand beside.
 - ``availability()`` / ``require_enrolment()`` / ``require_signin()``: kill switches and
   jurisdiction for this request, refused with a clear 403 ``FeatureDisabled``.
 - ``consent_from_json()`` / ``notice_from_form()``: the decision a page sends, checked.
@@ -20,7 +23,14 @@ from flask import session as cookie
 
 from authdemo import current
 from authdemo.consent import facts, rollout, service
-from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN, Notice, NoticeBook
+from authdemo.consent.notices import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    NOTICES,
+    PASSKEY_SIGNIN,
+    Notice,
+    NoticeBook,
+)
 from authdemo.consent.rollout import Availability
 from authdemo.consent.service import Action, ConsentNotGiven
 from authdemo.errors import FeatureDisabled
@@ -31,7 +41,7 @@ NOTICES_EXTENSION = "authdemo.notices"
 #: Cookie-session key of a sign-up decision waiting for its account.
 SIGNUP_DECISION_KEY = "consent_signup"
 #: Fields a passkey options request may carry.
-JSON_FIELDS = frozenset({"consent", "notice_version", "notice_sha256"})
+JSON_FIELDS = frozenset({"consent", "notice_version", "notice_language", "notice_sha256"})
 
 
 def notice_book() -> NoticeBook:
@@ -39,13 +49,43 @@ def notice_book() -> NoticeBook:
     return book
 
 
+def page_language() -> str:
+    """The language this page is rendered in. The one seam between the notices and the
+    app's languages: English until the app renders pages in other languages (issue 19
+    item 1, ``authdemo.i18n``), then the language it chose for this request."""
+    return DEFAULT_LANGUAGE
+
+
+def offered_languages() -> tuple[str, ...]:
+    """The languages this deployment renders pages in (with ``page_language``, the seam)."""
+    return (DEFAULT_LANGUAGE,)
+
+
 def current_notice() -> Notice:
-    return notice_book().current(PASSKEY_SIGNIN)
+    """The current notice in the page's language, or its English text if it was not
+    published in that language (the page then says so: ``consent/_macros.html``)."""
+    return notice_book().current(PASSKEY_SIGNIN, page_language())
+
+
+def in_page_language(notice: Notice) -> Notice:
+    """``notice``'s version as this page shows it: in its language, or in English."""
+    return notice_book().in_language(notice, page_language())
+
+
+def facts_beside(notice: Notice) -> facts.DeploymentFacts:
+    """The deployment-facts block shown beside ``notice``, in the notice's language (from
+    configuration): what a decision on that notice records the hash of."""
+    return facts.from_settings(current.settings(), notice.language)
+
+
+def language_name(code: str) -> str:
+    """A language's own name for itself ("Deutsch", "English"): what a person looks for."""
+    return LANGUAGE_NAMES.get(code, code)
 
 
 def current_facts() -> facts.DeploymentFacts:
-    """The deployment-facts block shown beside every notice (from configuration)."""
-    return facts.from_settings(current.settings())
+    """The deployment-facts block beside the current notice as this page shows it."""
+    return facts_beside(current_notice())
 
 
 # --- kill switches and jurisdiction --------------------------------------------------
@@ -90,15 +130,23 @@ def consent_from_json(body: Mapping[str, Any]) -> Notice:
     if body.get("consent") is not True:
         raise ConsentNotGiven()
     return service.shown_notice(
-        notice_book(), version=body.get("notice_version"), sha256=body.get("notice_sha256")
+        notice_book(),
+        version=body.get("notice_version"),
+        sha256=body.get("notice_sha256"),
+        language=body.get("notice_language", DEFAULT_LANGUAGE),
+        offered=offered_languages(),
     )
 
 
 def notice_from_form(form: Mapping[str, Any], *, current_only: bool = True) -> Notice:
+    """The notice text a form says its page showed: version, language and hash. A form
+    from a page rendered before languages were recorded has no language: it was English."""
     return service.shown_notice(
         notice_book(),
         version=form.get("notice_version"),
         sha256=form.get("notice_sha256"),
+        language=form.get("notice_language", DEFAULT_LANGUAGE),
+        offered=offered_languages(),
         current_only=current_only,
     )
 
@@ -112,7 +160,8 @@ def remember_signup_decline(notice: Notice, *, method: str, username: str, now: 
     cookie[SIGNUP_DECISION_KEY] = {
         "action": str(Action.DECLINED),
         "version": notice.version,
-        "facts": current_facts().sha256,
+        "language": notice.language,
+        "facts": facts_beside(notice).sha256,
         "method": method,
         "username": username,
         "at": now.isoformat(),
@@ -131,7 +180,8 @@ def signup_decline(username: str) -> SignUpDecline | None:
         return None
     if decision.get("username") != username:
         return None
-    notice = notice_book().get(PASSKEY_SIGNIN, str(decision.get("version")))
+    language = str(decision.get("language") or DEFAULT_LANGUAGE)
+    notice = notice_book().get(PASSKEY_SIGNIN, str(decision.get("version")), language)
     try:
         at = datetime.fromisoformat(str(decision.get("at")))
     except ValueError:
@@ -139,5 +189,5 @@ def signup_decline(username: str) -> SignUpDecline | None:
     if notice is None or at.tzinfo is None:
         return None
     # A decision remembered before the facts block existed: the facts shown now.
-    facts_sha256 = str(decision.get("facts") or current_facts().sha256)
+    facts_sha256 = str(decision.get("facts") or facts_beside(notice).sha256)
     return SignUpDecline(username, notice, facts_sha256, str(decision.get("method")), at)

@@ -28,6 +28,9 @@ class ConsentEvent(Base):
     #: "granted", "declined" or "withdrawn".
     action: Mapped[str] = mapped_column(String(16), info=personal())
     notice_version: Mapped[str] = mapped_column(String(16), info=personal())
+    #: The language of the notice text shown ("en", "de"): with the version, which pinned
+    #: text the hash is of. Decisions recorded before languages were: "en" (migration 0010).
+    notice_language: Mapped[str] = mapped_column(String(16), info=personal())
     #: SHA-256 (hex) of the exact notice text shown when the decision was made.
     notice_sha256: Mapped[str] = mapped_column(String(64), info=personal())
     #: SHA-256 (hex) of the deployment-facts block shown beside the notice (controller,

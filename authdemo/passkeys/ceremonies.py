@@ -56,9 +56,9 @@ _WAS_USED = select(_USED.c.digest).where(_USED.c.digest == bindparam("digest"))
 class PendingCeremony:
     """What a token carries. ``user_id``: who started an add-passkey or step-up. For a
     sign-up: the account to create (its id, minted with the pending sign-up, username,
-    display name and user handle) and the notice, deployment-facts hash and "how" of the
-    opt-in. For adding a passkey: the opt-in ticked with it, if one was, and where the
-    person's consent ledger stood when it was ticked."""
+    display name and user handle) and the notice (version and language), deployment-facts
+    hash and "how" of the opt-in. For adding a passkey: the opt-in ticked with it, if one
+    was, and where the person's consent ledger stood when it was ticked."""
 
     kind: CeremonyKind
     challenge: bytes
@@ -70,6 +70,9 @@ class PendingCeremony:
     pending_display_name: str | None = None
     pending_user_handle: bytes | None = None
     consent_notice_version: str | None = None
+    #: The language of the notice text shown with the tick (a token sealed before
+    #: languages were recorded has none: every text then was English).
+    consent_notice_language: str | None = None
     consent_facts_sha256: str | None = None
     consent_method: str | None = None
     consent_ledger_position: int | None = None

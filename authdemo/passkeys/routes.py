@@ -48,7 +48,7 @@ def sign_up_options() -> Response:
     pending = pending_signup.require()
     consent_web.require_enrolment()
     # Explicit opt-in (GDPR Art 7) on the notice the page showed: the unticked box was
-    # ticked, and the version and SHA-256 of the text match a notice we published.
+    # ticked, and the version, language and SHA-256 of the text match a text we published.
     notice = consent_web.consent_from_json(body)
     now = clock.now()
     # The decision is bound to the ceremony, and recorded with the account it creates.
@@ -59,7 +59,7 @@ def sign_up_options() -> Response:
         username=pending.username,
         display_name=pending.display_name,
         consent=notice,
-        consent_facts_sha256=consent_web.current_facts().sha256,
+        consent_facts_sha256=consent_web.facts_beside(notice).sha256,
         now=now,
     )
     cookie[CEREMONY_KEY] = started.token
@@ -159,7 +159,9 @@ def add_options() -> Response:
         user=current_user,
         consent_to=notice,
         current_notice=consent_web.current_notice(),
-        consent_facts_sha256=consent_web.current_facts().sha256,
+        consent_facts_sha256=consent_web.facts_beside(
+            notice or consent_web.current_notice()
+        ).sha256,
         consent_method=(
             "recovery:passkey-consent-checkbox"
             if restricted

@@ -50,7 +50,7 @@ from webauthn.helpers.structs import (
 from authdemo import audit
 from authdemo.audit import Event
 from authdemo.consent import service as consent
-from authdemo.consent.notices import PASSKEY_SIGNIN, Notice, NoticeBook
+from authdemo.consent.notices import DEFAULT_LANGUAGE, PASSKEY_SIGNIN, Notice, NoticeBook
 from authdemo.consent.service import Action
 from authdemo.errors import (
     AuthDemoError,
@@ -185,6 +185,7 @@ def start_sign_up(
         pending_display_name=display_name,
         pending_user_handle=user_handle,
         consent_notice_version=consent.version,
+        consent_notice_language=consent.language,
         consent_facts_sha256=consent_facts_sha256,
         consent_method=SIGN_UP_CONSENT_METHOD,
     )
@@ -224,6 +225,7 @@ def start_add_passkey(
         lifetime=rp.ceremony_lifetime,
         user_id=user.id,
         consent_notice_version=None if consent_to is None else consent_to.version,
+        consent_notice_language=None if consent_to is None else consent_to.language,
         consent_facts_sha256=None if consent_to is None else consent_facts_sha256,
         consent_method=None if consent_to is None else consent_method,
         consent_ledger_position=consent.ledger_position(session, user.id),
@@ -344,7 +346,7 @@ def _consent_bound_to(pending: PendingCeremony, notices: NoticeBook) -> tuple[No
     to which text)."""
     if pending.consent_notice_version is None or pending.consent_facts_sha256 is None:
         raise consent.ConsentNotGiven()
-    notice = notices.get(PASSKEY_SIGNIN, pending.consent_notice_version)
+    notice = _bound_notice(pending, notices)
     if notice is None:
         raise consent.UnknownNotice()
     return notice, pending.consent_facts_sha256
@@ -432,10 +434,21 @@ def _consent_for_adding(
         if latest is None or latest.action is not Action.GRANTED:
             raise consent.ConsentNotGiven()
         return None
-    notice = notices.get(PASSKEY_SIGNIN, pending.consent_notice_version)
+    notice = _bound_notice(pending, notices)
     if notice is None:
         raise consent.UnknownNotice()
     return notice
+
+
+def _bound_notice(pending: PendingCeremony, notices: NoticeBook) -> Notice | None:
+    """The exact text (version and language) the opt-in bound to the ceremony was given
+    on: the one the ledger records, whatever language the person switched to since."""
+    assert pending.consent_notice_version is not None
+    return notices.get(
+        PASSKEY_SIGNIN,
+        pending.consent_notice_version,
+        pending.consent_notice_language or DEFAULT_LANGUAGE,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from authdemo import base64url
-from authdemo.consent.notices import DEFAULT_LANGUAGE
 from authdemo.errors import AuthDemoError
 from authdemo.models import ConsentEvent, ReceiptKey
 from authdemo.secrets_at_rest import KeyedHash, derive
@@ -266,10 +265,12 @@ def claims(
         },
         "notice": {
             "version": event.notice_version,
-            # The ledger records no language yet: every notice so far is English.
-            "language": DEFAULT_LANGUAGE,
+            # The language of the exact text shown, and that text's own page.
+            "language": event.notice_language,
             "sha256": event.notice_sha256,
-            "url": f"{issuer.origin}/notices/passkeys/{event.notice_version}",
+            "url": (
+                f"{issuer.origin}/notices/passkeys/{event.notice_version}/{event.notice_language}"
+            ),
         },
         "deployment_facts": {"sha256": event.facts_sha256},
         "decision": {

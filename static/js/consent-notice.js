@@ -1,6 +1,6 @@
 // The consent a passkey request carries: the person's explicit tick, and which notice
-// the page showed (its version and the SHA-256 of its exact text, from the form's hidden
-// fields). The server accepts only a notice it published, with that notice's own hash,
+// the page showed (its version, its language and the SHA-256 of its exact text, from the
+// form's hidden fields). The server accepts only a notice it published, with that notice's own hash,
 // so a page cannot claim agreement to words that were never shown.
 import { postJSON } from "./api.js";
 import { createPasskey, explainCeremonyError } from "./webauthn.js";
@@ -16,6 +16,7 @@ export function consentBody(form) {
   return {
     consent: true,
     notice_version: form.elements.notice_version.value,
+    notice_language: form.elements.notice_language.value,
     notice_sha256: form.elements.notice_sha256.value,
   };
 }

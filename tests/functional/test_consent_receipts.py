@@ -117,7 +117,7 @@ def test_a_grant_at_sign_up_offers_a_receipt_that_verifies(
         "version": notice.version,
         "language": "en",
         "sha256": notice.sha256,
-        "url": f"http://localhost:5000/notices/passkeys/{notice.version}",
+        "url": f"http://localhost:5000/notices/passkeys/{notice.version}/en",
     }
     assert shown["deployment_facts"] == {"sha256": expected_facts}
     assert shown["purpose"]["id"] == "passkey_signin"

@@ -55,7 +55,7 @@ class Row:
 
 def publish(app: Flask, *notices: Notice) -> None:
     """Deploy new notice versions (the running app reads its book from extensions)."""
-    app.extensions[web.NOTICES_EXTENSION] = NoticeBook([*NOTICES.versions(), *notices])
+    app.extensions[web.NOTICES_EXTENSION] = NoticeBook([*NOTICES.texts(), *notices])
 
 
 def current_notice(app: Flask) -> Notice:
@@ -66,7 +66,11 @@ def current_notice(app: Flask) -> Notice:
 def notice_fields(app: Flask, notice: Notice | None = None) -> dict[str, str]:
     """The hidden fields a consent form carries."""
     shown = notice or current_notice(app)
-    return {"notice_version": shown.version, "notice_sha256": shown.sha256}
+    return {
+        "notice_version": shown.version,
+        "notice_language": shown.language,
+        "notice_sha256": shown.sha256,
+    }
 
 
 def consent_body(app: Flask, notice: Notice | None = None) -> dict[str, Any]:

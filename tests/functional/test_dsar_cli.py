@@ -359,6 +359,7 @@ def consent(app: Flask, user_ref: str, action: str, when: Any) -> None:
                 purpose="passkey_signin",
                 action=action,
                 notice_version="1",
+                notice_language="en",
                 notice_sha256="0" * 64,
                 method="test",
             )

@@ -124,3 +124,60 @@ def test_the_ledger_records_the_hash_of_the_facts_the_page_showed(
     assert recorded == recomputed
     exported = browser.client.get("/api/privacy/export").get_json()
     assert [e["facts_sha256"] for e in exported["consent_events"]] == [recomputed]
+
+
+def _language_migration() -> tuple[str, str]:
+    """(revision, down_revision) of the migration that added consent_events.notice_language."""
+    from alembic.script import ScriptDirectory
+
+    from authdemo import database
+
+    script = ScriptDirectory.from_config(database.alembic_config())
+    for revision in script.walk_revisions():
+        if "the language of the notice text shown" in (revision.doc or ""):
+            down = revision.down_revision
+            assert isinstance(down, str)
+            return revision.revision, down
+    raise AssertionError("no migration adds consent_events.notice_language")
+
+
+def test_decisions_recorded_before_languages_become_english_with_their_hash_kept(
+    app: Flask, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    """Migration: every earlier decision was shown an English text. The hash each row
+    recorded stays the evidence; the ledger check compares it with the English pin."""
+    assert sign_up_with_passkey(app, browser, authenticator).status_code == 200
+    with app.app_context():
+        [before] = db.session.execute(select(ConsentEvent.notice_sha256)).scalars().all()
+    runner = app.test_cli_runner()
+    _, previous = _language_migration()
+    down = runner.invoke(args=["db", "downgrade", "--revision", previous, "--yes"])
+    assert down.exit_code == 0, down.output
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        [(language, sha256, version)] = db.session.execute(
+            select(
+                ConsentEvent.notice_language,
+                ConsentEvent.notice_sha256,
+                ConsentEvent.notice_version,
+            )
+        ).all()
+    assert (language, sha256) == ("en", before)
+    assert pins.load_pins(REPO / "compliance")[(PASSKEY_SIGNIN, version, "en")] == sha256
+    audited = runner.invoke(args=["compliance", "ledger"])
+    assert audited.exit_code == 0, audited.output
+
+
+def test_the_ledger_command_fails_on_a_hash_that_is_not_the_pin_of_its_language(
+    app: Flask, browser: Browser, authenticator: SoftwareAuthenticator
+) -> None:
+    """A record that says "de" but holds the English text's hash cannot show which words
+    the person read."""
+    assert sign_up_with_passkey(app, browser, authenticator).status_code == 200
+    with app.app_context():
+        db.session.execute(update(ConsentEvent).values(notice_language="de"))
+        db.session.commit()
+    audited = app.test_cli_runner().invoke(args=["compliance", "ledger"])
+    assert audited.exit_code == 1
+    assert "(de) store SHA-256" in audited.output
+    assert "but the pin is" in audited.output

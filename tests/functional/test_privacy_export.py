@@ -104,6 +104,7 @@ def give_them_everything(app: Flask, username: str, now: datetime) -> None:
                     purpose="passkey_signin",
                     action="granted",
                     notice_version="1",
+                    notice_language="en",
                     notice_sha256="ab" * 32,
                     facts_sha256="cd" * 32,
                     method="signup:passkey-consent-checkbox",
@@ -412,7 +413,7 @@ def test_dashboard_shows_what_is_held_in_plain_words(ada: Browser) -> None:
     assert "iCloud Keychain" in page
     assert "Synced across your devices" in page
     assert "You created your account with a passkey" in page
-    assert "You agreed (notice version 1)" in page
+    assert 'You agreed (<a href="/notices/passkeys/1/en">notice version 1</a>' in page
     assert "Laptop" in page
     assert "password" in page
 

@@ -303,7 +303,8 @@ def test_write_refuses_to_repin_an_edited_notice_and_the_check_still_fails(pack:
 
 def test_write_pins_a_newly_published_version_and_never_drops_one(pack: Pack) -> None:
     views = real_views()
-    new = replace(views[-1], version="99", text="Signing in with a passkey\n\nNew words.")
+    latest = [v for v in views if v.language == "en"][-1]
+    new = replace(latest, version="99", text="Signing in with a passkey\n\nNew words.")
     pack.views = [*views, new]
     assert "notice passkey_signin v99 (en) is not pinned" in " ".join(said(pack.new_problems()))
     assert notices.write_pins(pack.folder, pack.views) is True
@@ -316,12 +317,50 @@ def test_write_pins_a_newly_published_version_and_never_drops_one(pack: Pack) ->
 
 def test_a_pin_for_each_language_is_a_separate_pin(pack: Pack) -> None:
     views = real_views()
-    german = replace(views[-1], language="de", text="Mit einem Passkey anmelden\n\nText.")
-    pack.views = [*views, german]
+    latest = [v for v in views if v.language == "en"][-1]
+    french = replace(latest, language="fr", text="Se connecter avec une clé d'accès\n\nTexte.")
+    pack.views = [*views, french]
     notices.write_pins(pack.folder, pack.views)
     pins = notices.load_pins(pack.folder)
-    assert pins[("passkey_signin", german.version, "de")] == german.sha256
-    assert pins[("passkey_signin", german.version, "en")] == views[-1].sha256
+    assert pins[("passkey_signin", french.version, "fr")] == french.sha256
+    assert pins[("passkey_signin", french.version, "en")] == latest.sha256
+
+
+def catalogue(root: Path, language: str) -> None:
+    folder = root / notices.TRANSLATIONS / language / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / notices.CATALOGUE).write_text('msgid ""\nmsgstr ""\n', encoding="utf-8")
+
+
+def test_the_shipped_languages_are_english_and_every_catalogue(tmp_path: Path) -> None:
+    assert notices.shipped_languages(tmp_path) == ("en",)
+    catalogue(tmp_path, "fr")
+    catalogue(tmp_path, "de")
+    assert notices.shipped_languages(tmp_path) == ("en", "de", "fr")
+
+
+def test_a_current_version_without_a_shipped_language_is_drift_and_an_old_one_is_not(
+    tmp_path: Path,
+) -> None:
+    """Issue 19 item 6: a person reading a shipped language must be able to read the
+    version they are asked to agree to; versions superseded before a language shipped
+    are never made up in it."""
+    views = real_views()
+    catalogue(tmp_path, "de")
+    catalogue(tmp_path, "fr")
+    shipped = notices.shipped_languages(tmp_path)
+    current = {v.version for v in views if v.current}
+    assert list(notices.missing_languages(views, shipped)) == [
+        ("passkey_signin", version, "fr") for version in sorted(current)
+    ]
+    without_german = [v for v in views if v.language != "de"]
+    assert ("passkey_signin", min(current), "de") in list(
+        notices.missing_languages(without_german, shipped)
+    )
+    superseded = {v.version for v in views if not v.current}
+    assert not any(
+        version in superseded for _, version, _ in notices.missing_languages(views, shipped)
+    )
 
 
 def test_a_notice_whose_declared_hash_is_not_its_texts_is_drift(pack: Pack) -> None:

@@ -81,12 +81,15 @@ def test_html_escapes_configured_text(documented: inventory.Inventory) -> None:
     assert "&lt;script&gt;" in html
 
 
-def test_notices_are_listed_with_their_hash(documented: inventory.Inventory) -> None:
+def test_notices_are_listed_with_their_language_and_hash(documented: inventory.Inventory) -> None:
     notice = NoticeView("passkey_signin", "2", "2026-06-01", False, "T", "T\n\nB", "", "", True)
-    built = manifest.build(Settings(), documented, [notice])
-    assert f"| `passkey_signin` | 2 | 2026-06-01 | yes | `{notice.sha256}` |" in (
-        manifest.render_markdown(built)
+    german = NoticeView(
+        "passkey_signin", "2", "2026-06-01", False, "T", "T\n\nD", "", "", True, language="de"
     )
+    built = manifest.build(Settings(), documented, [notice, german])
+    rendered = manifest.render_markdown(built)
+    assert f"| `passkey_signin` | 2 | en | 2026-06-01 | yes | `{notice.sha256}` |" in rendered
+    assert f"| `passkey_signin` | 2 | de | 2026-06-01 | yes | `{german.sha256}` |" in rendered
 
 
 @pytest.mark.parametrize(

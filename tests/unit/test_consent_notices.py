@@ -139,3 +139,68 @@ def test_retention_periods_are_said_in_human_units_without_rounding(days: int, w
 def test_a_retention_period_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         human_duration(0)
+
+
+# --- languages (issue 19 item 3, docs/decisions/0029-notices-per-language.md) ---------
+
+
+def _german(original: Notice, **changes: object) -> Notice:
+    return replace(original, language="de", title="Titel", text="Text auf Deutsch.", **changes)
+
+
+def test_a_translation_is_another_text_of_the_same_version() -> None:
+    german = _german(V2)
+    book = NoticeBook([V1, V2, german])
+    assert book.current(PASSKEY_SIGNIN) is V2
+    assert book.current(PASSKEY_SIGNIN, "de") is german
+    assert book.get(PASSKEY_SIGNIN, "2", "de") is german
+    assert book.languages(PASSKEY_SIGNIN, "2") == ("en", "de")
+    assert german.sha256 != V2.sha256
+    # Not a new version: nothing newer to agree to.
+    assert [n.version for n in book.versions(PASSKEY_SIGNIN)] == ["1", "2"]
+    assert book.material_change_since(PASSKEY_SIGNIN, "2") is False
+
+
+def test_a_version_not_published_in_a_language_falls_back_to_english() -> None:
+    book = NoticeBook([V1, V2, _german(V2)])
+    assert book.get(PASSKEY_SIGNIN, "1", "de") is None
+    assert book.in_language(V1, "de") is V1
+    assert book.current(PASSKEY_SIGNIN, "fr") is V2
+
+
+def test_a_translation_needs_its_english_original_first() -> None:
+    with pytest.raises(ValueError, match="follows the English text"):
+        NoticeBook([V1, _german(V2), V2])
+
+
+def test_a_translation_cannot_change_whether_its_version_is_material() -> None:
+    with pytest.raises(ValueError, match="material"):
+        NoticeBook([V1, V1_1, _german(V1_1, material=True)])
+
+
+def test_a_text_is_published_once_per_language() -> None:
+    with pytest.raises(ValueError, match="duplicate"):
+        NoticeBook([V1, _german(V1), replace(_german(V1), text="Anders.")])
+
+
+@pytest.mark.parametrize("language", ["", "German", "DE", "de_de_de_de", "e"])
+def test_a_language_must_be_a_language_code(language: str) -> None:
+    with pytest.raises(ValueError, match="language code"):
+        replace(V1, language=language)
+
+
+def test_every_notice_language_has_the_facts_block_in_it() -> None:
+    """Each language a notice is published in has the facts block's wording in it: the
+    block stands beside the notice in the notice's language."""
+    from authdemo.consent import facts
+
+    assert {text.language for text in NOTICES.texts(PASSKEY_SIGNIN)} <= set(facts.WORDING)
+
+
+@pytest.mark.parametrize(
+    ("days", "words"), [(1, "1 Tag"), (90, "90 Tage"), (365, "1 Jahr"), (3 * 365, "3 Jahre")]
+)
+def test_the_german_facts_say_periods_in_german_without_rounding(days: int, words: str) -> None:
+    from authdemo.consent.facts import period
+
+    assert period(days, "de") == words

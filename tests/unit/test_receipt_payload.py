@@ -41,6 +41,7 @@ def event(action: str = "granted", method: str = "signup:passkey-consent") -> Co
         purpose="passkey_signin",
         action=action,
         notice_version="2",
+        notice_language="de",
         notice_sha256="a" * 64,
         facts_sha256="b" * 64,
         method=method,
@@ -59,9 +60,9 @@ def test_the_payload_carries_what_the_issue_lists() -> None:
     assert body["purpose"]["id"] == "passkey_signin"
     assert body["notice"] == {
         "version": "2",
-        "language": "en",
+        "language": "de",
         "sha256": "a" * 64,
-        "url": "https://login.example.org/notices/passkeys/2",
+        "url": "https://login.example.org/notices/passkeys/2/de",
     }
     assert body["deployment_facts"] == {"sha256": "b" * 64}
     assert body["decision"] == {

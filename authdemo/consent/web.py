@@ -21,7 +21,7 @@ from typing import Any
 from flask import current_app, g, request
 from flask import session as cookie
 
-from authdemo import current
+from authdemo import current, i18n
 from authdemo.consent import facts, rollout, service
 from authdemo.consent.notices import (
     DEFAULT_LANGUAGE,
@@ -50,15 +50,14 @@ def notice_book() -> NoticeBook:
 
 
 def page_language() -> str:
-    """The language this page is rendered in. The one seam between the notices and the
-    app's languages: English until the app renders pages in other languages (issue 19
-    item 1, ``authdemo.i18n``), then the language it chose for this request."""
-    return DEFAULT_LANGUAGE
+    """The language this page is rendered in (the person's choice, else their browser's:
+    ``authdemo.i18n``). The one seam between the notices and the app's languages."""
+    return i18n.current_language()
 
 
 def offered_languages() -> tuple[str, ...]:
-    """The languages this deployment renders pages in (with ``page_language``, the seam)."""
-    return (DEFAULT_LANGUAGE,)
+    """The languages this deployment renders pages in (``AUTHDEMO_LANGUAGES``)."""
+    return i18n.offered()
 
 
 def current_notice() -> Notice:

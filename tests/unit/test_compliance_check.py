@@ -366,7 +366,11 @@ def test_a_current_version_without_a_shipped_language_is_drift_and_an_old_one_is
 def test_a_notice_whose_declared_hash_is_not_its_texts_is_drift(pack: Pack) -> None:
     pack.views = [notice(declared="0" * 64)]
     notices.write(pack.folder, pack.views)
-    [problem] = [p for p in pack.run().problems if p.where == "authdemo.consent.notices"]
+    [problem] = [
+        p
+        for p in pack.run().problems
+        if p.where == "authdemo.consent.notices" and "declares" in p.message
+    ]
     assert "declares SHA-256 000" in problem.message
 
 
@@ -655,3 +659,11 @@ def test_a_store_in_the_dpia_diagrams_that_is_not_in_the_inventory_is_drift(pack
     messages = said(pack.new_problems())
     assert any("store 'archive' is not in the inventory" in m for m in messages), messages
     assert any("'backups' is in no data-flow diagram" in m for m in messages), messages
+
+
+def test_the_check_fails_when_the_current_notice_lacks_a_shipped_language(pack: Pack) -> None:
+    pack.views = [v for v in real_views() if v.language != "de"]
+    assert any(
+        "is the current version but has no text in 'de', a shipped language" in p
+        for p in said(pack.new_problems())
+    )

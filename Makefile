@@ -103,7 +103,7 @@ clean:
 ## them into each language's authdemo/translations/<lang>/LC_MESSAGES/messages.po and
 ## compile the .mo files the app reads (docs/translating.md). Commit the .po and the .mo.
 TRANSLATIONS := authdemo/translations
-BABEL_EXTRACT := extract -F babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 \
+BABEL_EXTRACT := extract -F babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 \
 	-c Translators: --sort-output --add-location file --project authdemo
 translations: $(VENV)/.dev
 	@pot=$$(mktemp --suffix .pot) && trap 'rm -f "$$pot"' EXIT && \

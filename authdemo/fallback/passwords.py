@@ -18,6 +18,7 @@ from importlib import resources
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 
 from authdemo.errors import InvalidInput
 
@@ -45,16 +46,12 @@ def blocklist_size() -> int:
 def normalise_password(raw: object, *, policy: PasswordPolicy) -> str:
     """NFKC-normalised password, or InvalidInput (the message says why, in plain words)."""
     if not isinstance(raw, str) or not raw:
-        raise InvalidInput("Please enter a password.", field="password")
+        raise InvalidInput(_("Please enter a password."), field="password")
     if len(raw) > policy.max_length * 4:  # refuse absurd input before normalising it
-        raise InvalidInput(
-            f"A password can have at most {policy.max_length} characters.", field="password"
-        )
+        raise InvalidInput(_too_long(policy), field="password")
     password = unicodedata.normalize("NFKC", raw)
     if len(password) > policy.max_length:
-        raise InvalidInput(
-            f"A password can have at most {policy.max_length} characters.", field="password"
-        )
+        raise InvalidInput(_too_long(policy), field="password")
     return password
 
 
@@ -63,21 +60,32 @@ def check_new_password(raw: object, *, username: str, policy: PasswordPolicy) ->
     password = normalise_password(raw, policy=policy)
     if len(password) < policy.min_length:
         raise InvalidInput(
-            f"Please use at least {policy.min_length} characters. A short phrase works well.",
+            _(
+                "Please use at least %(min)s characters. A short phrase works well.",
+                min=policy.min_length,
+            ),
             field="password",
         )
     folded = password.casefold()
     if folded in _blocklist() or folded.strip() in _blocklist():
         raise InvalidInput(
-            "That password is one of the most common ones, so it's easy to guess. "
-            "Please choose another.",
+            _(
+                "That password is one of the most common ones, so it's easy to guess. "
+                "Please choose another."
+            ),
             field="password",
         )
     if username and username.casefold() in folded:
-        raise InvalidInput("Please don't include your username in the password.", field="password")
+        raise InvalidInput(
+            _("Please don't include your username in the password."), field="password"
+        )
     if len(set(password)) == 1:
-        raise InvalidInput("Please don't repeat a single character.", field="password")
+        raise InvalidInput(_("Please don't repeat a single character."), field="password")
     return password
+
+
+def _too_long(policy: PasswordPolicy) -> str:
+    return str(_("A password can have at most %(max)s characters.", max=policy.max_length))
 
 
 class Hasher:

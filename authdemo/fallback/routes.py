@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import session as cookie
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -49,24 +52,24 @@ def _username_or_none(raw: object) -> str | None:
 #: What to say for each sign-in field left empty: the person forgot it, nothing was
 #: checked, so no account is looked up and nothing is recorded (issue 17 item 3).
 SIGN_IN_FIELDS = {
-    "username": "Enter your username.",
-    "password": "Enter your password.",
-    "code": "Enter the 6-digit code from your authenticator app.",
+    "username": lazy_gettext("Enter your username."),
+    "password": lazy_gettext("Enter your password."),
+    "code": lazy_gettext("Enter the 6-digit code from your authenticator app."),
 }
 RECOVERY_FIELDS = {
-    "username": "Enter your username.",
-    "recovery_code": "Enter one of your recovery codes.",
+    "username": lazy_gettext("Enter your username."),
+    "recovery_code": lazy_gettext("Enter one of your recovery codes."),
 }
 
 
-def _left_empty(wanted: dict[str, str]) -> dict[str, str]:
+def _left_empty(wanted: dict[str, LazyString]) -> dict[str, str]:
     """The fields of ``wanted`` the form left empty (or sent only spaces), with their
-    "Enter your ..." message."""
+    "Enter your ..." message in the request's language."""
     empty = {}
     for name, message in wanted.items():
         value = request.form.get(name, "")
         if not value.strip():
-            empty[name] = message
+            empty[name] = str(message)
     return empty
 
 
@@ -216,7 +219,7 @@ def signin_recovery() -> Page:
         return page, outcome.error.status
     user_id, token, left = outcome
     auth.establish(user_id, token)
-    flash(f"You used a recovery code. You have {left} left.")
+    flash(_("You used a recovery code. You have %(left)s left.", left=left))
     return redirect(url_for("fallback.recover"))
 
 
@@ -348,7 +351,7 @@ def change_password() -> Page:
     except InvalidInput as error:
         return _manage_page(error.status, change_error=error)
     db.session.commit()
-    flash("Your password is changed.")
+    flash(_("Your password is changed."))
     return redirect(url_for("fallback.manage"))
 
 
@@ -367,7 +370,7 @@ def remove() -> Page:
     except (ways_in.LastWayIn, InvalidInput) as error:
         return _manage_page(error.status, remove_error=error)
     db.session.commit()
-    flash("Password and one-time code sign-in is removed.")
+    flash(_("Password and one-time code sign-in is removed."))
     return redirect(url_for("fallback.manage"))
 
 

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -496,7 +497,7 @@ def change_password(
         .values(hash=fb.hasher.hash(checked), changed_at=now)
     )
     if getattr(result, "rowcount", 0) != 1:
-        raise InvalidInput("You don't have a password to change.", field="password")
+        raise InvalidInput(_("You don't have a password to change."), field="password")
     audit.record(session, Event.PASSWORD_CHANGED, now=now, user_id=user.id, session_ref=session_ref)
 
 
@@ -517,7 +518,7 @@ def remove_password_and_code(
     methods = ways_in.methods_of(session, user.id)
     if not methods.password_and_code:
         # Nothing to remove: refused, so nothing is audited as removed.
-        raise InvalidInput("You don't have a password and code to remove.")
+        raise InvalidInput(_("You don't have a password and code to remove."))
     ways_in.check_removal(
         methods,
         methods.without_password_and_code(),
@@ -602,7 +603,7 @@ def _decrypt_user_secret(fb: Fallback, user_id: str, blob: bytes) -> str:
 def _step_for(secret: str, code: object, *, fb: Fallback, now: datetime) -> int:
     normalised = totp.normalise_code(code)
     if normalised is None:
-        raise InvalidInput("Please enter the 6-digit code from your app.", field="code")
+        raise InvalidInput(_("Please enter the 6-digit code from your app."), field="code")
     step = totp.matching_step(secret, normalised, now=now, window=fb.totp_window)
     if step is None:
         raise WrongCode(field="code")

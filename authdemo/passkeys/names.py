@@ -17,6 +17,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
+from babel import Locale
+from babel.dates import format_date
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from authdemo.i18n import SOURCE_LANGUAGE
 from authdemo.passkeys.providers import provider_name
 
 #: Transports of an authenticator that is not the device's own and not a phone.
@@ -24,18 +30,27 @@ _ROAMING = frozenset({"usb", "nfc", "ble", "smart-card"})
 
 
 def day(moment: datetime) -> str:
-    """The day a passkey was made, as people write it ("4 Dec 2026"), in UTC like every
-    date the pages show."""
-    return f"{moment.day} {moment:%b %Y}"
+    """The day a passkey was made, as people write it in the request's language ("4 Dec
+    2026", "4. Dez. 2026"), in UTC like every date the pages show."""
+    # Translators: a CLDR date pattern for the day a passkey was made, as in "Passkey from
+    # 4 Dec 2026" (https://unicode.org/reports/tr35/tr35-dates.html). German: "d. MMM y".
+    pattern = _("d MMM y")
+    return format_date(moment.date(), pattern, locale=get_locale() or Locale(SOURCE_LANGUAGE))
 
 
 def _kind(transports: Iterable[str]) -> str | None:
     reported = set(transports)
     if "hybrid" in reported and "internal" not in reported:
-        return "Passkey on a phone"
+        return str(_("Passkey on a phone"))
     if reported and reported <= _ROAMING:
-        return "Security key"
+        return str(_("Security key"))
     return None
+
+
+def _dated(base: str, created_at: datetime) -> str:
+    # Translators: a passkey's default name: its kind or provider and the day it was made,
+    # "Passkey from 4 Dec 2026", "iCloud Keychain from 4 Dec 2026".
+    return str(_("%(name)s from %(day)s", name=base, day=day(created_at)))
 
 
 def default_name(
@@ -46,10 +61,10 @@ def default_name(
     if provider is not None:
         base = provider
     else:
-        base = f"{_kind(transports) or 'Passkey'} from {day(created_at)}"
+        base = _dated(_kind(transports) or _("Passkey"), created_at)
     if base not in taken:
         return base
-    dated = base if provider is None else f"{base} from {day(created_at)}"
+    dated = base if provider is None else _dated(base, created_at)
     if dated not in taken:
         return dated
     number = 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, jsonify, url_for
 from flask import session as cookie
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from authdemo import clock, current
@@ -198,7 +199,7 @@ def add_verify() -> Response:
     if outcome.signed_out:
         # Recovery complete: the restricted session ended; sign in with the new passkey.
         auth.forget()
-        flash("Your new passkey is ready. Please sign in with it.")
+        flash(_("Your new passkey is ready. Please sign in with it."))
         return jsonify({"status": "ok", "redirect": url_for("sessions.signin")})
     account_routes.remember_created(outcome.passkey_id)  # confirmed, and offered a name
     return jsonify({"status": "ok", "redirect": url_for("main.account")})

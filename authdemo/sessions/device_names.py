@@ -11,6 +11,8 @@ never stored or logged.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 #: ua-parser family -> the name people know. Families not listed are shown as parsed.
 _BROWSERS = {
     "Chrome Mobile": "Chrome",
@@ -57,4 +59,8 @@ def suggest(user_agent: str | None) -> str | None:
         return None
     parsed_os = parse_os(user_agent)
     platform = _clean(parsed_os.family if parsed_os else None, _PLATFORMS)
-    return f"{browser} on {platform}" if platform else None
+    if platform is None:
+        return None
+    # Translators: a suggested name for a session, such as "Chrome on Android"; the
+    # person may save it as the session's name.
+    return str(_("%(browser)s on %(platform)s", browser=browser, platform=platform))

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask import session as cookie
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -113,7 +114,7 @@ def typed_data() -> dict[str, bool | str]:
         "hold": request.endpoint in _ON_THE_WAY_BACK_IN,
         "restore": bool(cookie.pop(auth.TYPED_MAY_RETURN, False)),
         "owner": _typed_owner(),
-        "message": "We kept what you typed before you signed in again. Check it and send it.",
+        "message": _("We kept what you typed before you signed in again. Check it and send it."),
     }
 
 

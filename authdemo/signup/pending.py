@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from flask import session as cookie
+from flask_babel import gettext as _
 
 from authdemo.errors import InvalidInput
 from authdemo.models.user import new_user_id
@@ -66,7 +67,7 @@ def require() -> PendingSignUp:
     """For the JSON steps: no sign-up in progress is a 400 that says what to do."""
     pending = current()
     if pending is None:
-        raise InvalidInput("Please choose a username first.", field="username")
+        raise InvalidInput(_("Please choose a username first."), field="username")
     return pending
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask import session as cookie
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -42,7 +43,7 @@ def signup() -> str | Response | tuple[str, int]:
     except InvalidInput as error:
         return render_template("signup.html", form=form, error=error), 400
     if username_taken(db.session, username):
-        taken = InvalidInput("That username is taken. Please choose another.", field="username")
+        taken = InvalidInput(_("That username is taken. Please choose another."), field="username")
         return render_template("signup.html", form=form, error=taken), 409
     # A passkey ceremony started for the previous choice is discarded on the server, so a
     # late authenticator answer or an older cookie cannot create that account (issue 14).
@@ -67,8 +68,11 @@ def _check_minimum_age(declared: object) -> None:
     minimum = current.settings().MINIMUM_AGE
     if minimum > 0 and declared != "yes":
         raise InvalidInput(
-            f"This service is for people aged {minimum} or over. "
-            "Please tick the box to confirm your age.",
+            _(
+                "This service is for people aged %(minimum)s or over. "
+                "Please tick the box to confirm your age.",
+                minimum=minimum,
+            ),
             field="age_confirmed",
         )
 

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask import session as cookie
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_pgettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from authdemo import clock, current, ways_in
@@ -42,34 +45,55 @@ def _default_next() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    #: What the person is confirming, to finish "Confirm it's you to ...".
-    words: str
+    #: What the person is confirming, to finish "To ..., please sign in again first" and
+    #: "You asked to ..." (translated when the page is rendered).
+    words: LazyString
     #: Where Cancel goes: the page the action starts from.
     back: str
 
 
 #: The endpoints that ask for step-up (``require_recent_auth``, ``step_up_url``). The
-#: page names the action from this table only, never from text in the URL.
+#: page names the action from this table only, never from text in the URL. The words are
+#: marked with the context "step-up action": they complete "To …, please sign in again
+#: first." and "You asked to …." (German: a zu-infinitive, "einen Passkey zu entfernen").
+_REMOVE_PASSKEY = lazy_pgettext("step-up action", "remove a passkey")
+_SET_UP_PASSWORD = lazy_pgettext("step-up action", "set up a password and one-time code")
+_DOWNLOAD = lazy_pgettext("step-up action", "download a copy of your data")
+_DELETE = lazy_pgettext("step-up action", "delete your account")
 ACTIONS = {
-    "account.confirm_remove_passkey": Action("remove a passkey", "account.passkeys"),
-    "account.remove_passkey": Action("remove a passkey", "account.passkeys"),
-    "passkeys.add_options": Action("add a passkey", "account.passkeys"),
-    "account.profile": Action("change your username", "account.profile"),
-    "fallback.setup": Action("set up a password and one-time code", "fallback.manage"),
-    "fallback.setup_code": Action("set up a password and one-time code", "fallback.manage"),
-    "fallback.change_password": Action("change your password", "fallback.manage"),
-    "fallback.remove": Action("remove your password and one-time code", "fallback.manage"),
-    "fallback.regenerate_codes": Action("make new recovery codes", "fallback.manage"),
-    "privacy.download": Action("download a copy of your data", "privacy.dashboard"),
-    "privacy.export_json": Action("download a copy of your data", "privacy.dashboard"),
-    "privacy.delete_confirm": Action("delete your account", "privacy.dashboard"),
-    "privacy.delete_account": Action("delete your account", "privacy.dashboard"),
+    "account.confirm_remove_passkey": Action(_REMOVE_PASSKEY, "account.passkeys"),
+    "account.remove_passkey": Action(_REMOVE_PASSKEY, "account.passkeys"),
+    "passkeys.add_options": Action(
+        lazy_pgettext("step-up action", "add a passkey"), "account.passkeys"
+    ),
+    "account.profile": Action(
+        lazy_pgettext("step-up action", "change your username"), "account.profile"
+    ),
+    "fallback.setup": Action(_SET_UP_PASSWORD, "fallback.manage"),
+    "fallback.setup_code": Action(_SET_UP_PASSWORD, "fallback.manage"),
+    "fallback.change_password": Action(
+        lazy_pgettext("step-up action", "change your password"), "fallback.manage"
+    ),
+    "fallback.remove": Action(
+        lazy_pgettext("step-up action", "remove your password and one-time code"),
+        "fallback.manage",
+    ),
+    "fallback.regenerate_codes": Action(
+        lazy_pgettext("step-up action", "make new recovery codes"), "fallback.manage"
+    ),
+    "privacy.download": Action(_DOWNLOAD, "privacy.dashboard"),
+    "privacy.export_json": Action(_DOWNLOAD, "privacy.dashboard"),
+    "privacy.delete_confirm": Action(_DELETE, "privacy.dashboard"),
+    "privacy.delete_account": Action(_DELETE, "privacy.dashboard"),
     "consent.withdraw": Action(
-        "stop using passkeys (we delete your passkeys, your only way to sign in)",
+        lazy_pgettext(
+            "step-up action",
+            "stop using passkeys (we delete your passkeys, your only way to sign in)",
+        ),
         "consent.manage",
     ),
 }
-SOME_CHANGE = Action("make this change", "main.account")
+SOME_CHANGE = Action(lazy_pgettext("step-up action", "make this change"), "main.account")
 
 
 def _page(
@@ -182,7 +206,7 @@ def password() -> ResponseReturnValue:
     )
     db.session.commit()  # a refusal keeps its audit event
     if isinstance(outcome, Refused):
-        error = "The password or code is not right. Please try again."
+        error = _("The password or code is not right. Please try again.")
         return _page(next_url, action_name, status=outcome.error.status, error=error)
     auth.rotate_after_step_up(outcome)
     return redirect(next_url)

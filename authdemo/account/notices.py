@@ -20,51 +20,58 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from authdemo.audit import Event
 from authdemo.models import AuditEvent, User
 
-_SIGN_IN_METHODS = {
-    "passkey": "with a passkey",
-    "password_totp": "with a password and one-time code",
-    "recovery_code": "with a recovery code",
+#: Sign-in method -> the whole sentence, so a translation can put the words in its own
+#: order (German puts the verb last).
+_SIGN_INS = {
+    "passkey": lazy_gettext("New sign-in to your account with a passkey."),
+    "password_totp": lazy_gettext("New sign-in to your account with a password and one-time code."),
+    "recovery_code": lazy_gettext("New sign-in to your account with a recovery code."),
 }
 
 
 def _sign_in(details: dict[str, Any]) -> str:
-    how = _SIGN_IN_METHODS.get(str(details.get("method")), "")
-    return f"New sign-in to your account {how}".rstrip() + "."
+    sentence = _SIGN_INS.get(str(details.get("method")))
+    return str(sentence) if sentence is not None else _("New sign-in to your account.")
 
 
 def _recovery_code(details: dict[str, Any]) -> str:
     left = details.get("remaining")
     if isinstance(left, int):
-        return f"A recovery code was used to sign in. {left} left."
-    return "A recovery code was used to sign in."
+        return str(_("A recovery code was used to sign in. %(num)d left.", num=left))
+    return str(_("A recovery code was used to sign in."))
 
 
 def _profile(details: dict[str, Any]) -> str:
     if details.get("field") == "username":
-        return "Your username was changed."
-    return "Your display name was changed."
+        return str(_("Your username was changed."))
+    return str(_("Your display name was changed."))
 
 
-#: Event -> the sentence the person reads. Only these events become notices.
+#: Event -> the sentence the person reads, in their language when it is shown. Only these
+#: events become notices.
 MESSAGES: dict[str, Any] = {
-    Event.PASSKEY_ADDED: "A passkey was added to your account.",
-    Event.PASSKEY_REMOVED: "A passkey was removed from your account.",
+    Event.PASSKEY_ADDED: lazy_gettext("A passkey was added to your account."),
+    Event.PASSKEY_REMOVED: lazy_gettext("A passkey was removed from your account."),
     Event.SIGN_IN_SUCCEEDED: _sign_in,
-    Event.POSSIBLE_CLONED_PASSKEY: (
+    Event.POSSIBLE_CLONED_PASSKEY: lazy_gettext(
         "One of your passkeys may have been copied: it was used with an out-of-date "
         "counter, and that sign-in was refused. Check your passkeys."
     ),
     Event.RECOVERY_CODE_USED: _recovery_code,
-    Event.TOTP_ENROLLED: "Sign-in with a password and one-time code was set up.",
-    Event.SECOND_FACTOR_REMOVED: "Sign-in with a password and one-time code was removed.",
-    Event.PASSWORD_CHANGED: "Your password was changed.",
-    Event.OPERATOR_RECOVERY: (
+    Event.TOTP_ENROLLED: lazy_gettext("Sign-in with a password and one-time code was set up."),
+    Event.SECOND_FACTOR_REMOVED: lazy_gettext(
+        "Sign-in with a password and one-time code was removed."
+    ),
+    Event.PASSWORD_CHANGED: lazy_gettext("Your password was changed."),
+    Event.OPERATOR_RECOVERY: lazy_gettext(
         "New recovery codes were issued for your account by our support team, after "
         "checking your identity. Your old codes no longer work."
     ),

@@ -12,6 +12,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import session as cookie
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -205,7 +207,7 @@ def rename_passkey(passkey_id: int) -> Page:
         db.session.rollback()
         return _passkeys_page(400, rename_error=error, rename_id=passkey_id)
     db.session.commit()
-    flash(f"Your passkey is now called “{name}”.")
+    flash(_("Your passkey is now called “%(name)s”.", name=name))
     return redirect(safe_next(request.form.get("next"), url_for("account.passkeys")))
 
 
@@ -247,7 +249,7 @@ def remove_passkey(passkey_id: int) -> Page:
         return _passkeys_page(error.status, remove_error=error)
     db.session.commit()
     _queue_signal(SIGNAL_ACCEPTED)  # the device stops offering the removed passkey
-    flash("The passkey is removed. It can no longer be used to sign in.")
+    flash(_("The passkey is removed. It can no longer be used to sign in."))
     return redirect(url_for("account.passkeys"))
 
 
@@ -295,7 +297,11 @@ def label_device() -> Page:
         db.session.rollback()
         return _sessions_page(400, error=error)
     db.session.commit()
-    flash(f"This device is now called “{label}”." if label else "The device name is removed.")
+    flash(
+        _("This device is now called “%(name)s”.", name=label)
+        if label
+        else _("The device name is removed.")
+    )
     return redirect(url_for("account.sessions"))
 
 
@@ -312,7 +318,7 @@ def sign_out_session(session_id: int) -> Page:
         db.session, user_id=current_user.id, session_id=session_id, now=clock.now()
     )
     db.session.commit()
-    flash("That session is signed out.")
+    flash(_("That session is signed out."))
     return redirect(url_for("account.sessions"))
 
 
@@ -326,9 +332,13 @@ def sign_out_others() -> Page:
     )
     db.session.commit()
     flash(
-        f"Signed out everywhere else ({count} session{'' if count == 1 else 's'})."
+        ngettext(
+            "Signed out everywhere else (%(num)d session).",
+            "Signed out everywhere else (%(num)d sessions).",
+            count,
+        )
         if count
-        else "You weren't signed in anywhere else."
+        else _("You weren't signed in anywhere else.")
     )
     return redirect(url_for("account.sessions"))
 
@@ -400,11 +410,11 @@ def profile() -> Page:
         db.session.rollback()
         return _profile_error(error, form)
     if not change.changed:
-        flash("Nothing changed.")
+        flash(_("Nothing changed."))
         return redirect(url_for("account.profile"))
     # The device's passkey picker shows the new names (WebAuthn Signal API).
     _queue_signal(SIGNAL_USER_DETAILS)
-    flash("Your profile is updated.")
+    flash(_("Your profile is updated."))
     return redirect(url_for("account.profile"))
 
 

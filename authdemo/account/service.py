@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
@@ -37,33 +39,57 @@ NEVER = datetime.min.replace(tzinfo=UTC)
 class PasskeyNotFound(AuthDemoError):
     status = 404
     slug = "passkey-not-found"
-    title = "We couldn't find that passkey. It may have been removed already."
+    title = lazy_gettext("We couldn't find that passkey. It may have been removed already.")
 
 
 class SessionNotFound(AuthDemoError):
     status = 404
     slug = "session-not-found"
-    title = "That session has already ended."
+    title = lazy_gettext("That session has already ended.")
 
 
 # --- names people type ---------------------------------------------------------------
 
 
-def normalise_label(raw: object, *, field: str, what: str, max_length: int) -> str | None:
+@dataclass(frozen=True, slots=True)
+class LabelMessages:
+    """What a refused name says, as whole sentences per kind of name (a translation
+    cannot be built from "The" + a noun: the article depends on the noun)."""
+
+    not_text: Any
+    too_long: Any
+    unprintable: Any
+
+
+PASSKEY_NAME = LabelMessages(
+    lazy_gettext("The passkey name must be text."),
+    lazy_gettext("A passkey name has at most %(num)d characters."),
+    lazy_gettext("The passkey name contains characters that can't be shown."),
+)
+DEVICE_NAME = LabelMessages(
+    lazy_gettext("The device name must be text."),
+    lazy_gettext("A device name has at most %(num)d characters."),
+    lazy_gettext("The device name contains characters that can't be shown."),
+)
+
+
+def normalise_label(
+    raw: object, *, field: str, messages: LabelMessages, max_length: int
+) -> str | None:
     """NFKC, whitespace collapsed, printable, at most ``max_length``; empty means None."""
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise InvalidInput(f"The {what} must be text.", field=field)
+        raise InvalidInput(str(messages.not_text), field=field)
     if len(raw) > _RAW_MAX:
-        raise InvalidInput(f"A {what} has at most {max_length} characters.", field=field)
+        raise InvalidInput(str(messages.too_long) % {"num": max_length}, field=field)
     text = " ".join(unicodedata.normalize("NFKC", raw).split())
     if not text:
         return None
     if len(text) > max_length:
-        raise InvalidInput(f"A {what} has at most {max_length} characters.", field=field)
+        raise InvalidInput(str(messages.too_long) % {"num": max_length}, field=field)
     if any(unicodedata.category(ch) in _UNPRINTABLE for ch in text):
-        raise InvalidInput(f"The {what} contains characters that can't be shown.", field=field)
+        raise InvalidInput(str(messages.unprintable), field=field)
     return text
 
 
@@ -157,9 +183,11 @@ def newest_passkey_id(session: Session, *, user_id: str) -> int | None:
 def rename_passkey(
     session: Session, *, user_id: str, passkey_id: int, name: object, now: datetime
 ) -> str:
-    new_name = normalise_label(name, field="name", what="passkey name", max_length=PASSKEY_NAME_MAX)
+    new_name = normalise_label(
+        name, field="name", messages=PASSKEY_NAME, max_length=PASSKEY_NAME_MAX
+    )
     if new_name is None:
-        raise InvalidInput("Please give the passkey a name.", field="name")
+        raise InvalidInput(_("Please give the passkey a name."), field="name")
     result = session.execute(
         update(Passkey)
         .where(Passkey.id == passkey_id, Passkey.user_id == user_id)
@@ -297,7 +325,7 @@ def label_session(session: Session, *, user_id: str, session_id: int, label: obj
     the page offered (``sessions.device_names``); nothing is stored unless saved. Empty
     clears it."""
     text = normalise_label(
-        label, field="device_label", what="device name", max_length=DEVICE_LABEL_MAX
+        label, field="device_label", messages=DEVICE_NAME, max_length=DEVICE_LABEL_MAX
     )
     result = session.execute(
         update(UserSession)

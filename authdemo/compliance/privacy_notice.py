@@ -3,11 +3,17 @@ Cal. Civ. Code §1798.100(a) notice at collection), built from the running confi
 
 Plain words for people: no table names, no setting names, periods in human units. The
 technical manifest (``/privacy/manifest``) stays the auditors' view of the same facts.
+
+In the request's language (``gettext`` when built, so a page and an export made in German
+say the same thing in the same words); outside a request, English.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 
 from authdemo.config import Settings, is_placeholder
 from authdemo.human_units import human_duration, human_seconds
@@ -39,43 +45,57 @@ def build(settings: Settings) -> PrivacyNotice:
     tombstone_days = max(settings.AUDIT_RETENTION_DAYS, settings.BACKUP_RETENTION_DAYS)
     retention = (
         Period(
-            "Your account: username, display name, passkeys, password and authenticator app",
-            "until you delete your account (or remove a passkey, password or app yourself)",
+            _("Your account: username, display name, passkeys, password and authenticator app"),
+            _("until you delete your account (or remove a passkey, password or app yourself)"),
         ),
         Period(
-            "Your sign-ins (sessions)",
-            f"until you sign out, after {human_seconds(settings.SESSION_IDLE_SECONDS)} "
-            f"without use, and at most {human_seconds(settings.SESSION_ABSOLUTE_SECONDS)}",
+            _("Your sign-ins (sessions)"),
+            _(
+                "until you sign out, after %(idle)s without use, and at most %(absolute)s",
+                idle=human_seconds(settings.SESSION_IDLE_SECONDS),
+                absolute=human_seconds(settings.SESSION_ABSOLUTE_SECONDS),
+            ),
         ),
         Period(
-            "An unfinished sign-up",
+            _("An unfinished sign-up"),
             human_seconds(settings.ENROLMENT_TIMEOUT_SECONDS),
         ),
         Period(
-            "Security events (sign-ins, failed attempts, changes to your account)",
-            f"{human_duration(settings.AUDIT_RETENTION_DAYS)}; the record that an account "
-            f"was deleted, {human_duration(tombstone_days)}, so a deletion is not undone "
-            "if we ever restore a backup",
+            _("Security events (sign-ins, failed attempts, changes to your account)"),
+            _(
+                "%(audit)s; the record that an account was deleted, %(tombstone)s, so a "
+                "deletion is not undone if we ever restore a backup",
+                audit=human_duration(settings.AUDIT_RETENTION_DAYS),
+                tombstone=human_duration(tombstone_days),
+            ),
         ),
         Period(
-            "Your choices about passkeys",
-            f"{human_duration(settings.CONSENT_RETENTION_DAYS)} after you make them, and "
-            "longer only while a yes or a withdrawal is still your latest choice; a "
-            f'"No thanks" only {human_duration(settings.CONSENT_REASK_DAYS)}',
+            _("Your choices about passkeys"),
+            _(
+                "%(kept)s after you make them, and longer only while a yes or a withdrawal "
+                'is still your latest choice; a "No thanks" only %(declined)s',
+                kept=human_duration(settings.CONSENT_RETENTION_DAYS),
+                declined=human_duration(settings.CONSENT_REASK_DAYS),
+            ),
         ),
         Period(
-            'Problems you report with "Report a problem"',
-            f"{human_duration(settings.COMPLAINT_RETENTION_DAYS)} after you send them, or "
-            "until you delete your account if you were signed in",
+            _('Problems you report with "Report a problem"'),
+            _(
+                "%(kept)s after you send them, or until you delete your account if you were "
+                "signed in",
+                kept=human_duration(settings.COMPLAINT_RETENTION_DAYS),
+            ),
         ),
         Period(
-            "Counters that slow down repeated attempts",
-            "at most a day, outside the database; they hold a code, not your name",
+            _("Counters that slow down repeated attempts"),
+            _("at most a day, outside the database; they hold a code, not your name"),
         ),
         Period(
-            "Backups",
-            f"up to {human_duration(settings.BACKUP_RETENTION_DAYS)}: what you delete "
-            "leaves our backups when they expire",
+            _("Backups"),
+            _(
+                "up to %(kept)s: what you delete leaves our backups when they expire",
+                kept=human_duration(settings.BACKUP_RETENTION_DAYS),
+            ),
         ),
     )
     return PrivacyNotice(
@@ -92,20 +112,28 @@ def build(settings: Settings) -> PrivacyNotice:
 
 #: Purposes and their lawful bases, as the notice states them (GDPR Art 13(1)(c), 15(1)(a)).
 PURPOSES = (
-    ("Creating your account and signing you in", "contract, GDPR Art 6(1)(b)"),
-    ("Signing you in with a passkey, if you chose to", "your consent, GDPR Art 6(1)(a)"),
     (
-        "Keeping accounts safe: security events and counters that slow down guessing",
-        "legitimate interests, GDPR Art 6(1)(f)",
+        lazy_gettext("Creating your account and signing you in"),
+        lazy_gettext("contract, GDPR Art 6(1)(b)"),
     ),
     (
-        "Showing what you agreed to: the record of your choices about passkeys",
-        "legal obligation, GDPR Art 6(1)(c) with Art 7(1)",
+        lazy_gettext("Signing you in with a passkey, if you chose to"),
+        lazy_gettext("your consent, GDPR Art 6(1)(a)"),
     ),
     (
-        "Introducing passkeys step by step and fixing what goes wrong: the problems you "
-        "report, counted with everyone's sign-ins (never by person)",
-        "legitimate interests, GDPR Art 6(1)(f)",
+        lazy_gettext("Keeping accounts safe: security events and counters that slow down guessing"),
+        lazy_gettext("legitimate interests, GDPR Art 6(1)(f)"),
+    ),
+    (
+        lazy_gettext("Showing what you agreed to: the record of your choices about passkeys"),
+        lazy_gettext("legal obligation, GDPR Art 6(1)(c) with Art 7(1)"),
+    ),
+    (
+        lazy_gettext(
+            "Introducing passkeys step by step and fixing what goes wrong: the problems you "
+            "report, counted with everyone's sign-ins (never by person)"
+        ),
+        lazy_gettext("legitimate interests, GDPR Art 6(1)(f)"),
     ),
 )
 
@@ -117,32 +145,35 @@ def supplementary_information(settings: Settings, *, rights_url: str) -> dict[st
     notice = build(settings)
     return {
         "controller": {"name": notice.controller, "contact": notice.contact, "dpo": notice.dpo},
-        "purposes": [{"purpose": p, "lawful_basis": basis} for p, basis in PURPOSES],
+        "purposes": [{"purpose": str(p), "lawful_basis": str(basis)} for p, basis in PURPOSES],
         "categories": [
-            "account identifiers: username, optional display name, random ids",
-            "how you sign in: passkey public keys and their facts, a password hash, an "
-            "encrypted authenticator-app key, recovery-code hashes",
-            "sessions, security events, and your choices about passkeys",
-            "problems you reported while signed in: the kind of problem and what you wrote",
+            _("account identifiers: username, optional display name, random ids"),
+            _(
+                "how you sign in: passkey public keys and their facts, a password hash, an "
+                "encrypted authenticator-app key, recovery-code hashes"
+            ),
+            _("sessions, security events, and your choices about passkeys"),
+            _("problems you reported while signed in: the kind of problem and what you wrote"),
         ],
-        "recipients": (
+        "recipients": _(
             "Nobody receives your data from us. Companies that host the service process it "
             "on our instructions. A synced passkey is stored by your passkey provider with "
             "your username and display name; your device sends it to them, not us."
         ),
-        "transfers": "None by the application itself; see the privacy notice for our hosting.",
+        "transfers": _("None by the application itself; see the privacy notice for our hosting."),
         "retention": [{"data": p.what, "kept": p.how_long} for p in notice.retention],
-        "rights": (
+        "rights": _(
             "You may ask us to correct, delete or restrict your data, and object to the "
-            f"security record; most of it you can do yourself at {rights_url}. You may "
-            "withdraw your consent to passkeys at any time."
+            "security record; most of it you can do yourself at %(url)s. You may "
+            "withdraw your consent to passkeys at any time.",
+            url=rights_url,
         ),
-        "complaint": (
+        "complaint": _(
             "You may complain to a data protection authority, in particular where you live "
             "or work or where you think the problem happened (GDPR Art 77)."
         ),
-        "source": "You and your own device. We receive nothing about you from anyone else.",
-        "automated_decisions": (
+        "source": _("You and your own device. We receive nothing about you from anyone else."),
+        "automated_decisions": _(
             "None with legal or similarly significant effects (GDPR Art 22). Repeated "
             "failed attempts are slowed down for a while, never locked out for good."
         ),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,23 +29,31 @@ from authdemo.models import AuditEvent
 GROUPS: Mapping[str, frozenset[str]] = jurisdictions.groups()
 EU = GROUPS["EU"]
 
-SWITCHED_OFF = (
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue (Babel extracts ``N_``) and leaves it English:
+    the constants below stay the source text tests and callers compare with; the
+    reasons are translated where an Availability is made, in the request's language."""
+    return message
+
+
+SWITCHED_OFF = N_(
     "Passkeys are switched off on this service for now. Your password and one-time code still work."
 )
-ENROLMENT_OFF = (
+ENROLMENT_OFF = N_(
     "New passkeys can't be created on this service for now. "
     "Passkeys you already have still work, and so does a password with a one-time code."
 )
-SIGNIN_OFF = (
+SIGNIN_OFF = N_(
     "Signing in with a passkey is switched off on this service for now. "
     "Please use your password and one-time code, or a recovery code."
 )
-NOT_IN_PILOT = (
+NOT_IN_PILOT = N_(
     "Passkeys are being introduced step by step and aren't offered to you yet. Sign up and "
     "sign in with a password and a one-time code; the option will appear in your account "
     "when it's your turn."
 )
-NOT_HERE = (
+NOT_HERE = N_(
     "Passkeys aren't offered where you are yet. A password with a one-time code opens your "
     "account just the same: type them only on this site's address."
 )
@@ -100,19 +109,19 @@ def availability(
     account or pending sign-up is in the pilot cohort (authdemo.pilot.cohort); outside it
     enrolment is not offered, and nothing else changes."""
     if not allowed_in(place_of(settings, country), parse_places(settings.PASSKEY_JURISDICTIONS)):
-        return Availability(False, False, NOT_HERE, NOT_HERE)
+        return Availability(False, False, _(NOT_HERE), _(NOT_HERE))
     if switches is None:
         switches = (settings.PASSKEY_ENROLMENT_ENABLED, settings.PASSKEY_SIGNIN_ENABLED)
     enrolment, signin = switches
     if not enrolment and not signin:
-        return Availability(False, False, SWITCHED_OFF, SWITCHED_OFF)
+        return Availability(False, False, _(SWITCHED_OFF), _(SWITCHED_OFF))
     if enrolment and not in_pilot:
-        return Availability(False, signin, NOT_IN_PILOT, None if signin else SIGNIN_OFF)
+        return Availability(False, signin, _(NOT_IN_PILOT), None if signin else _(SIGNIN_OFF))
     return Availability(
         enrolment,
         signin,
-        None if enrolment else ENROLMENT_OFF,
-        None if signin else SIGNIN_OFF,
+        None if enrolment else _(ENROLMENT_OFF),
+        None if signin else _(SIGNIN_OFF),
     )
 
 

@@ -26,6 +26,8 @@ from flask import (
     url_for,
 )
 from flask import session as cookie
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
@@ -228,7 +230,7 @@ def decline() -> Response:
         quiet_period=_quiet_period(),
     )
     db.session.commit()
-    flash("Got it: no passkeys. We won't ask again for a while. You can opt in here any time.")
+    flash(_("Got it: no passkeys. We won't ask again for a while. You can opt in here any time."))
     return redirect(url_for("main.account"))
 
 
@@ -264,11 +266,14 @@ def withdraw() -> Response:
     if count:
         _checkpoint_deleted_passkeys()
     flash(
-        f"Passkey sign-in is off. We deleted {count} passkey{'' if count == 1 else 's'} "
-        "from our records."
+        ngettext(
+            "Passkey sign-in is off. We deleted %(num)d passkey from our records.",
+            "Passkey sign-in is off. We deleted %(num)d passkeys from our records.",
+            count,
+        )
     )
     if done.other_sessions_ended:
-        flash("With no way to sign in left, your account is now signed out everywhere else.")
+        flash(_("With no way to sign in left, your account is now signed out everywhere else."))
     return redirect(url_for("consent.withdrawn"))
 
 
@@ -341,7 +346,7 @@ def reconsent() -> str | Response:
         now=clock.now(),
     )
     db.session.commit()
-    flash("Thank you. You agreed to the updated passkey notice.")
+    flash(_("Thank you. You agreed to the updated passkey notice."))
     return redirect(next_url)
 
 

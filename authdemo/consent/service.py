@@ -26,6 +26,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext
 from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -58,23 +59,27 @@ _AUDIT_EVENT = {
 
 class ConsentNotGiven(AuthDemoError):
     slug = "consent-required"
-    title = "Please tick the box to agree to passkey sign-in first, or use the alternative."
+    title = lazy_gettext(
+        "Please tick the box to agree to passkey sign-in first, or use the alternative."
+    )
 
 
 class UnknownNotice(AuthDemoError):
     slug = "unknown-notice"
-    title = "We don't recognise the notice this page showed. Please reload the page."
+    title = lazy_gettext("We don't recognise the notice this page showed. Please reload the page.")
 
 
 class NoticeMismatch(AuthDemoError):
     slug = "notice-mismatch"
-    title = "The notice this page showed doesn't match ours. Please reload the page."
+    title = lazy_gettext("The notice this page showed doesn't match ours. Please reload the page.")
 
 
 class NoticeChanged(AuthDemoError):
     status = 409
     slug = "notice-changed"
-    title = "The notice has changed since this page was loaded. Please reload and read it."
+    title = lazy_gettext(
+        "The notice has changed since this page was loaded. Please reload and read it."
+    )
 
 
 class AlreadyRecorded(AuthDemoError):
@@ -82,12 +87,12 @@ class AlreadyRecorded(AuthDemoError):
 
     status = 409
     slug = "consent-already-recorded"
-    title = "That choice is already recorded. Nothing was changed."
+    title = lazy_gettext("That choice is already recorded. Nothing was changed.")
 
 
 class UnexpectedField(AuthDemoError):
     slug = "unexpected-field"
-    title = "The request had information we don't accept here. Nothing was changed."
+    title = lazy_gettext("The request had information we don't accept here. Nothing was changed.")
 
 
 # --- what the page showed ------------------------------------------------------------

@@ -14,7 +14,10 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -22,16 +25,17 @@ from authdemo.errors import InvalidInput
 from authdemo.models import Complaint
 from authdemo.models.pilot import COMPLAINT_TEXT_MAX
 
-#: Category -> what the form says. The keys are stored and become metric labels.
-CATEGORIES: Mapping[str, str] = {
-    "passkey_sign_in": "I couldn't sign in with a passkey",
-    "passkey_create": "I couldn't create a passkey",
-    "locked_out": "I'm locked out of my account",
-    "password_code": "Trouble with my password or one-time code",
-    "unclear": "Something was confusing or unclear",
-    "accessibility": "Something was hard to use with my assistive technology",
-    "privacy": "A privacy concern",
-    "other": "Something else",
+#: Category -> what the form says (in the person's language when shown). The keys are
+#: stored and become metric labels.
+CATEGORIES: Mapping[str, Any] = {
+    "passkey_sign_in": lazy_gettext("I couldn't sign in with a passkey"),
+    "passkey_create": lazy_gettext("I couldn't create a passkey"),
+    "locked_out": lazy_gettext("I'm locked out of my account"),
+    "password_code": lazy_gettext("Trouble with my password or one-time code"),
+    "unclear": lazy_gettext("Something was confusing or unclear"),
+    "accessibility": lazy_gettext("Something was hard to use with my assistive technology"),
+    "privacy": lazy_gettext("A privacy concern"),
+    "other": lazy_gettext("Something else"),
 }
 
 
@@ -45,18 +49,19 @@ def parse_report(category: object, text: object) -> Report:
     """A category from the list and at most COMPLAINT_TEXT_MAX characters of text
     (line breaks allowed; other control characters refused)."""
     if not isinstance(category, str) or category not in CATEGORIES:
-        raise InvalidInput("Please choose what the problem is about.", field="category")
+        raise InvalidInput(_("Please choose what the problem is about."), field="category")
     if text is None:
         return Report(category, None)
     if not isinstance(text, str):
-        raise InvalidInput("Please describe the problem in words.", field="text")
+        raise InvalidInput(_("Please describe the problem in words."), field="text")
     cleaned = unicodedata.normalize("NFC", text.replace("\r\n", "\n")).strip()
     if len(cleaned) > COMPLAINT_TEXT_MAX:
         raise InvalidInput(
-            f"Please keep it to {COMPLAINT_TEXT_MAX} characters or fewer.", field="text"
+            _("Please keep it to %(num)d characters or fewer.", num=COMPLAINT_TEXT_MAX),
+            field="text",
         )
     if any(unicodedata.category(ch) in {"Cc", "Cs"} and ch not in "\n\t" for ch in cleaned):
-        raise InvalidInput("The text contains characters we can't keep.", field="text")
+        raise InvalidInput(_("The text contains characters we can't keep."), field="text")
     return Report(category, cleaned or None)
 
 

@@ -5,6 +5,7 @@ use case, commit, respond; counted on /metrics after the commit."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -12,6 +13,7 @@ from authdemo import clock, current
 from authdemo.errors import InvalidInput
 from authdemo.extensions import db, limiter
 from authdemo.http import read_json_object
+from authdemo.human_units import human_duration
 from authdemo.models.pilot import COMPLAINT_TEXT_MAX
 from authdemo.operations import metrics
 from authdemo.pilot import complaints, signals, web
@@ -51,7 +53,7 @@ def _report_page(
         "pilot/report.html",
         categories=complaints.CATEGORIES,
         text_max=COMPLAINT_TEXT_MAX,
-        retention_days=current.settings().COMPLAINT_RETENTION_DAYS,
+        retention=human_duration(current.settings().COMPLAINT_RETENTION_DAYS),
         signed_in=current_user.is_authenticated,
         form=form or {"category": "", "text": ""},
         error=error,
@@ -87,5 +89,5 @@ def report_problem() -> tuple[str, int] | WerkzeugResponse | Response:
     )
     db.session.commit()
     metrics.observe_complaint(report.category, cohort)
-    flash("Thank you. Your report has reached us.")
+    flash(_("Thank you. Your report has reached us."))
     return redirect(url_for("pilot.report_problem"))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,53 +33,59 @@ from authdemo.privacy.service import Person
 RECENT_EVENTS = 50
 
 #: Audit events as a person would say them (GDPR Art 12(1): clear and plain language).
-EVENT_LABELS: dict[str, str] = {
-    Event.SIGN_UP: "You created your account",
-    Event.ACCOUNT_DELETED: "The account was deleted",
-    Event.PROFILE_CHANGED: "You changed your name details",
-    Event.SIGN_IN_SUCCEEDED: "You signed in",
-    Event.SIGN_IN_FAILED: "A sign-in to your account failed",
-    Event.STEP_UP_SUCCEEDED: "You confirmed it was you",
-    Event.STEP_UP_FAILED: "A check that it was you failed",
-    Event.POSSIBLE_CLONED_PASSKEY: "A passkey was refused because it may have been copied",
-    Event.PASSKEY_ADDED: "You added a passkey",
-    Event.PASSKEY_RENAMED: "You renamed a passkey",
-    Event.PASSKEY_REMOVED: "A passkey was removed",
-    Event.PASSWORD_SET: "You set a password",
-    Event.PASSWORD_CHANGED: "You changed your password",
-    Event.TOTP_ENROLLED: "You set up an authenticator app",
-    Event.SECOND_FACTOR_REMOVED: "You removed your password and authenticator app",
-    Event.RECOVERY_CODES_GENERATED: "New recovery codes were made",
-    Event.RECOVERY_CODE_USED: "A recovery code was used",
-    Event.SIGNED_OUT: "You signed out",
-    Event.SESSION_REVOKED: "A signed-in session was ended",
-    Event.CONSENT_GRANTED: "You agreed to passkey sign-in",
-    Event.CONSENT_DECLINED: "You said no thanks to passkeys",
-    Event.CONSENT_WITHDRAWN: "You withdrew your agreement to passkey sign-in",
-    Event.KILL_SWITCH_STATE: "Passkey settings of the service changed",
-    Event.DATA_EXPORTED: "You downloaded your data",
-    Event.OPERATOR_EXPORT: "Our staff exported your data at your request",
-    Event.OPERATOR_ERASURE: "Our staff deleted the account at your request",
+EVENT_LABELS: dict[str, Any] = {
+    Event.SIGN_UP: lazy_gettext("You created your account"),
+    Event.ACCOUNT_DELETED: lazy_gettext("The account was deleted"),
+    Event.PROFILE_CHANGED: lazy_gettext("You changed your name details"),
+    Event.SIGN_IN_SUCCEEDED: lazy_gettext("You signed in"),
+    Event.SIGN_IN_FAILED: lazy_gettext("A sign-in to your account failed"),
+    Event.STEP_UP_SUCCEEDED: lazy_gettext("You confirmed it was you"),
+    Event.STEP_UP_FAILED: lazy_gettext("A check that it was you failed"),
+    Event.POSSIBLE_CLONED_PASSKEY: lazy_gettext(
+        "A passkey was refused because it may have been copied"
+    ),
+    Event.PASSKEY_ADDED: lazy_gettext("You added a passkey"),
+    Event.PASSKEY_RENAMED: lazy_gettext("You renamed a passkey"),
+    Event.PASSKEY_REMOVED: lazy_gettext("A passkey was removed"),
+    Event.PASSWORD_SET: lazy_gettext("You set a password"),
+    Event.PASSWORD_CHANGED: lazy_gettext("You changed your password"),
+    Event.TOTP_ENROLLED: lazy_gettext("You set up an authenticator app"),
+    Event.SECOND_FACTOR_REMOVED: lazy_gettext("You removed your password and authenticator app"),
+    Event.RECOVERY_CODES_GENERATED: lazy_gettext("New recovery codes were made"),
+    Event.RECOVERY_CODE_USED: lazy_gettext("A recovery code was used"),
+    Event.SIGNED_OUT: lazy_gettext("You signed out"),
+    Event.SESSION_REVOKED: lazy_gettext("A signed-in session was ended"),
+    Event.CONSENT_GRANTED: lazy_gettext("You agreed to passkey sign-in"),
+    Event.CONSENT_DECLINED: lazy_gettext("You said no thanks to passkeys"),
+    Event.CONSENT_WITHDRAWN: lazy_gettext("You withdrew your agreement to passkey sign-in"),
+    Event.KILL_SWITCH_STATE: lazy_gettext("Passkey settings of the service changed"),
+    Event.DATA_EXPORTED: lazy_gettext("You downloaded your data"),
+    Event.OPERATOR_EXPORT: lazy_gettext("Our staff exported your data at your request"),
+    Event.OPERATOR_ERASURE: lazy_gettext("Our staff deleted the account at your request"),
 }
 
-METHOD_LABELS = {
-    "passkey": "with a passkey",
-    "password_totp": "with your password and a code",
-    "recovery_code": "with a recovery code",
+METHOD_LABELS: dict[str, Any] = {
+    "passkey": lazy_gettext("with a passkey"),
+    "password_totp": lazy_gettext("with your password and a code"),
+    "recovery_code": lazy_gettext("with a recovery code"),
 }
 
-CONSENT_LABELS = {
-    "granted": "You agreed",
-    "declined": "You said no thanks",
-    "withdrawn": "You withdrew",
+CONSENT_LABELS: dict[str, Any] = {
+    "granted": lazy_gettext("You agreed"),
+    "declined": lazy_gettext("You said no thanks"),
+    "withdrawn": lazy_gettext("You withdrew"),
 }
 
 
 def describe_event(event: str, details: dict[str, Any] | None = None) -> str:
-    text = EVENT_LABELS.get(event, event)
+    """The event as the person reads it, in the request's language."""
+    text = str(EVENT_LABELS.get(event, event))
     method = (details or {}).get("method")
     if isinstance(method, str) and method in METHOD_LABELS:
-        text = f"{text} {METHOD_LABELS[method]}"
+        # Translators: an event and how it was done, e.g. "You signed in" + "with a
+        # passkey". Put the two parts in the order your language needs, with brackets
+        # around the second if a plain sentence cannot be made.
+        return str(_("%(event)s %(method)s", event=text, method=str(METHOD_LABELS[method])))
     return text
 
 

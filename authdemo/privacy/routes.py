@@ -23,6 +23,8 @@ from flask import (
 )
 from flask import session as cookie
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -60,11 +62,11 @@ CONFIRMATION_KEY = "erasure-confirmation"
 class StaleConfirmation(AuthDemoError):
     status = 409
     slug = "confirmation-expired"
-    title = "This delete form has expired or was not made for this session."
+    title = lazy_gettext("This delete form has expired or was not made for this session.")
 
     def __init__(self) -> None:
         super().__init__(
-            "Nothing was deleted. Please open the delete page again and confirm there."
+            _("Nothing was deleted. Please open the delete page again and confirm there.")
         )
 
 
@@ -222,7 +224,7 @@ def delete_account() -> ResponseReturnValue:
         raise StaleConfirmation()
     person = _person()
     if not _typed_matches(request.form.get("confirm_username"), person.username):
-        page = _delete_page("That is not your username. Type it exactly to confirm.")
+        page = _delete_page(_("That is not your username. Type it exactly to confirm."))
         return page, 422
 
     erasure = service.erase_account(

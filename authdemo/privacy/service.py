@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -84,7 +85,7 @@ TOTP_STEP_SECONDS = 30
 class UnknownAccount(AuthDemoError):
     status = 404
     slug = "unknown-account"
-    title = "There is no such account."
+    title = lazy_gettext("There is no such account.")
 
 
 @dataclass(frozen=True, slots=True)

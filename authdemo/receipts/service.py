@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask_babel import lazy_gettext
 from joserfc import jws
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import KeySet, OKPKey
@@ -74,7 +75,7 @@ class ReceiptNotFound(AuthDemoError):
 
     status = 404
     slug = "no-such-receipt"
-    title = "There is no such receipt."
+    title = lazy_gettext("There is no such receipt.")
 
 
 class InvalidReceipt(Exception):

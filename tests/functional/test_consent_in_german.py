@@ -122,7 +122,9 @@ def test_a_person_reading_german_agrees_to_the_german_text_and_every_record_name
     assert pinned != pins()[(PURPOSE, version, "en")]
 
     # The page after the decision offers the receipt (once).
-    token = download(browser, offered_receipt(browser, "/account"))
+    token = download(
+        browser, offered_receipt(browser, "/account", label="Einwilligungsbeleg herunterladen")
+    )
     verified = verify_with_cli(app_de, token, tmp_path)
     assert verified.exit_code == 0, verified.output
     claims = json.loads(verified.output.split("\n", 1)[1])

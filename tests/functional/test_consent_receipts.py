@@ -54,11 +54,14 @@ def b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def offered_receipt(browser: Browser, path: str) -> str:
-    """The receipt id the page at ``path`` offers (fails if it offers none)."""
+def offered_receipt(
+    browser: Browser, path: str, label: str = "Download your consent receipt"
+) -> str:
+    """The receipt id the page at ``path`` offers (fails if it offers none); ``label``:
+    the download button as the page's language words it."""
     match = _OFFER.search(page(browser, path))
     assert match is not None, f"{path} offers no consent receipt"
-    assert "Download your consent receipt" in match.group(0)
+    assert label in match.group(0)
     return match.group(1)
 
 

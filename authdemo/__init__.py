@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
 
 
 def register_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from authdemo import i18n
@@ -72,7 +73,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "sessions.signin"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = lazy_gettext("Please sign in to continue.")
     # Server-side session records replace Flask-Login's IP/user-agent fingerprinting.
     login_manager.session_protection = None
 
@@ -129,6 +130,7 @@ def register_hooks(app: Flask) -> None:
     """Every hook in one place, so what runs around a request is visible here."""
     from flask_login import user_logged_in
 
+    from authdemo import i18n
     from authdemo.consent.routes import on_sign_in
     from authdemo.extensions import limiter, login_manager
     from authdemo.operations import metrics
@@ -146,6 +148,8 @@ def register_hooks(app: Flask) -> None:
     app.before_request(keep_session_alive)
     # Sent by Flask-Login for every way of signing in; only this app's sign-ins.
     user_logged_in.connect(on_sign_in, app)
+    # ...and the account's stored language applies from the sign-in on (authdemo.i18n).
+    user_logged_in.connect(i18n.on_sign_in, app)
     # /metrics counts sign-ins, lockouts and opt-outs by pilot cohort (never by account).
     app.extensions[metrics.COHORT_PLACER] = pilot_web.cohort_of_account
     # Every rate limit is on its view (checked by its decorator): no second, empty check.

@@ -4,6 +4,10 @@ Messages are generic on purpose: no error tells a caller whether an account exis
 (OWASP ASVS 5.0 V6.3.8; Authentication Cheat Sheet, "Authentication and Error Messages").
 The one passkey refusal with its own message, ``PasskeyNotLinked``, is about a passkey the
 site does not know, never about an account.
+
+Titles are ``lazy_gettext``: each is translated when the answer is made, into the
+request's language (authdemo/i18n.py), and the answer says which (``Content-Language``).
+A ``detail`` passed when raising is translated by the caller (``gettext``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import time
 from typing import Any, ClassVar
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -41,7 +47,7 @@ class AuthDemoError(Exception):
 
     status: ClassVar[int] = 400
     slug: ClassVar[str] = "bad-request"
-    title: ClassVar[str] = "The request could not be processed."
+    title: ClassVar[str] = lazy_gettext("The request could not be processed.")
 
     def __init__(self, detail: str | None = None, **extensions: Any) -> None:
         super().__init__(detail or self.title)
@@ -51,7 +57,7 @@ class AuthDemoError(Exception):
 
 class InvalidInput(AuthDemoError):
     slug = "invalid-input"
-    title = "Some of the information sent was not valid."
+    title = lazy_gettext("Some of the information sent was not valid.")
 
     def __init__(self, detail: str | None = None, *, field: str | None = None, **ext: Any):
         super().__init__(detail, **ext)
@@ -62,7 +68,7 @@ class CeremonyFailed(AuthDemoError):
     """A passkey response was refused. One message for every reason (the reason is audited)."""
 
     slug = "passkey-not-accepted"
-    title = "We couldn't verify that passkey. Please try again."
+    title = lazy_gettext("We couldn't verify that passkey. Please try again.")
 
     def __init__(self, reason: str, **extensions: Any) -> None:
         super().__init__(None, **extensions)
@@ -79,7 +85,7 @@ class PasskeyNotLinked(CeremonyFailed):
     credential id is random (decision 0002)."""
 
     slug = "passkey-not-linked"
-    title = (
+    title = lazy_gettext(
         "This passkey is no longer linked to an account here: it may have been removed, "
         "or the account deleted. Please sign in another way: with your password and "
         "one-time code, a recovery code, or another passkey."
@@ -89,7 +95,7 @@ class PasskeyNotLinked(CeremonyFailed):
 class UsernameTaken(AuthDemoError):
     status = 409
     slug = "username-taken"
-    title = "That username is taken. Please choose another."
+    title = lazy_gettext("That username is taken. Please choose another.")
 
 
 class SignUpAlreadyFinished(AuthDemoError):
@@ -100,43 +106,47 @@ class SignUpAlreadyFinished(AuthDemoError):
 
     status = 409
     slug = "sign-up-already-finished"
-    title = "This sign-up was already finished. Please sign in, or choose a username again."
+    title = lazy_gettext(
+        "This sign-up was already finished. Please sign in, or choose a username again."
+    )
 
 
 class NotSignedIn(AuthDemoError):
     status = 401
     slug = "not-signed-in"
-    title = "Please sign in to continue."
+    title = lazy_gettext("Please sign in to continue.")
 
 
 class Forbidden(AuthDemoError):
     status = 403
     slug = "forbidden"
-    title = "You can't do that from this session."
+    title = lazy_gettext("You can't do that from this session.")
 
 
 class RestrictedSession(AuthDemoError):
     status = 403
     slug = "restricted-session"
-    title = "You signed in with a recovery code. Please set up a new way to sign in first."
+    title = lazy_gettext(
+        "You signed in with a recovery code. Please set up a new way to sign in first."
+    )
 
 
 class StepUpRequired(AuthDemoError):
     status = 401
     slug = "step-up-required"
-    title = "Please confirm it's you to continue."
+    title = lazy_gettext("Please confirm it's you to continue.")
 
 
 class FeatureDisabled(AuthDemoError):
     status = 403
     slug = "feature-disabled"
-    title = "This way of signing in is switched off here."
+    title = lazy_gettext("This way of signing in is switched off here.")
 
 
 class ServiceUnavailable(AuthDemoError):
     status = 503
     slug = "service-unavailable"
-    title = "The service is briefly unavailable. Please try again in a moment."
+    title = lazy_gettext("The service is briefly unavailable. Please try again in a moment.")
 
 
 def wants_json() -> bool:
@@ -152,9 +162,9 @@ def problem_response(
 ) -> tuple[Response, int]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug,
-        "title": title,
+        "title": str(title),
         "status": status,
-        "detail": detail,
+        "detail": str(detail),
         **extensions,
     }
     response = jsonify(body)
@@ -188,8 +198,8 @@ def register_error_handlers(app: Flask) -> None:
         return _respond(
             400,
             "csrf-failed",
-            "This form has expired.",
-            "Please reload the page and try again.",
+            _("This form has expired."),
+            _("Please reload the page and try again."),
         )
 
     @app.errorhandler(RateLimitExceeded)
@@ -200,8 +210,8 @@ def register_error_handlers(app: Flask) -> None:
         body, status = _respond(
             429,
             "too-many-requests",
-            "Too many attempts.",
-            "Please wait a little before trying again.",
+            _("Too many attempts."),
+            _("Please wait a little before trying again."),
         )
         response = app.make_response((body, status))
         # Seconds until the limit that was hit lets the next attempt through.
@@ -223,11 +233,11 @@ def register_error_handlers(app: Flask) -> None:
             return _unexpected(original)
         status = error.code or 500
         title = {
-            400: "The request could not be processed.",
-            404: "We couldn't find that page.",
-            405: "That action isn't allowed here.",
-            413: "The request was too large.",
-            415: "That kind of content isn't accepted here.",
+            400: _("The request could not be processed."),
+            404: _("We couldn't find that page."),
+            405: _("That action isn't allowed here."),
+            413: _("The request was too large."),
+            415: _("That kind of content isn't accepted here."),
         }.get(status, error.name)
         slug = (error.name or "error").lower().replace(" ", "-")
         response = app.make_response(_respond(status, slug, title, title))
@@ -261,6 +271,6 @@ def register_error_handlers(app: Flask) -> None:
         return _respond(
             500,
             "internal-error",
-            "Something went wrong on our side.",
-            "Nothing was changed. Please try again later.",
+            _("Something went wrong on our side."),
+            _("Nothing was changed. Please try again later."),
         )

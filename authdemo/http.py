@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, request
+from flask_babel import lazy_gettext
 
 from authdemo.errors import AuthDemoError, InvalidInput
 
@@ -14,7 +15,7 @@ from authdemo.errors import AuthDemoError, InvalidInput
 class UnsupportedMediaType(AuthDemoError):
     status = 415
     slug = "unsupported-media-type"
-    title = "Please send JSON (Content-Type: application/json)."
+    title = lazy_gettext("Please send JSON (Content-Type: application/json).")
 
 
 def read_json_object() -> dict[str, Any]:

@@ -9,8 +9,10 @@ placeholder is escaped like any other value), Python code imports ``gettext as _
 A request's language is, in this order:
 
 1. the person's own choice, made with the language selector and kept in the session;
-2. the best match for the browser's ``Accept-Language`` among the offered languages;
-3. English, the language the code is written in.
+2. the signed-in account's stored language (``users.language``; none = follow the browser),
+   which signing in also copies into the session;
+3. the best match for the browser's ``Accept-Language`` among the offered languages;
+4. English, the language the code is written in.
 
 Only offered languages are ever chosen: ``AUTHDEMO_LANGUAGES`` lists them, and a language
 is offered only once every page is translated into it (docs/translating.md).
@@ -18,14 +20,22 @@ is offered only once every page is translated into it (docs/translating.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask import session as cookie
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, lazy_gettext, refresh
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from authdemo.config import ENV_PREFIX, ConfigError, Settings
+from authdemo.errors import InvalidInput
+from authdemo.models import User
 
 #: The language the code, templates and msgids are written in. It needs no catalogue.
 SOURCE_LANGUAGE = "en"
@@ -89,9 +99,28 @@ def init_app(app: Flask, settings: Settings) -> None:
     # {% trans %} blocks collapse their line breaks and indentation, as babel.cfg's
     # `trimmed = true` does when extracting, so a msgid is the sentence a person reads.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.after_request(_say_which_language)
     app.context_processor(
-        lambda: {"current_language": current_language(), "offered_languages": offered()}
+        lambda: {
+            "current_language": current_language(),
+            "offered_languages": offered(),
+            "language_names": language_names,
+            "language_name": language_name,
+            "page_data_for_scripts": page_data_for_scripts,
+        }
     )
+
+
+#: Answers written in the request's language: pages and problem+json. (JSON data answers
+#: hold codes and records, not prose.)
+_PROSE = frozenset({"text/html", "application/problem+json"})
+
+
+def _say_which_language(response: Response) -> Response:
+    """``Content-Language`` (RFC 9110 §8.5) on every page and problem+json answer."""
+    if response.mimetype in _PROSE:
+        response.headers.setdefault("Content-Language", current_language())
+    return response
 
 
 def offered() -> tuple[str, ...]:
@@ -108,7 +137,20 @@ def select_language() -> str:
     chosen = cookie.get(SESSION_KEY)
     if isinstance(chosen, str) and chosen in languages:
         return chosen
+    stored = _account_language()
+    if stored is not None and stored in languages:
+        return stored
     return browser_language(languages) or SOURCE_LANGUAGE
+
+
+def _account_language() -> str | None:
+    """The stored language of the account Flask-Login loaded for this request (no query of
+    its own). Right after a sign-in the loaded "user" is only an id: the sign-in copied
+    the account's language into the session already (``on_sign_in``)."""
+    if not current_user.is_authenticated:
+        return None
+    user: Any = current_user._get_current_object()
+    return user.language if isinstance(user, User) else None
 
 
 def browser_language(languages: tuple[str, ...]) -> str | None:
@@ -125,6 +167,68 @@ def browser_language(languages: tuple[str, ...]) -> str | None:
         if found is not None:
             return found
     return None
+
+
+def language_names() -> list[tuple[str, str]]:
+    """Each offered language with its name in that language ("Deutsch"), for the
+    selector: a person who cannot read the page's language still finds their own."""
+    return [(code, language_name(code)) for code in offered()]
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language: "Deutsch", "English"."""
+    return Locale.parse(code).get_display_name(code) or code
+
+
+def chosen(value: object) -> str:
+    """A language sent by the selector, if it is one this deployment offers."""
+    if not isinstance(value, str) or value not in offered():
+        raise InvalidInput(_("Please choose one of the languages offered."))
+    return value
+
+
+def keep_choice(language: str) -> None:
+    """Keep the choice in the session cookie and serve the rest of this request in it."""
+    cookie[SESSION_KEY] = language
+    refresh()
+
+
+def remember_language(session: Session, *, user_id: str, language: str | None) -> None:
+    """Store the account's language (None: follow the browser). The caller commits. No
+    audit row: the language changes what the pages say, not who can do what (decision
+    0028)."""
+    session.execute(update(User).where(User.id == user_id).values(language=language))
+
+
+def on_sign_in(_app: Flask, user: Any = None, **_extra: Any) -> None:
+    """Flask-Login's ``user_logged_in``: the account's stored language applies from the
+    sign-in on (on any device). An account that stored none keeps the choice this browser
+    made before signing in. Reads only; the sign-in committed already."""
+    from authdemo.extensions import db
+
+    stored = db.session.get(User, user.get_id())
+    if stored is not None and stored.language in offered():
+        keep_choice(stored.language)
+
+
+#: What static/js/api.js and ui.js may tell a person on any page, by key. A feature's own
+#: module gets its messages from its view, as ``page_data={"messages": {...}}``
+#: (docs/translating.md, "JavaScript").
+SCRIPT_MESSAGES: Mapping[str, Any] = {
+    "requestFailed": lazy_gettext("The request failed. Please try again."),
+    "noConnection": lazy_gettext(
+        "We couldn't reach the server. Please check your connection and try again."
+    ),
+}
+
+
+def page_data_for_scripts(page_data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A page's data block (base.html): the view's data, and every message its scripts
+    may show, translated into the page's language."""
+    data = dict(page_data or {})
+    own: Mapping[str, Any] = data.get("messages") or {}
+    data["messages"] = {key: str(text) for key, text in {**SCRIPT_MESSAGES, **own}.items()}
+    return data
 
 
 def current_language() -> str:

@@ -22,6 +22,7 @@ import enum
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
@@ -48,7 +49,7 @@ class LastWayIn(AuthDemoError):
 
     status = 409
     slug = "last-way-in"
-    title = "That would leave your account with no way to sign in."
+    title = lazy_gettext("That would leave your account with no way to sign in.")
 
 
 #: What to do first, by what the person tried to remove.

@@ -7,7 +7,7 @@ redirect (post/redirect/get) or re-render the page with the error tied to its fi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -25,6 +25,7 @@ from authdemo.errors import AuthDemoError, InvalidInput, StepUpRequired, Usernam
 from authdemo.extensions import db, limiter
 from authdemo.fallback.throttle import account_id_key_for
 from authdemo.http import safe_next
+from authdemo.human_units import human_moment
 from authdemo.passkeys import signals
 from authdemo.ratelimit import address_key
 from authdemo.sessions import auth, device_names
@@ -62,9 +63,8 @@ SIGNAL_USER_DETAILS = signals.USER_DETAILS
 def when(value: datetime | None) -> str:
     """A moment as people read it, in UTC (the server knows no one's time zone)."""
     if value is None:
-        return "never"
-    moment = value.astimezone(UTC)
-    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
+        return str(_("never"))
+    return human_moment(value)
 
 
 def _viewer() -> notices.Viewer:

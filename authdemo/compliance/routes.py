@@ -3,10 +3,12 @@ manifest of the running configuration, for auditors. Both are public."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, render_template
 
 from authdemo import PROJECT_ROOT, current
-from authdemo.human_units import human_duration, human_seconds
+from authdemo.human_units import human_date, human_duration, human_seconds
 
 bp = Blueprint("compliance", __name__, template_folder="templates")
 
@@ -21,6 +23,12 @@ def days_in_words(days: int) -> str:
 @bp.app_template_filter("seconds_in_words")
 def seconds_in_words(seconds: int) -> str:
     return human_seconds(seconds)
+
+
+@bp.app_template_filter("day_in_words")
+def day_in_words(day: date) -> str:
+    """A day as people write it in the page's language: "4 December 2026"."""
+    return human_date(day)
 
 
 @bp.get("/privacy/notice")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -64,23 +65,25 @@ class SignInRefused(AuthDemoError):
 
     status = 401
     slug = "sign-in-failed"
-    title = "The username, password or code is not right. Please try again."
+    title = lazy_gettext("The username, password or code is not right. Please try again.")
 
 
 class RecoverySignInRefused(SignInRefused):
     """The recovery-code page's one answer: it has no password field to blame."""
 
-    title = "The username or recovery code is not right. Please try again."
+    title = lazy_gettext("The username or recovery code is not right. Please try again.")
 
 
 class EnrolmentExpired(AuthDemoError):
     slug = "enrolment-expired"
-    title = "This set-up took too long or was already finished. Please start again."
+    title = lazy_gettext("This set-up took too long or was already finished. Please start again.")
 
 
 class WrongCode(InvalidInput):
     slug = "wrong-code"
-    title = "That code is not right. Check the time on your phone and try the newest code."
+    title = lazy_gettext(
+        "That code is not right. Check the time on your phone and try the newest code."
+    )
 
 
 @dataclass(frozen=True, slots=True)

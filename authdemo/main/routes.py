@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from authdemo import current, ways_in
+from authdemo import current, i18n, ways_in
 from authdemo.account.routes import (
     just_created,
     needs_backup,
@@ -16,7 +16,8 @@ from authdemo.account.routes import (
 )
 from authdemo.consent import web as consent_web
 from authdemo.extensions import db
-from authdemo.sessions.auth import login_required
+from authdemo.http import safe_next
+from authdemo.sessions.auth import current_session, login_required
 
 bp = Blueprint("main", __name__)
 
@@ -26,6 +27,23 @@ def index() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("main.account"))
     return render_template("index.html")
+
+
+@bp.post("/language")
+def choose_language() -> Response:
+    """The language selector in every page's footer: a plain form (no JavaScript needed),
+    with the CSRF token and origin check every form has. The choice is kept in the session
+    and, for a signed-in account, stored on it (a recovery-code session changes only this
+    browser: it may set up a new way in, not the account). Back to the page it was made
+    on, never anywhere else (``safe_next``)."""
+    language = i18n.chosen(request.form.get("language"))
+    back = safe_next(request.form.get("next"), url_for("main.index"))
+    active = current_session() if current_user.is_authenticated else None
+    if active is not None and not active.restricted:
+        i18n.remember_language(db.session, user_id=current_user.id, language=language)
+        db.session.commit()
+    i18n.keep_choice(language)
+    return redirect(back, code=303)
 
 
 @bp.get("/account")

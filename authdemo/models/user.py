@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 USERNAME_MAX = 32
 DISPLAY_NAME_MAX = 64
 USER_HANDLE_BYTES = 64
+#: A catalogue folder name such as "de" or "pt_BR" (authdemo.i18n.parse_languages).
+LANGUAGE_MAX = 16
 
 
 def new_user_id() -> str:
@@ -44,6 +46,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(info=personal())
     #: Security notices (new passkey, new sign-in...) newer than this are shown once.
     notices_seen_at: Mapped[datetime | None] = mapped_column(info=personal())
+    #: The language the person chose for the pages (authdemo/i18n.py); None: follow the
+    #: browser's Accept-Language.
+    language: Mapped[str | None] = mapped_column(String(LANGUAGE_MAX), info=personal())
 
     passkeys: Mapped[list[Passkey]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext
 from flask_login import current_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from authdemo import clock, current
+from authdemo import clock, current, i18n
 from authdemo.compliance import privacy_notice
 from authdemo.errors import (
     AuthDemoError,
@@ -237,6 +237,9 @@ def delete_account() -> ResponseReturnValue:
     db.session.commit()
     _after_erasure(erasure)
     logout_user()
+    # The goodbye page is still in the person's language (fixed for this request first),
+    # and afterwards the browser keeps nothing of theirs, not even that (decision 0028).
+    i18n.current_language()
     cookie.clear()
     signal = signals.call(
         signals.ALL_ACCEPTED,

@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from authdemo import clock, current, ways_in
+from authdemo import clock, current, i18n, ways_in
 from authdemo.errors import NotSignedIn, RestrictedSession, StepUpRequired, wants_json
 from authdemo.extensions import db
 from authdemo.http import safe_next
@@ -61,7 +61,7 @@ def load_user(user_id: str) -> User | None:
         return None
     active = service.resolve(db.session, token, now=clock.now())
     if active is None or active.user_id != user_id:
-        cookie.clear()
+        clear_keeping_language()
         return None
     user = db.session.get(User, user_id)
     if user is None:
@@ -126,8 +126,9 @@ def replaced_session() -> ActiveSession | None:
 
 def establish(user_id: str, token: str) -> None:
     """After the sign-in's commit: bind the new session token to this browser (a new
-    cookie session: no fixation)."""
-    cookie.clear()
+    cookie session: no fixation). The page language chosen before stays (authdemo.i18n);
+    an account's stored language replaces it when Flask-Login reports the sign-in."""
+    clear_keeping_language()
     cookie[TOKEN_KEY] = token
     cookie[TYPED_MAY_RETURN] = True
     cookie.permanent = True
@@ -145,9 +146,19 @@ def rotate_after_step_up(new_token: str) -> None:
 
 
 def forget() -> None:
-    """After the sign-out's commit (``sessions.service.sign_out``): forget the cookie."""
+    """After the sign-out's commit (``sessions.service.sign_out``): forget the cookie,
+    except the page language (a code, linked to nobody): the goodbye page and the next
+    visit stay in the language the person reads."""
     logout_user()
+    clear_keeping_language()
+
+
+def clear_keeping_language() -> None:
+    """Empty the session cookie but for the page language the person chose."""
+    language = cookie.get(i18n.SESSION_KEY)
     cookie.clear()
+    if isinstance(language, str):
+        cookie[i18n.SESSION_KEY] = language
 
 
 def unauthorized() -> ResponseReturnValue:

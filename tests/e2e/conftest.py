@@ -18,12 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from authdemo.clock import FrozenClock
 from tests.conftest import make_app
 from tests.e2e.harness import LiveServer, VirtualAuthenticators
 from tests.support import chromium
+from tests.support.accounts import QUICK_HASHING, People
+from tests.support.live_site import Site, Window
 
 HERE = Path(__file__).parent
 
@@ -111,3 +115,44 @@ def virtual_authenticator(page: Page) -> Iterator[VirtualAuthenticators]:
         yield VirtualAuthenticators(cdp)
     finally:
         cdp.detach()
+
+
+# --- one server and one page for a module that walks every account state -----------------
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A live server whose app is switched per person (tests/support/live_site.py)."""
+    folder, clock = tmp_path_factory.mktemp("site"), FrozenClock()
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    origin = f"http://localhost:{port}"
+
+    def app_factory(**settings: str) -> Flask:
+        return make_app(
+            folder, clock, ORIGIN=origin, RP_ID="localhost", **QUICK_HASHING, **settings
+        )
+
+    site = Site(origin, People(app_factory, clock))
+    server = make_server("127.0.0.1", port, site, threaded=True, fd=listener.fileno())
+    listener.close()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def window(browser: Browser, site: Site) -> Iterator[Window]:
+    """One page, reused: each test gives it the person's cookies and place."""
+    context = browser.new_context(base_url=site.url)
+    context.set_default_timeout(chromium.TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        yield Window(page, chromium.watch_errors(page))
+    finally:
+        context.close()

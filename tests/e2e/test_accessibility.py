@@ -10,7 +10,9 @@ The pages are found by walking ``app.url_map`` (every GET route that answers wit
 for this person, signed out and signed in), so a new page is checked without anyone
 listing it; the steps of sign-up, the consent screens and the error states (an invalid
 username, a wrong password or code, a too-short password, a wrong confirmation, a page
-that does not exist) are reached by doing what a person does.
+that does not exist) are reached by doing what a person does. The walks of every page
+run in each offered language too (issue 19 item 2): a translation can break a label's tie
+to its field, or a page's ``lang``; the person switches with the footer's selector.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
 from tests.e2e.harness import LiveServer, VirtualAuthenticators
+from tests.support.languages import SECOND_LANGUAGE, choose_language, only_when_offered
 
 SEVERE = {"serious", "critical"}
 PASSWORD = "purple tractor sings at dawn"
@@ -40,11 +43,25 @@ NOT_PAGES = ("/static/", "/api/", "/metrics", "/healthz", "/openapi.json", "/.we
 # --- pages without false alarms -----------------------------------------------------------
 
 
+#: The walks below run in English and in the second language (skipped while it is not
+#: offered); the other checks in English.
+IN_EACH_LANGUAGE = pytest.mark.parametrize(
+    "language", ["en", pytest.param(SECOND_LANGUAGE, marks=only_when_offered)]
+)
+
+
 @pytest.fixture
-def watched(context: BrowserContext) -> Iterator[Page]:
+def language() -> str:
+    """The language the person chose (``IN_EACH_LANGUAGE``); English unless parametrised."""
+    return "en"
+
+
+@pytest.fixture
+def watched(context: BrowserContext, language: str) -> Iterator[Page]:
     """A page with axe-core loaded on every document. Script errors fail the test, as
     with the shared ``page`` fixture; the console errors Chromium logs for the expected
-    4xx answers of error states do not."""
+    4xx answers of error states do not. In a language other than English, the person has
+    chosen it with the footer's selector first."""
     context.add_init_script(AXE_SCRIPT)
     page = context.new_page()
     errors: list[str] = []
@@ -56,6 +73,9 @@ def watched(context: BrowserContext) -> Iterator[Page]:
             errors.append(message.text)
 
     page.on("console", on_console)
+    if language != "en":
+        page.goto("/")
+        choose_language(page, language)
     yield page
     assert not errors, f"errors in the page: {errors}"
 
@@ -127,18 +147,21 @@ def start_password_sign_up(page: Page, username: str) -> None:
 # --- every page -----------------------------------------------------------------------------
 
 
+@IN_EACH_LANGUAGE
 def test_the_walk_finds_the_pages(watched: Page, live_server: LiveServer) -> None:
     # Guards the walk: with no pages found, the tests below would pass vacuously.
     pages = html_pages(watched, live_server)
     assert {"/", "/signin", "/signup", "/signin/lost-passkey"} <= set(pages)
 
 
+@IN_EACH_LANGUAGE
 def test_every_page_signed_out_has_no_serious_violations(
     watched: Page, live_server: LiveServer
 ) -> None:
     assert check_pages(watched, html_pages(watched, live_server)) == []
 
 
+@IN_EACH_LANGUAGE
 def test_every_page_signed_in_has_no_serious_violations(
     watched: Page, live_server: LiveServer
 ) -> None:
@@ -148,6 +171,7 @@ def test_every_page_signed_in_has_no_serious_violations(
     assert check_pages(watched, pages) == []
 
 
+@IN_EACH_LANGUAGE
 def test_every_step_of_sign_up_has_no_serious_violations(watched: Page) -> None:
     violations = []
     choose_username(watched, "pat")  # the opt-in screen and its consent notice

@@ -16,29 +16,20 @@ Before the design system (decision 0025), the sign-in, recovery, profile and pas
 pages and the privacy manifest (874 px) scrolled sideways on a phone, and the passkey
 rename field and its button overlapped.
 
-One server and one browser page serve the whole module; the app the server runs is
-switched to the app each person meets (the switched-off person meets the restarted one).
+One server and one browser page serve the whole module (the ``site`` and ``window``
+fixtures of tests/e2e/conftest.py).
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-from flask import Flask
-from playwright.sync_api import Browser, Page
-from werkzeug.serving import make_server
 
-from authdemo.clock import FrozenClock
 from tests.conftest import Browser as Client
-from tests.conftest import make_app
-from tests.support import chromium
-from tests.support.accounts import QUICK_HASHING, People, State, into_context, place
-from tests.support.crawler import Crawl, crawl
+from tests.support.accounts import State, into_context, place
+from tests.support.crawler import crawl
+from tests.support.live_site import Site, Window, html_pages
 
 #: The two sizes of issue 17: a phone (iPhone 12 to 15) and a laptop.
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
@@ -79,73 +70,9 @@ MEASURE = """(tolerance) => {
 
 
 @dataclass
-class Site:
-    """One server for the module; ``app`` is the app it runs at the moment."""
-
-    url: str
-    people: People
-    app: Flask | None = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        assert self.app is not None, "no app chosen"
-        return self.app(environ, start_response)
-
-
-@dataclass
-class Window:
-    """The one browser page the module reuses, and its script errors as they happen."""
-
-    page: Page
-    errors: list[str]
-
-
-@dataclass
 class Findings:
     pages: int = 0
     problems: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    folder, clock = tmp_path_factory.mktemp("layout"), FrozenClock()
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    origin = f"http://localhost:{port}"
-
-    def app_factory(**settings: str) -> Flask:
-        return make_app(
-            folder, clock, ORIGIN=origin, RP_ID="localhost", **QUICK_HASHING, **settings
-        )
-
-    site = Site(origin, People(app_factory, clock))
-    server = make_server("127.0.0.1", port, site, threaded=True, fd=listener.fileno())
-    listener.close()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield site
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def window(browser: Browser, site: Site) -> Iterator[Window]:
-    """One page, reused: each test gives it the person's cookies and place."""
-    context = browser.new_context(base_url=site.url)
-    context.set_default_timeout(chromium.TIMEOUT_MS)
-    try:
-        page = context.new_page()
-        yield Window(page, chromium.watch_errors(page))
-    finally:
-        context.close()
-
-
-def html_pages(walk: Crawl) -> list[str]:
-    return sorted(
-        url for url, page in walk.pages.items() if page.status < 400 and url not in walk.downloads
-    )
 
 
 def look_at(window: Window, urls: list[str]) -> Findings:

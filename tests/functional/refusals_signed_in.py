@@ -1,5 +1,6 @@
 """Requests that must be refused, sent by a signed-in person: step-up, adding and
-managing passkeys, sessions, profile, password + code, consent, erasure."""
+managing passkeys, sessions, the page language, profile, password + code, consent,
+erasure."""
 
 from __future__ import annotations
 
@@ -221,6 +222,17 @@ def _(world: World) -> Send:
 def _(world: World) -> Send:
     person = world.person(State.RECOVERY)
     return lambda: person.browser.post_form("/account/sessions/sign-out-others", {})
+
+
+# language ------------------------------------------------------------------------------------
+
+
+@refusal("main.choose_language", "language-not-offered", status=400)
+def _(world: World) -> Send:
+    # The account's stored language stays as it was (issue 19 item 1).
+    person = world.person(State.PASSKEY_ONLY)
+    form = {"language": "xx", "next": "/account"}
+    return lambda: person.browser.post_form("/language", form)
 
 
 # profile --------------------------------------------------------------------------------------

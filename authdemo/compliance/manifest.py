@@ -286,7 +286,12 @@ _environment = Environment(
     autoescape=select_autoescape(default=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# The page in the app is translated (authdemo/i18n.py); the standalone file, made by the
+# CLI for auditors, is in English, the language of the compliance pack it quotes.
+_environment.policies["ext.i18n.trimmed"] = True
+_environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 
 def render_html(manifest: Manifest) -> str:

@@ -48,6 +48,9 @@ SAME_IN_BOTH = {
     "·",  # the footer's separator
     ".",  # a sentence's full stop after a link
     ",",  # a comma before a link
+    # The footer's language selector names each language in itself (decision 0028).
+    "Deutsch",
+    "English",
 }
 
 

@@ -182,6 +182,27 @@ def test_every_page_of_every_account_state_is_in_german(people: People, state: S
         assert_no_english(text, f"{url} ({state})")
 
 
+def test_choosing_deutsch_in_the_footer_turns_these_pages_german(people: People) -> None:
+    # The other way a person gets German: the language selector on every page, with a
+    # browser that asks for English. The choice stays for the pages that follow.
+    person = people.make(State.PASSKEY_ONLY)
+    person.browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-GB,en;q=0.9"
+    # The footer's form, as the page renders it (outside <main>, so read here).
+    page = person.browser.client.get("/privacy").get_data(as_text=True)
+    assert 'action="/language"' in page
+    assert '<option value="de" lang="de">Deutsch</option>' in page
+    chosen = person.browser.post_form("/language", {"language": "de", "next": "/privacy"})
+    assert chosen.status_code == 303
+    assert chosen.headers["Location"].endswith("/privacy")
+    for url, heading in PAGES.items():
+        path, lang, text = read_in_german(person, url)
+        if path != url:
+            continue
+        assert lang == "de", url
+        assert heading in text, url
+        assert_no_english(text, f"{url} (chosen in the footer)")
+
+
 def test_flash_messages_and_field_errors_are_in_german(people: People) -> None:
     person = german(people.make(State.PASSKEY_ONLY))
     page = person.browser.client.get("/account/passkeys").get_data(as_text=True)
@@ -240,3 +261,73 @@ def test_withdrawing_and_deleting_speak_german_to_the_end(people: People) -> Non
     assert lang == "de"
     assert "Ihr Konto ist gelöscht" in text
     assert_no_english(text, "goodbye page")
+
+
+# --- the privacy notice says the same in both languages -------------------------------
+
+#: A period as each language writes it: (number, unit) with the unit in English.
+_PERIOD = {
+    "en": re.compile(r"(\d+)\s(year|day|hour|minute|second)s?\b"),
+    "de": re.compile(r"(\d+)\s(Jahr|Tag|Stunde|Minute|Sekunde)(?:e|en|n)?\b"),
+}
+_UNIT = {"Jahr": "year", "Tag": "day", "Stunde": "hour", "Minute": "minute", "Sekunde": "second"}
+#: Settings with periods in every unit, so each unit's German is read.
+PERIODS = {
+    "AUDIT_RETENTION_DAYS": "365",
+    "BACKUP_RETENTION_DAYS": "30",
+    "CONSENT_RETENTION_DAYS": "1095",
+    "CONSENT_REASK_DAYS": "1",
+    "COMPLAINT_RETENTION_DAYS": "90",
+    "SESSION_IDLE_SECONDS": "1800",
+    "SESSION_ABSOLUTE_SECONDS": "43200",
+    "ENROLMENT_TIMEOUT_SECONDS": "600",
+}
+CONTACTS = {
+    "CONTROLLER_NAME": "Beispielbibliothek GmbH",
+    "CONTROLLER_CONTACT": "datenschutz@bibliothek.example",
+    "DPO_CONTACT": "dsb@bibliothek.example",
+}
+
+
+def periods(text: str, language: str) -> list[tuple[int, str]]:
+    found = _PERIOD[language].findall(text)
+    return sorted((int(n), _UNIT.get(unit, unit)) for n, unit in found)
+
+
+def test_the_privacy_notice_in_german_states_the_same_periods_and_contacts(
+    tmp_path: Path,
+) -> None:
+    from tests.functional.account_pages import items_of, text_of
+
+    app = make_app(tmp_path, LANGUAGES="en,de", **PERIODS, **CONTACTS)
+    pages = {}
+    for language, header in (("en", "en-GB,en;q=0.9"), ("de", GERMAN)):
+        response = app.test_client().get("/privacy/notice", headers={"Accept-Language": header})
+        assert response.status_code == 200
+        assert response.headers["Content-Language"] == language
+        pages[language] = response.get_data(as_text=True)
+
+    # The contacts come from configuration and are never translated.
+    for element in ("controller", "controller-contact", "dpo-contact"):
+        assert text_of(pages["de"], element) == text_of(pages["en"], element), element
+    for contact in CONTACTS.values():
+        assert contact in visible(pages["de"])[1]
+
+    # Each retention period, item by item, and those of the short version and the
+    # purposes: the same numbers in the same units, and no English unit left.
+    english = items_of(pages["en"], "notice-retention-list")
+    german_items = items_of(pages["de"], "notice-retention-list")
+    assert len(german_items) == len(english) == 8
+    for en, de in zip(english, german_items, strict=True):
+        assert periods(de, "de") == periods(en, "en"), (en, de)
+    for section in ("notice-short", "notice-purposes"):
+        en_text, de_text = text_of(pages["en"], section), text_of(pages["de"], section)
+        assert en_text is not None
+        assert de_text is not None
+        assert periods(de_text, "de") == periods(en_text, "en"), section
+    german_text = visible(pages["de"])[1]
+    assert periods(german_text, "de"), "the German notice names no period"
+    assert not _PERIOD["en"].search(german_text), "an English period on the German notice"
+    assert "3 Jahre" in german_text
+    assert "1 Jahr" in german_text
+    assert_no_english(german_text, "privacy notice")

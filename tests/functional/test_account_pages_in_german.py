@@ -16,6 +16,7 @@ fail it. The consent notice itself is left out: its German is a pinned text of i
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 from html.parser import HTMLParser
@@ -331,3 +332,23 @@ def test_the_privacy_notice_in_german_states_the_same_periods_and_contacts(
     assert "3 Jahre" in german_text
     assert "1 Jahr" in german_text
     assert_no_english(german_text, "privacy notice")
+
+
+def test_the_export_explains_itself_in_the_language_of_the_notice_the_person_reads(
+    people: People,
+) -> None:
+    # GDPR Art 15(1)(a) to (h) and Art 12(1): a German reader's copy of their data comes
+    # with the same explanations, in the same German words, as the privacy notice.
+    person = german(people.make(State.PASSKEY_ONLY))
+    download = person.browser.client.get("/privacy/export")
+    assert download.status_code == 200
+    about = json.loads(download.get_data())["about_this_processing"]
+    notice = visible(person.browser.client.get("/privacy/notice").get_data(as_text=True))[1]
+    for period in about["retention"]:
+        assert period["data"] in notice
+        assert period["kept"] in notice
+    assert "Art. 6 Abs. 1 lit. a DSGVO" in " ".join(p["lawful_basis"] for p in about["purposes"])
+    assert "Aufsichtsbehörde" in about["complaint"]
+    english = english_fragments()
+    for value in (about["recipients"], about["rights"], about["source"]):
+        assert not [f for f in english if f in value], value

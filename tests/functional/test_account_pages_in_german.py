@@ -234,6 +234,20 @@ def test_flash_messages_and_field_errors_are_in_german(people: People) -> None:
     assert "Etwas war verwirrend oder unklar: „Etwas ging schief“" in text
 
 
+def test_a_security_notice_is_told_in_german(people: People) -> None:
+    # The in-app security notices (authdemo/account/notices.py) are written when shown,
+    # in the reader's language: a sign-in on another device, read on this one.
+    person = german(people.make(State.PASSKEY_ONLY))
+    people.clock.advance(seconds=60)
+    elsewhere = people.browser(person.app)
+    assert elsewhere.sign_in_with_passkey(person.authenticator).status_code == 200
+    _, _, text = read_in_german(person, "/account")
+    assert "Sicherheitshinweise seit Ihrem letzten Besuch" in text
+    assert "Neue Anmeldung bei Ihrem Konto mit einem Passkey." in text
+    assert "Waren Sie das nicht?" in text
+    assert_no_english(text, "account page with a security notice")
+
+
 def test_withdrawing_and_deleting_speak_german_to_the_end(people: People) -> None:
     person = german(people.make(State.BOTH))
     withdrawn = submit(person.browser, "/account", action="/account/passkeys/consent/withdraw")

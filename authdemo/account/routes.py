@@ -27,6 +27,7 @@ from authdemo.fallback.throttle import account_id_key_for
 from authdemo.http import safe_next
 from authdemo.human_units import human_moment
 from authdemo.passkeys import signals
+from authdemo.passkeys.script_messages import CEREMONY_MESSAGES
 from authdemo.ratelimit import address_key
 from authdemo.sessions import auth, device_names
 from authdemo.sessions import service as session_service
@@ -179,6 +180,8 @@ def _passkeys_page(status: int = 200, **context: Any) -> tuple[str, int]:
             "stepUp": url_for(
                 "stepup.reauth", next=url_for("account.passkeys"), action="passkeys.add_options"
             ),
+            # What static/js/webauthn.js may say when adding a passkey fails.
+            "messages": CEREMONY_MESSAGES,
         },
         **context,
     )

@@ -18,7 +18,7 @@ from authdemo import clock, current, ways_in
 from authdemo.consent import web as consent_web
 from authdemo.errors import InvalidInput, UsernameTaken
 from authdemo.extensions import db
-from authdemo.fallback import service, throttle, totp
+from authdemo.fallback import script_messages, service, throttle, totp
 from authdemo.fallback import wiring as fallback_wiring
 from authdemo.http import safe_next
 from authdemo.sessions import auth
@@ -38,6 +38,14 @@ from authdemo.usernames import normalise_username
 bp = Blueprint("fallback", __name__)
 
 ENROLMENT_KEY = "enrolment"
+
+
+@bp.app_template_global()
+def fallback_messages(*modules: str) -> dict[str, LazyString]:
+    """For a template's ``page_data``: what these modules of static/js/ may say."""
+    return script_messages.of(*modules)
+
+
 Page = str | Response | tuple[str, int]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, jsonify, url_for
 from flask import session as cookie
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from authdemo import clock, current
@@ -22,6 +23,7 @@ from authdemo.extensions import db, limiter
 from authdemo.http import json_text, read_json_object, safe_next
 from authdemo.passkeys import service, signals
 from authdemo.passkeys import wiring as passkey_wiring
+from authdemo.passkeys.script_messages import CEREMONY_MESSAGES
 from authdemo.sessions import auth
 from authdemo.sessions import wiring as session_wiring
 from authdemo.sessions.auth import (
@@ -36,6 +38,12 @@ from authdemo.usecase import Refused
 bp = Blueprint("passkeys", __name__, url_prefix="/api/passkeys")
 
 CEREMONY_KEY = "ceremony"
+
+
+@bp.app_template_global()
+def ceremony_messages() -> dict[str, LazyString]:
+    """For a template's ``page_data``: what a passkey ceremony's scripts may say."""
+    return dict(CEREMONY_MESSAGES)
 
 
 def _ceremony_limit() -> str:

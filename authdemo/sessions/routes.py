@@ -7,16 +7,39 @@ from typing import Any
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask import session as cookie
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from authdemo import clock, current
 from authdemo.extensions import db, limiter
+from authdemo.fallback import script_messages as fallback_script_messages
 from authdemo.http import read_json_object, safe_next
+from authdemo.passkeys.script_messages import CEREMONY_MESSAGES
 from authdemo.sessions import auth, service
 from authdemo.sessions import wiring as session_wiring
 
 bp = Blueprint("sessions", __name__)
+
+#: What static/js/signin.js says besides a passkey ceremony's own messages.
+SIGN_IN_MESSAGES: dict[str, LazyString] = {
+    "passkeysUnsupported": lazy_gettext(
+        "This browser can't use passkeys. Please use another way to sign in."
+    ),
+    "signedIn": lazy_gettext("Signed in. Taking you to your account…"),
+}
+
+
+@bp.app_template_global()
+def sign_in_messages() -> dict[str, LazyString]:
+    """For signin.html's ``page_data``: what its scripts may say (signin.js with
+    webauthn.js, and password-fields.js)."""
+    return {
+        **CEREMONY_MESSAGES,
+        **SIGN_IN_MESSAGES,
+        **fallback_script_messages.of("password-fields"),
+    }
 
 
 @bp.get("/signin")

@@ -1,7 +1,7 @@
 // Step-up with a passkey of this same account (the options list only its passkeys).
 import { pageData, postJSON } from "./api.js";
 import { explainCeremonyError, getPasskey } from "./webauthn.js";
-import { busy, showStatus } from "./ui.js";
+import { busy, message, showStatus } from "./ui.js";
 
 const button = document.getElementById("reauth-passkey");
 const status = document.getElementById("status");
@@ -9,7 +9,7 @@ const { endpoints, next } = pageData();
 
 button?.addEventListener("click", async () => {
   busy(button, true);
-  showStatus(status, "Follow the prompt on your device…");
+  showStatus(status, message("followPrompt"));
   let startedAt = 0;
   let timeoutMs = 0;
   try {

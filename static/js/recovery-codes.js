@@ -1,11 +1,12 @@
 // Copy or download the recovery codes shown once after they are made.
 import { pageData } from "./api.js";
-import { showStatus } from "./ui.js";
+import { message, showStatus } from "./ui.js";
 
 const { recoveryCodes = [], site = location.hostname, username = "" } = pageData();
 const status = document.getElementById("codes-status");
-const account = username ? `${username} at ${site}` : site;
-const text = `Recovery codes for ${account} (${location.host})\nEach code works once.\n\n${recoveryCodes.join("\n")}\n`;
+const account = username ? message("codesAccount", { username, site }) : site;
+const title = message("codesFileTitle", { account, host: location.host });
+const text = `${title}\n\n${recoveryCodes.join("\n")}\n`;
 
 /** A file-name-safe form of a name: lower case, anything else than a-z 0-9 . _ - as "-". */
 function fileSafe(name) {
@@ -19,9 +20,9 @@ const fileName = ["recovery-codes", fileSafe(site) || fileSafe(location.hostname
 document.getElementById("copy-codes")?.addEventListener("click", async () => {
   try {
     await navigator.clipboard.writeText(text);
-    showStatus(status, "Copied. Paste them somewhere safe, such as your password manager.", "success");
+    showStatus(status, message("codesCopied"), "success");
   } catch {
-    showStatus(status, "Your browser didn't allow copying. Please select the codes and copy them.", "error");
+    showStatus(status, message("codesNotCopied"), "error");
   }
 });
 
@@ -35,5 +36,5 @@ document.getElementById("download-codes")?.addEventListener("click", () => {
   link.click();
   link.remove();
   URL.revokeObjectURL(url);
-  showStatus(status, "Downloaded. Keep the file somewhere safe.", "success");
+  showStatus(status, message("codesDownloaded"), "success");
 });

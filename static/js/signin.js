@@ -12,7 +12,7 @@
 // Chromium waits for the page's request before it fills a `webauthn` field's list.
 import { pageData, postJSON } from "./api.js";
 import { explainCeremonyError, getPasskey, passkeysSupported } from "./webauthn.js";
-import { busy, showStatus } from "./ui.js";
+import { busy, message, showStatus } from "./ui.js";
 import { signalAllAcceptedCredentials, signalUnknownCredential } from "./signal.js";
 
 const button = document.getElementById("signin-passkey");
@@ -22,13 +22,13 @@ const usernameField = document.getElementById("username");
 const { endpoints } = pageData();
 
 if (!passkeysSupported()) {
-  showStatus(status, "This browser can't use passkeys. Please use another way to sign in.", "error");
+  showStatus(status, message("passkeysUnsupported"), "error");
 }
 
 /** Verify the assertion, tell the device which passkeys the account still has, go on. */
 async function finishSignIn(credential) {
   const result = await postJSON(endpoints.verify, credential);
-  showStatus(status, "Signed in. Taking you to your account…", "success");
+  showStatus(status, message("signedIn"), "success");
   // Stale passkeys of this account disappear from the device (Signal API).
   await signalAllAcceptedCredentials(result.signal);
   window.location.assign(result.redirect);
@@ -106,7 +106,7 @@ async function stopAutofill() {
 
 button.addEventListener("click", async () => {
   busy(button, true);
-  showStatus(status, "Follow the prompt on your device…");
+  showStatus(status, message("followPrompt"));
   await stopAutofill();
   let startedAt = 0;
   let timeoutMs = 0;

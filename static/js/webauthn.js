@@ -2,6 +2,7 @@
 // (PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON /
 // credential.toJSON()) where they exist, with a small fallback for older browsers.
 import { postJSON } from "./api.js";
+import { message } from "./ui.js";
 
 const b64urlToBuffer = (value) => {
   const base64 = value.replace(/-/g, "+").replace(/_/g, "/");
@@ -122,7 +123,8 @@ export async function getPasskey(optionsJSON, { signal, mediation, ceremony } = 
 }
 
 /**
- * A plain-language message for a failed ceremony. Browsers deliberately report
+ * A plain-language message for a failed ceremony, in the page's language (the page sends
+ * them: authdemo.passkeys.routes.CEREMONY_MESSAGES). Browsers deliberately report
  * "cancelled", "timed out" and "no passkey on this device" all as NotAllowedError
  * (so sites cannot probe for passkeys); we tell them apart only by elapsed time.
  */
@@ -131,26 +133,24 @@ export function explainCeremonyError(error, { startedAt, timeoutMs, creating = f
   switch (error && error.name) {
     case "NotAllowedError":
       if (timeoutMs && elapsed >= timeoutMs - 1000) {
-        return "That took too long and timed out. Please try again.";
+        return message("ceremonyTimedOut");
       }
       if (creating) {
         // Creating a passkey: cancelled or the device's check failed; nothing to "find".
-        return "No passkey was created: the request was cancelled, or your device could not check that it's you. You can try again.";
+        return message("ceremonyNotCreated");
       }
-      return "The passkey request was cancelled, or no passkey for this site was found on this device. You can try again.";
+      return message("ceremonyNotFound");
     case "AbortError":
-      return "The passkey request was stopped. You can try again.";
+      return message("ceremonyStopped");
     case "InvalidStateError":
-      return "This device already has a passkey for your account. You can use that one.";
+      return message("ceremonyAlreadyOnDevice");
     case "SecurityError":
-      return "Passkeys can't be used on this address. Please open the site at its usual address.";
+      return message("ceremonyWrongAddress");
     case "NotSupportedError":
-      return "This browser or device can't create that kind of passkey.";
+      return message("ceremonyUnsupported");
     case "ProblemError":
       return error.message;
     default:
-      return error && error.problem
-        ? error.message
-        : "Something went wrong with the passkey. Please try again.";
+      return error && error.problem ? error.message : message("ceremonyFailed");
   }
 }

@@ -35,6 +35,7 @@ from authdemo.clock import FrozenClock
 from authdemo.i18n import TRANSLATIONS
 from tests.conftest import STRONG_PASSWORD, Browser, make_app
 from tests.support.accounts import QUICK_HASHING, People, Person, State, expect
+from tests.support.pages import read_page
 
 #: What Chromium sends for a person who set German as their language.
 GERMAN_BROWSER = "de-DE,de;q=0.9,en;q=0.8"
@@ -221,7 +222,17 @@ def _signed_in_pages(person: Person) -> Iterator[tuple[str, Browser, str]]:
         yield f"{name}{url}", browser, url
 
 
-PEOPLE_STATES = (State.PASSWORD_ONLY, State.BOTH, State.RECOVERY, State.NO_WAY_IN)
+#: Each reaches a variant of "Confirm it's you": password + code, both ways, a restricted
+#: session, no way in with recovery codes left, passkeys switched off (the passkey still
+#: confirms), no way in after withdrawing.
+PEOPLE_STATES = (
+    State.PASSWORD_ONLY,
+    State.BOTH,
+    State.RECOVERY,
+    State.NO_WAY_IN,
+    State.SWITCHED_OFF,
+    State.WITHDRAWN,
+)
 
 
 @pytest.fixture(scope="module")
@@ -319,6 +330,58 @@ def test_sign_in_fields_left_empty_are_named_in_german(german: Browser) -> None:
     ):
         assert message in text
     assert "Enter your" not in text
+
+
+def test_choosing_deutsch_in_the_footer_turns_the_pages_german(
+    app: Flask, clock: FrozenClock
+) -> None:
+    """The selector, as a person uses it: an English browser, the footer's form on the
+    password + code page, back on the same page in German, and German after signing out."""
+    person = _in_language(Browser(app.test_client()), ENGLISH_BROWSER)
+    person.sign_up_with_password(clock, "gerda")
+    page = person.client.get("/account/password-code").get_data(as_text=True)
+    assert read(page)[0] == "en"
+    [form] = [
+        f for f in read_page("/", 200, page, region="footer").forms if f.id == "language-form"
+    ]
+
+    chosen = person.client.post(form.action, data={**form.values, "language": "de"})
+
+    assert chosen.status_code in (302, 303)
+    assert chosen.headers["Location"].endswith("/account/password-code")
+    again = person.client.get("/account/password-code").get_data(as_text=True)
+    lang, nodes = read(again)
+    assert lang == "de"
+    assert "Passwort und Einmalcode" in nodes
+    assert not english_left_in(nodes)
+    person.sign_out()
+    lang, nodes = read(person.client.get("/signin").get_data(as_text=True))
+    assert lang == "de"
+    assert not english_left_in(nodes)
+
+
+def test_a_wrong_password_or_code_is_said_in_german(german: Browser, clock: FrozenClock) -> None:
+    """The one answer for every sign-in failure (no hint whether the account exists), and
+    the set-up's wrong code, in German."""
+    made = german.sign_up_with_password(clock, "gerda")
+    german.sign_out()
+    wrong = german.sign_in_with_password(made, clock, password="not the password")
+    assert wrong.status_code == 401
+    assert (
+        "Benutzername, Passwort oder Code stimmen nicht. Bitte versuchen Sie es erneut."
+        in text_of(wrong.get_data(as_text=True))
+    )
+    unknown = german.sign_in_with_password(made, clock, username="nobody")
+    assert text_of(unknown.get_data(as_text=True)) == text_of(wrong.get_data(as_text=True))
+
+    german.choose_username("hanna")
+    german.post_form("/signup/password", {"password": STRONG_PASSWORD})
+    refused = german.post_form("/signup/password/code", {"code": "000000"})
+    assert refused.status_code == 400
+    assert (
+        "Dieser Code stimmt nicht. Prüfen Sie die Uhrzeit auf Ihrem Smartphone und versuchen "
+        "Sie es mit dem neuesten Code."
+    ) in text_of(refused.get_data(as_text=True))
 
 
 def test_a_json_step_without_a_username_answers_in_german(german: Browser) -> None:

@@ -384,6 +384,27 @@ def test_a_wrong_password_or_code_is_said_in_german(german: Browser, clock: Froz
     ) in text_of(refused.get_data(as_text=True))
 
 
+def test_the_age_declaration_is_asked_and_refused_in_german(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """With a minimum age set (off by default), the box and its refusal speak German."""
+    app = make_app(tmp_path, clock, LANGUAGES="en,de", MINIMUM_AGE="16")
+    german = _in_language(Browser(app.test_client()), GERMAN_BROWSER)
+    page = text_of(german.client.get("/signup").get_data(as_text=True))
+    assert "Ich bin 16 Jahre oder älter." in page
+    assert "Dieser Dienst ist nicht für Kinder gedacht." in page
+
+    refused = german.choose_username("gerda")
+
+    assert refused.status_code == 400
+    text = text_of(refused.get_data(as_text=True))
+    assert (
+        "Dieser Dienst ist für Personen ab 16 Jahren. Bitte setzen Sie das Häkchen, um Ihr "
+        "Alter zu bestätigen."
+    ) in text
+    assert not english_left_in(read(refused.get_data(as_text=True))[1])
+
+
 def test_a_json_step_without_a_username_answers_in_german(german: Browser) -> None:
     """problem+json from the passkey sign-up, for a page that lost its sign-up cookie."""
     answer = german.post_json("/api/passkeys/sign-up/options", {"consent": True})

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from authdemo import clock, current, ways_in
 from authdemo.account import notices, service
+from authdemo.consent import script_messages as consent_script_messages
 from authdemo.consent import web as consent_web
 from authdemo.errors import AuthDemoError, InvalidInput, StepUpRequired, UsernameTaken
 from authdemo.extensions import db, limiter
@@ -180,8 +181,9 @@ def _passkeys_page(status: int = 200, **context: Any) -> tuple[str, int]:
             "stepUp": url_for(
                 "stepup.reauth", next=url_for("account.passkeys"), action="passkeys.add_options"
             ),
-            # What static/js/webauthn.js may say when adding a passkey fails.
-            "messages": CEREMONY_MESSAGES,
+            # What static/js/webauthn.js may say when adding a passkey fails, and what
+            # account-passkeys.js and consent-notice.js say around it.
+            "messages": {**CEREMONY_MESSAGES, **consent_script_messages.of("account-passkeys")},
         },
         **context,
     )

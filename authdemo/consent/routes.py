@@ -33,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from authdemo import clock, current, ways_in
-from authdemo.consent import service, web
+from authdemo.consent import script_messages, service, web
 from authdemo.consent.notices import PASSKEY_SIGNIN, Notice
 from authdemo.consent.rollout import Availability
 from authdemo.consent.service import Action
@@ -307,7 +307,7 @@ def withdrawn() -> str | Response:
     )
     return render_template(
         "consent/withdrawn.html",
-        page_data={"signal": signal},
+        page_data={"signal": signal, "messages": script_messages.of("consent-withdrawn")},
         way_in_left=methods.has_way_in(passkey_signin=False),
         recovery_codes_left=methods.recovery_codes,
         can_set_up_password=may_act_without_step_up(),
@@ -396,4 +396,5 @@ def _template_helpers() -> dict[str, Any]:
         "deployment_facts": web.facts_beside,
         "language_name": web.language_name,
         "notice_page_language": web.page_language,
+        "consent_script_messages": script_messages.of,
     }

@@ -58,6 +58,19 @@ bp = Blueprint("privacy", __name__)
 
 CONFIRMATION_KEY = "erasure-confirmation"
 
+#: What static/js/privacy-goodbye.js may say, in the page's language (docs/translating.md).
+GOODBYE_MESSAGES = {
+    "forgetUnsupported": lazy_gettext(
+        "This browser can't be told to forget passkeys automatically."
+    ),
+    "forgetSent": lazy_gettext(
+        "Your browser was asked to forget the passkeys it holds for this site."
+    ),
+    "forgetNotConfirmed": lazy_gettext(
+        "Your browser didn't confirm that it forgot this site's passkeys."
+    ),
+}
+
 
 class StaleConfirmation(AuthDemoError):
     status = 409
@@ -247,7 +260,9 @@ def delete_account() -> ResponseReturnValue:
             rp_id=settings.RP_ID, user_handle=erasure.user_handle, credential_ids=[]
         ),
     )
-    return render_template("privacy/goodbye.html", page_data={"signals": [signal]})
+    return render_template(
+        "privacy/goodbye.html", page_data={"signals": [signal], "messages": GOODBYE_MESSAGES}
+    )
 
 
 def _typed_matches(typed: object, username: str) -> bool:

@@ -5,7 +5,7 @@
 import { pageData } from "./api.js";
 import { createPasskeyOnSubmit } from "./consent-notice.js";
 import { passkeysSupported } from "./webauthn.js";
-import { showStatus } from "./ui.js";
+import { message, showStatus } from "./ui.js";
 import { sendPageSignals } from "./signal.js";
 
 const form = document.getElementById("add-passkey-form");
@@ -17,7 +17,7 @@ const { endpoints, afterAdd, stepUp } = pageData();
 sendPageSignals();
 
 if (form && !passkeysSupported()) {
-  showStatus(status, "This browser can't create passkeys. You can add one from another device.", "error");
+  showStatus(status, message("passkeysCannotCreateHere"), "error");
 }
 
 // The server sends excludeCredentials: a device that already holds one of this
@@ -30,9 +30,9 @@ if (form) {
     status,
     endpoints,
     messages: {
-      missing: "Please tick the box to agree to passkey sign-in first.",
-      checking: "Checking your new passkey…",
-      success: "Your new passkey is ready.",
+      missing: message("consentTickFirst"),
+      checking: message("passkeyChecking"),
+      success: message("passkeyAdded"),
     },
     destination: () => afterAdd,
     // Adding a way in needs a fresh sign-in (step-up); come back here afterwards.

@@ -3,7 +3,7 @@
 import { pageData } from "./api.js";
 import { createPasskeyOnSubmit } from "./consent-notice.js";
 import { passkeysSupported } from "./webauthn.js";
-import { showStatus } from "./ui.js";
+import { message, showStatus } from "./ui.js";
 
 const form = document.getElementById("add-passkey-form");
 const consent = document.getElementById("passkey-consent");
@@ -12,7 +12,7 @@ const status = document.getElementById("status");
 const { endpoints } = pageData();
 
 if (!passkeysSupported()) {
-  showStatus(status, "This browser can't use passkeys. Your password and one-time code still work.", "error");
+  showStatus(status, message("passkeysCannotBeUsed"), "error");
 }
 
 createPasskeyOnSubmit({
@@ -22,8 +22,8 @@ createPasskeyOnSubmit({
   status,
   endpoints,
   messages: {
-    missing: "Please tick the box to agree to passkey sign-in first.",
-    success: "Your new passkey is ready.",
+    missing: message("consentTickFirst"),
+    success: message("passkeyAdded"),
   },
   // Adding a way in needs a fresh "confirm it's you"; come back here afterwards.
   stepUp: (problem) => endpoints.reauth || problem.stepUpUrl,

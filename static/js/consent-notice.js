@@ -4,7 +4,7 @@
 // so a page cannot claim agreement to words that were never shown.
 import { postJSON } from "./api.js";
 import { createPasskey, explainCeremonyError } from "./webauthn.js";
-import { busy, showStatus } from "./ui.js";
+import { busy, message, showStatus } from "./ui.js";
 
 /**
  * The JSON body for /api/passkeys/sign-up/options and /api/passkeys/add/options. A form
@@ -41,8 +41,9 @@ export function requireTicked(checkbox, onMissing) {
 /**
  * The opt-in form's submit: require the tick, send the consent to endpoints.options,
  * create the passkey, send it to endpoints.verify, then go to destination(result)
- * (default: the server's redirect). messages: { missing, success, checking? }, where
- * checking, if given, is shown while the server verifies. stepUp(problem), if given,
+ * (default: the server's redirect). messages: { missing, success, checking? } (words from
+ * the page's data block, ui.js message()), where checking, if given, is shown while the
+ * server verifies. stepUp(problem), if given,
  * says where to go when the server asks for a fresh sign-in; without it, that error is
  * explained like any other.
  */
@@ -51,7 +52,7 @@ export function createPasskeyOnSubmit({ form, consent, button, status, endpoints
     event.preventDefault();
     if (consent && !requireTicked(consent, () => showStatus(status, messages.missing, "error"))) return;
     busy(button, true);
-    showStatus(status, "Follow the prompt on your device…");
+    showStatus(status, message("followPrompt"));
     let startedAt = 0;
     let timeoutMs = 0;
     try {

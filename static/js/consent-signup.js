@@ -3,7 +3,7 @@
 import { pageData } from "./api.js";
 import { createPasskeyOnSubmit } from "./consent-notice.js";
 import { passkeysSupported } from "./webauthn.js";
-import { showStatus } from "./ui.js";
+import { message, showStatus } from "./ui.js";
 
 const form = document.getElementById("passkey-form");
 const consent = document.getElementById("passkey-consent");
@@ -12,7 +12,7 @@ const status = document.getElementById("status");
 const { endpoints } = pageData();
 
 if (!passkeysSupported()) {
-  showStatus(status, "This browser can't use passkeys. Please use a password and a one-time code instead.", "error");
+  showStatus(status, message("passkeysUsePasswordInstead"), "error");
 }
 
 createPasskeyOnSubmit({
@@ -22,9 +22,9 @@ createPasskeyOnSubmit({
   status,
   endpoints,
   messages: {
-    missing: "Please tick the box to agree to passkey sign-in first, or choose the password option.",
-    checking: "Checking your new passkey…",
-    success: "Your passkey is ready. Signing you in…",
+    missing: message("consentTickFirstOrPassword"),
+    checking: message("passkeyChecking"),
+    success: message("passkeyReadySigningIn"),
   },
 });
 

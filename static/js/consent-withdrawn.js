@@ -5,12 +5,11 @@
 // working here, and the page says what to do.
 import { pageData } from "./api.js";
 import { signalAllAcceptedCredentials, signalSupported } from "./signal.js";
-import { showStatus } from "./ui.js";
+import { message, showStatus } from "./ui.js";
 
 const status = document.getElementById("signal-status");
 const { signal } = pageData();
-const STILL_LISTED =
-  "Your passkeys no longer work here. Your device may still list them: you can delete them in its passkey settings.";
+const STILL_LISTED = message("passkeysStillListed");
 
 async function forgetPasskeys() {
   if (!signal || !signalSupported("signalAllAcceptedCredentials")) {
@@ -20,7 +19,7 @@ async function forgetPasskeys() {
   }
   if (await signalAllAcceptedCredentials(signal)) {
     status.dataset.signal = "sent";
-    showStatus(status, "Your browser was asked to stop offering your passkeys for this site.", "success");
+    showStatus(status, message("passkeysSignalSent"), "success");
   } else {
     status.dataset.signal = "failed";
     showStatus(status, STILL_LISTED);

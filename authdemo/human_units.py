@@ -36,6 +36,9 @@ _SECOND_UNITS: tuple[tuple[Callable[[int], str], int], ...] = (
 #: A day as people write it, per language (CLDR patterns). English keeps the
 #: day-month-year order the pages always had; a language not listed gets CLDR's "long".
 _DAY_PATTERNS = {"en": "d MMMM y", "de": "d. MMMM y"}
+#: The same with the month abbreviated, where a text must stay short (a passkey's default
+#: name, "Passkey from 4 Dec 2026"); a language not listed gets CLDR's "medium".
+_SHORT_DAY_PATTERNS = {"en": "d MMM y", "de": "d. MMM y"}
 
 
 def human_seconds(seconds: int) -> str:
@@ -64,6 +67,12 @@ def human_date(day: date) -> str:
     """A day: "4 December 2026", "4. Dezember 2026"."""
     language = _language()
     return format_date(day, _DAY_PATTERNS.get(language, "long"), locale=language)
+
+
+def human_short_date(day: date) -> str:
+    """A day with its month abbreviated: "4 Dec 2026", "4. Dez. 2026"."""
+    language = _language()
+    return format_date(day, _SHORT_DAY_PATTERNS.get(language, "medium"), locale=language)
 
 
 def human_moment(moment: datetime) -> str:

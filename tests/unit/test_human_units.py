@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from authdemo.human_units import human_date, human_duration, human_moment, human_seconds
+from authdemo.human_units import (
+    human_date,
+    human_duration,
+    human_moment,
+    human_seconds,
+    human_short_date,
+)
 from tests.conftest import make_app
 
 
@@ -108,3 +114,11 @@ def test_dates_are_written_as_the_language_writes_them(
 def test_outside_a_request_the_words_are_english() -> None:
     assert human_duration(1095) == "3 years"
     assert human_date(date(2026, 12, 4)) == "4 December 2026"
+
+
+@pytest.mark.parametrize(("language", "day"), [("en", "4 Dec 2026"), ("de", "4. Dez. 2026")])
+def test_a_short_date_abbreviates_the_month_as_the_language_does(
+    bilingual: Flask, language: str, day: str
+) -> None:
+    with bilingual.test_request_context("/", headers={"Accept-Language": language}):
+        assert human_short_date(date(2026, 12, 4)) == day

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from authdemo.models.passkey import PASSKEY_NAME_MAX
 from authdemo.passkeys.names import default_name
 from authdemo.passkeys.providers import ZERO_AAGUID
+from tests.conftest import make_app
 
 ICLOUD = "fbfc3007-154e-4ecc-8c0b-6e020557d7bd"
 DEC_4 = datetime(2026, 12, 4, 18, 30, tzinfo=UTC)
@@ -62,3 +64,16 @@ def test_every_default_name_fits_the_column() -> None:
         *[f"Passkey on a phone from 4 Dec 2026 ({n})" for n in range(2, 999)],
     )
     assert len(longest) <= PASSKEY_NAME_MAX
+
+
+def test_a_name_is_made_in_the_persons_language(tmp_path: Path) -> None:
+    """A German reader's new passkey: the provider by the name its maker uses in German,
+    the kind and the day in German."""
+    app = make_app(tmp_path, LANGUAGES="en,de")
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        assert name(ICLOUD) == "iCloud-Schlüsselbund"
+        assert name(ICLOUD, ("internal",), "iCloud-Schlüsselbund") == (
+            "iCloud-Schlüsselbund vom 4. Dez. 2026"
+        )
+        assert name(ZERO_AAGUID, ("usb",)) == "Sicherheitsschlüssel vom 4. Dez. 2026"
+        assert name() == "Passkey vom 4. Dez. 2026"

@@ -139,8 +139,8 @@ class Settings:
     # --- languages (decision 0028, docs/translating.md) ---
     #: The languages people can choose, comma-separated codes ("en,de"). English is the
     #: source language; every other one needs its catalogue in authdemo/translations/.
-    #: A language is offered only once every page is translated into it.
-    LANGUAGES: str = "en"
+    #: A language is offered only once every page is translated into it (German is).
+    LANGUAGES: str = "en,de"
 
     # --- retention (GDPR Art 5(1)(e)) ---
     AUDIT_RETENTION_DAYS: int = 90

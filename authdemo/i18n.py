@@ -20,9 +20,11 @@ is offered only once every page is translated into it (docs/translating.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from babel import Locale, UnknownLocaleError
 from flask import Flask, Response, current_app, has_request_context, request
@@ -107,6 +109,7 @@ def init_app(app: Flask, settings: Settings) -> None:
             "language_names": language_names,
             "language_name": language_name,
             "page_data_for_scripts": page_data_for_scripts,
+            "return_path": return_path,
         }
     )
 
@@ -180,6 +183,29 @@ def language_name(code: str) -> str:
     return Locale.parse(code).get_display_name(code) or code
 
 
+#: A query value the selector carries back as it is: a plain word, an endpoint or a path.
+_PLAIN_VALUE = re.compile(r"[\w.:/-]{0,200}")
+
+
+def return_path() -> str:
+    """Where the selector brings the person back: this page, with only the query values the
+    app itself puts in its links (a ``next`` that ``safe_next`` accepts, plain words such
+    as an endpoint), so a page never carries back what someone else put in its address."""
+    from werkzeug.urls import iri_to_uri
+
+    from authdemo.http import safe_next
+
+    if request.method != "GET":
+        return request.path
+    kept = [
+        (key, value)
+        for key, value in request.args.items(multi=True)
+        if (safe_next(value, "") if key == "next" else _PLAIN_VALUE.fullmatch(value))
+    ]
+    query = urlencode(kept)
+    return iri_to_uri(request.path + (f"?{query}" if query else ""))
+
+
 def chosen(value: object) -> str:
     """A language sent by the selector, if it is one this deployment offers."""
     if not isinstance(value, str) or value not in offered():
@@ -212,8 +238,8 @@ def on_sign_in(_app: Flask, user: Any = None, **_extra: Any) -> None:
 
 
 #: What static/js/api.js and ui.js may tell a person on any page, by key. A feature's own
-#: module gets its messages from its view, as ``page_data={"messages": {...}}``
-#: (docs/translating.md, "JavaScript").
+#: module gets its messages from its view, as ``page_data={"messages": {...}}`` (the
+#: passkey ceremonies' in authdemo/passkeys/script_messages.py; docs/translating.md).
 SCRIPT_MESSAGES: Mapping[str, Any] = {
     "requestFailed": lazy_gettext("The request failed. Please try again."),
     "noConnection": lazy_gettext(

@@ -29,7 +29,7 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
 from tests.e2e.harness import LiveServer, VirtualAuthenticators
-from tests.support.languages import SECOND_LANGUAGE, choose_language, only_when_offered
+from tests.support.languages import SECOND_LANGUAGE, choose_language
 
 SEVERE = {"serious", "critical"}
 PASSWORD = "purple tractor sings at dawn"
@@ -43,11 +43,8 @@ NOT_PAGES = ("/static/", "/api/", "/metrics", "/healthz", "/openapi.json", "/.we
 # --- pages without false alarms -----------------------------------------------------------
 
 
-#: The walks below run in English and in the second language (skipped while it is not
-#: offered); the other checks in English.
-IN_EACH_LANGUAGE = pytest.mark.parametrize(
-    "language", ["en", pytest.param(SECOND_LANGUAGE, marks=only_when_offered)]
-)
+#: The walks below run in English and in the second language; the other checks in English.
+IN_EACH_LANGUAGE = pytest.mark.parametrize("language", ["en", SECOND_LANGUAGE])
 
 
 @pytest.fixture
@@ -171,7 +168,6 @@ def test_every_page_signed_in_has_no_serious_violations(
     assert check_pages(watched, pages) == []
 
 
-@IN_EACH_LANGUAGE
 def test_every_step_of_sign_up_has_no_serious_violations(watched: Page) -> None:
     violations = []
     choose_username(watched, "pat")  # the opt-in screen and its consent notice

@@ -13,7 +13,7 @@ page marks as in another language (``lang="en"``, WCAG 3.1.2 Language of Parts).
 
 Strings the code never marked are not in the catalogue, so this cannot see them directly;
 it sees them when they share a sentence with a marked one, and the axe checks run in
-German too (tests/e2e/test_accessibility.py). Skipped only while German is not offered.
+German too (tests/e2e/test_accessibility.py).
 """
 
 from __future__ import annotations
@@ -28,10 +28,8 @@ from authdemo.i18n import TRANSLATIONS
 from tests.conftest import Browser as Client
 from tests.support.accounts import State, into_context, place
 from tests.support.crawler import crawl
-from tests.support.languages import SECOND_LANGUAGE, choose_language, only_when_offered
+from tests.support.languages import SECOND_LANGUAGE, choose_language
 from tests.support.live_site import Site, Window, html_pages
-
-pytestmark = only_when_offered
 
 #: STEP_UP_SECONDS + 1: sensitive pages now ask the person to confirm it's them.
 PAST_STEP_UP = 301

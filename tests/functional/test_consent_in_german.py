@@ -195,12 +195,15 @@ def test_a_text_that_does_not_match_its_language_is_refused(app_de: Flask) -> No
     assert ledger_rows(app_de) == []
 
 
-def test_a_language_this_deployment_does_not_offer_is_refused(app: Flask, app_de: Flask) -> None:
+def test_a_language_this_deployment_does_not_offer_is_refused(
+    tmp_path: Path, app_de: Flask
+) -> None:
     """German exists in the code, but this deployment offers English only: no page of it
     can have shown the German text."""
     german = form_fields(page_after_username(german_browser(app_de)))
     assert german["notice_language"] == "de"
-    browser = german_browser(app)  # LANGUAGES defaults to what the operator left
+    english_only = make_app(tmp_path, LANGUAGES="en")  # an operator who offers only English
+    browser = german_browser(english_only)
     browser.choose_username("anna")
     assert the_notice(page(browser, "/signup/how"))[2] == "en"
     response = browser.post_json("/api/passkeys/sign-up/options", {"consent": True, **german})

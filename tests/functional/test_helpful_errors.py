@@ -61,7 +61,12 @@ def test_a_field_left_empty_gets_enter_your_and_nothing_is_checked(
         assert response.status_code == 400, empty
         assert "not right" not in html, empty
         doc = read(html)
-        (sent,) = [f for f in doc.forms if all(f.named(n) for n in fields)]
+        # The form that has these fields (the page has others, e.g. the language selector).
+        (sent,) = [
+            f
+            for f in doc.forms
+            if all(any(x.attrs.get("name") == n for x in f.fields) for n in fields)
+        ]
         for name, message in fields.items():
             element = sent.named(name)
             if name in empty:

@@ -249,3 +249,16 @@ def test_every_page_hands_its_scripts_their_messages_in_its_language(browser: Br
         german["requestFailed"] == "Die Anfrage ist fehlgeschlagen. Bitte versuchen Sie es erneut."
     )
     assert all(german[key] != english[key] for key in SCRIPT_MESSAGES)
+
+
+def test_the_way_back_keeps_the_pages_own_query_and_nothing_someone_else_put_there(
+    browser: Browser,
+):
+    assert choose(browser, "/signin?next=/account", "de").headers["Location"] == (
+        "/signin?next=%2Faccount"
+    )
+    page = "/signin?next=//evil.example/&x=<script>alert(1)</script>"
+    html = browser.client.get(page).get_data(as_text=True)
+    assert "evil.example" not in html
+    assert "alert(1)" not in html
+    assert choose(browser, page, "en").headers["Location"] == "/signin"

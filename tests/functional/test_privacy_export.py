@@ -62,7 +62,7 @@ def give_them_everything(app: Flask, username: str, now: datetime) -> None:
         user = session.execute(select(User).where(User.username == username)).scalar_one()
         user.display_name = "Ada L."
         user.notices_seen_at = now
-        user.language = "de"
+        user.language = "en"  # filled in, and the pages stay in the English the tests read
         session.execute(
             update(UserSession).where(UserSession.user_id == user.id).values(device_label="Laptop")
         )

@@ -1,24 +1,15 @@
-"""The second language in the tests (issue 19 item 2): whether German is offered, and
-switching to it the way a person does, with the language selector in the page's footer."""
+"""The second language in the tests (issue 19 item 2), and switching to it the way a person
+does, with the language selector in the page's footer."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import Page
 
 from authdemo.config import Settings
 
 SECOND_LANGUAGE = "de"
-
-#: German is offered (the default AUTHDEMO_LANGUAGES lists it) only once every page is
-#: translated (decision 0028). Until then the tests that walk the app in German cannot pass
-#: and are skipped, saying why; they run from the commit that offers German on.
-OFFERED = SECOND_LANGUAGE in Settings().languages
-only_when_offered = pytest.mark.skipif(
-    not OFFERED,
-    reason=f"{SECOND_LANGUAGE!r} is not offered yet (AUTHDEMO_LANGUAGES defaults to "
-    f"{Settings().LANGUAGES!r}): German is offered once every page is translated",
-)
+#: What ships: the e2e walks in German test the default, not a setting made for them.
+assert SECOND_LANGUAGE in Settings().languages, "German is no longer offered by default"
 
 
 def choose_language(page: Page, language: str) -> None:

@@ -72,7 +72,8 @@ def test_the_page_is_served_in_the_chosen_language_and_says_so(bilingual: Flask)
 
 
 def test_english_only_deployments_serve_english_whatever_the_browser_asks(tmp_path: Path):
-    page = make_app(tmp_path).test_client().get("/", headers={"Accept-Language": "de"})
+    english_only = make_app(tmp_path, LANGUAGES="en")
+    page = english_only.test_client().get("/", headers={"Accept-Language": "de"})
     assert '<html lang="en">' in page.text
     assert "Skip to main content" in page.text
 
@@ -114,3 +115,8 @@ def test_every_shipped_catalogue_can_be_offered(tmp_path: Path):
     assert shipped, "no catalogue shipped"
     app = make_app(tmp_path, LANGUAGES=",".join(["en", *shipped]))
     assert app.extensions["authdemo.languages"] == ("en", *shipped)
+
+
+def test_english_and_german_are_offered_by_default():
+    """German is offered: every page is translated (decision 0028, README "Languages")."""
+    assert load_settings({"DATABASE_URL": "sqlite://"}, environ={}).languages == ("en", "de")

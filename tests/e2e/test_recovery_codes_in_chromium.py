@@ -107,3 +107,34 @@ def test_codes_sit_in_two_columns_on_a_desktop(
     codes = page.evaluate(MEASURE)
     assert len({c["left"] for c in codes}) == 2
     assert all(c["height"] < 1.5 * c["line"] for c in codes)
+
+
+def test_the_key_fits_a_phone_and_breaks_only_between_its_groups(page: Page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/signup")
+    page.fill("#username", "kim")
+    page.click("#continue")
+    page.click("#use-password")
+    page.fill("#password", PASSWORD)
+    page.click("#continue")
+    expect(page).to_have_url(re.compile(r"/signup/password/code$"))
+    page.wait_for_load_state("load")
+    measured = page.evaluate(
+        """() => {
+          const code = document.querySelector('#totp-key');
+          const node = code.firstChild, text = node.textContent, groups = [];
+          let at = 0;
+          for (const group of text.split(' ')) {
+            const range = document.createRange();
+            range.setStart(node, at); range.setEnd(node, at + group.length);
+            groups.push({group, lines: new Set([...range.getClientRects()].map(r => r.top)).size});
+            at += group.length + 1;
+          }
+          return {right: code.getBoundingClientRect().right, width: innerWidth,
+                  scroll: document.documentElement.scrollWidth, groups};
+        }"""
+    )
+    assert measured["right"] <= measured["width"], measured
+    assert measured["scroll"] <= measured["width"], measured
+    assert len(measured["groups"]) == 8, measured  # 32 base32 characters in fours
+    assert all(g["lines"] == 1 for g in measured["groups"]), measured

@@ -17,9 +17,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from flask import has_app_context
+from flask_babel import force_locale
+
 from authdemo.config import Settings
 from authdemo.consent.notices import DEFAULT_LANGUAGE
-from authdemo.human_units import YEAR_DAYS, human_duration
+from authdemo.human_units import human_duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +62,11 @@ class _Wording:
 #: The block in every language a notice text is published in (authdemo/consent/notices.py):
 #: it stands beside the notice, in the notice's language. Part of the consent wording, so
 #: it lives here, not in the message catalogues; a change to it changes the facts hash that
-#: later decisions record (``flask compliance facts --language``). The German is a careful
-#: translation awaiting a native legal review (compliance/dpia.md, open items).
+#: later decisions record (``flask compliance facts --language``). Its periods are the one
+#: thing said through the catalogues: by :func:`period`, in the words every page uses for
+#: a period ("%(num)d year" -> "3 Jahre"), so a change to those words changes the hash too.
+#: The German is a careful translation awaiting a native legal review (compliance/dpia.md,
+#: open items).
 WORDING = {
     "en": _Wording(
         controller="Who is responsible for your data",
@@ -106,17 +112,14 @@ def from_settings(settings: Settings, language: str = DEFAULT_LANGUAGE) -> Deplo
     )
 
 
-#: Units in the languages of the notices, as ``human_duration`` says them in English.
-_UNITS = {"de": {"year": ("Jahr", "Jahre"), "day": ("Tag", "Tage")}}
-
-
 def period(days: int, language: str) -> str:
-    """A period in days in ``language``, in the largest unit that divides it exactly, as
-    ``human_duration`` says it in English ("3 years" / "3 Jahre", "90 days" / "90 Tage")."""
-    if language == DEFAULT_LANGUAGE:
+    """A period in days as :mod:`authdemo.human_units` says it in ``language`` (the
+    notice's, which need not be the request's): "3 years", "3 Jahre", "90 Tage".
+
+    The words come from the app's message catalogues, so this needs an app context (the
+    pages and ``flask compliance facts`` have one): outside one, Flask-Babel would say
+    every period in English without a word, and a German block would hash differently."""
+    if not has_app_context():
+        raise RuntimeError("the facts block's periods are said through the app's catalogues")
+    with force_locale(language):
         return human_duration(days)
-    if days <= 0:
-        raise ValueError("a retention period is a positive number of days")
-    count, unit = (days // YEAR_DAYS, "year") if days % YEAR_DAYS == 0 else (days, "day")
-    one, many = _UNITS[language][unit]
-    return f"{count} {one if count == 1 else many}"

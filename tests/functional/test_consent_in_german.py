@@ -12,6 +12,7 @@ German is offered by configuration (``LANGUAGES``), as an operator would offer i
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -161,8 +162,6 @@ def test_the_facts_hash_recorded_is_the_german_block_the_page_showed(
     assert "90 Tage" in words
     assert opt_in(browser, authenticator, form_fields(shown)).status_code == 200
     [(_, _, _, recorded_facts)] = ledger_rows(app_de)
-    import hashlib
-
     assert recorded_facts == declared == hashlib.sha256(words.encode()).hexdigest()
 
 
@@ -179,6 +178,25 @@ def test_switching_language_between_reading_and_agreeing_records_the_text_that_w
     assert opt_in(browser, authenticator, read_in_german).status_code == 200
     [(version, language, recorded, _)] = ledger_rows(app_de)
     assert (language, recorded) == ("de", pins()[(PURPOSE, version, "de")])
+
+
+def test_switching_to_german_between_reading_and_agreeing_records_the_english_facts_read(
+    app_de: Flask, authenticator: SoftwareAuthenticator
+) -> None:
+    """The facts block beside the English text is said in English, whatever language the
+    request that records the decision is in: its hash is the block the page showed."""
+    browser = german_browser(app_de)
+    speaks(browser, "en")
+    browser.choose_username("anna")
+    shown = page(browser, "/signup/how")
+    declared, facts = facts_shown(shown)
+    words = "\n".join(f"{label}: {value}" for label, value in facts)
+    assert "3 years" in words
+    speaks(browser, "de")  # the other tab
+    assert opt_in(browser, authenticator, form_fields(shown)).status_code == 200
+    [(_, language, _, recorded_facts)] = ledger_rows(app_de)
+    assert language == "en"
+    assert recorded_facts == declared == hashlib.sha256(words.encode()).hexdigest()
 
 
 def test_a_text_that_does_not_match_its_language_is_refused(app_de: Flask) -> None:

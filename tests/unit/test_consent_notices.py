@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from authdemo.consent.facts import human_duration
 from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN, Block, Notice, NoticeBook
+from authdemo.human_units import human_duration
+from tests.conftest import make_app
 
 
 def _notice(version: str, published: date, *, material: bool = True, text: str = "Text.") -> Notice:
@@ -200,7 +202,20 @@ def test_every_notice_language_has_the_facts_block_in_it() -> None:
 @pytest.mark.parametrize(
     ("days", "words"), [(1, "1 Tag"), (90, "90 Tage"), (365, "1 Jahr"), (3 * 365, "3 Jahre")]
 )
-def test_the_german_facts_say_periods_in_german_without_rounding(days: int, words: str) -> None:
+def test_the_german_facts_say_periods_in_german_without_rounding(
+    tmp_path: Path, days: int, words: str
+) -> None:
+    """Outside a request too: ``flask compliance facts --language de`` prints this block."""
     from authdemo.consent.facts import period
 
-    assert period(days, "de") == words
+    with make_app(tmp_path).app_context():
+        assert period(days, "de") == words
+
+
+def test_the_facts_periods_are_not_said_outside_the_app() -> None:
+    """Without the app's catalogues Flask-Babel says every period in English, silently; the
+    German block would then record a hash of words no page shows."""
+    from authdemo.consent.facts import period
+
+    with pytest.raises(RuntimeError, match="catalogues"):
+        period(90, "de")

@@ -1,12 +1,14 @@
 """The OpenAPI 3.1 description of the JSON endpoints, served at ``/openapi.json``.
 
 The document is data (``authdemo/data/openapi.json``) so it can be read and reviewed as
-it is; three things are filled in when it is served, so it always describes the running
+it is; four things are filled in when it is served, so it always describes the running
 app rather than a copy that could drift:
 
 - the session cookie's name (``__Host-authdemo`` in production, ``authdemo`` otherwise);
 - the current passkey notice (version and SHA-256 of its exact text): the only consent
   a client can send to start a passkey enrolment;
+- the ceremonies and error names a page may report (``authdemo/pilot/signals.py``, the
+  lists the server checks a report against);
 - the JSON Schema of the personal data export (``authdemo/data/export.schema.json``),
   the same file the export tests validate against.
 
@@ -28,6 +30,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from authdemo.consent.notices import PASSKEY_SIGNIN, Notice
 from authdemo.consent.web import notice_book
 from authdemo.extensions import limiter
+from authdemo.pilot.signals import CEREMONIES, ERROR_NAMES
 
 bp = Blueprint("openapi", __name__)
 
@@ -82,6 +85,10 @@ def document(*, session_cookie: str, notices: Sequence[Notice]) -> dict[str, Any
         "enum": [n.language for n in notices],
     }
     decision["notice_sha256"] = {**decision["notice_sha256"], "enum": [n.sha256 for n in notices]}
+    # The data file's placeholders (a "$comment" each) say where these come from.
+    problem = components["schemas"]["CeremonyProblem"]["properties"]
+    problem["ceremony"] = {"enum": list(CEREMONIES)}
+    problem["error"] = {"enum": list(ERROR_NAMES)}
     components["schemas"][_EXPORT_SCHEMA_NAME] = export_schema()
     return doc
 

@@ -29,6 +29,8 @@ CEREMONIES = ("sign_in", "sign_up", "add", "step_up")
 #: §5.1.4, the create() and get() algorithms; Credential Management Level 1 for
 #: AbortError; WebIDL for the rest). NotAllowedError also covers "cancelled",
 #: "timed out" and "no passkey here": browsers do not tell them apart, on purpose.
+#: The one list: /openapi.json is filled in from it, and static/js/webauthn.js, which
+#: cannot import it, keeps a copy that tests/functional/test_pilot_signals.py holds equal.
 ERROR_NAMES = (
     "AbortError",
     "ConstraintError",

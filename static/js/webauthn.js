@@ -69,7 +69,9 @@ function credentialToJSON(credential) {
 export const passkeysSupported = () =>
   typeof window.PublicKeyCredential === "function" && !!navigator.credentials;
 
-/** The DOMException names a ceremony can end with; the server accepts only these. */
+/** The DOMException names a ceremony can end with: the server's list
+ * (authdemo/pilot/signals.py ERROR_NAMES), which it accepts alone; a test keeps the two
+ * equal (tests/functional/test_pilot_signals.py). */
 const REPORTED_ERRORS = new Set([
   "AbortError",
   "ConstraintError",

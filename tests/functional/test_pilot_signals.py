@@ -8,6 +8,7 @@ nobody is), never computed by the test.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,28 @@ def test_a_ceremony_problem_outside_the_fixed_lists_is_refused_and_not_kept(
             select(AuditEvent.id).where(AuditEvent.event == "passkey.ceremony_problem")
         ).all()
     assert kept == []
+
+
+def reported_error_names(app: Flask) -> list[str]:
+    """The error names static/js/webauthn.js reports, read from the script the browser gets
+    (the one list outside authdemo/pilot/signals.py: a module a strict CSP lets the page
+    load cannot import Python's, and the script must not post names the server refuses)."""
+    script = app.test_client().get("/static/js/webauthn.js").get_data(as_text=True)
+    found = re.search(r"const REPORTED_ERRORS = new Set\(\[(.*?)\]\);", script, re.DOTALL)
+    assert found is not None, "webauthn.js no longer lists REPORTED_ERRORS where this looks"
+    return re.findall(r'"(\w+)"', found.group(1))
+
+
+def test_the_script_reports_exactly_the_error_names_the_server_and_its_document_accept(
+    app: Flask, browser: Browser
+) -> None:
+    reported = reported_error_names(app)
+    document = app.test_client().get("/openapi.json").get_json()
+    documented = document["components"]["schemas"]["CeremonyProblem"]["properties"]["error"]
+    assert sorted(reported) == sorted(documented["enum"])
+    for name in reported:
+        answer = browser.post_json(PROBLEMS, {"ceremony": "sign_in", "error": name})
+        assert answer.status_code == 204, name
 
 
 def test_a_ceremony_problem_report_needs_the_csrf_token(app: Flask) -> None:

@@ -1,0 +1,87 @@
+"""What the words people read say, in every language they are shipped in (issue 19).
+
+Read from what a person is shown, not from the code that shows it: every message of
+every catalogue (its English and its translation), every published notice text and the
+deployment-facts block beside it in each of its languages.
+
+- No text puts a form on exercising a right. GDPR Art 21 (objection) and Art 7(3)
+  (withdrawal) set none, and Art 12(2) asks the controller to make exercising rights easy:
+  a notice that says "in writing" ("schriftlich", which in German law means a signed
+  document, BGB §126) tells people less than the law gives them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from authdemo.consent import facts
+from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN
+from authdemo.i18n import TRANSLATIONS
+
+CATALOGUES = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
+
+#: Ways of saying a right must be exercised in a particular form.
+FORM_REQUIRED = re.compile(
+    r"\b(?:schriftlich\w*|Schriftform|in writing|by writing|in written form|by (?:letter|post)"
+    r"|per (?:Brief|Post)|auf dem Postweg)\b",
+    re.IGNORECASE,
+)
+
+
+def catalogue_texts(po: Path) -> Iterator[tuple[str, str]]:
+    """(where, text) for the English and the translation of every message of ``po``."""
+    with po.open("rb") as file:
+        catalogue = read_po(file)
+    for message in catalogue:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in (*ids, *strings):
+            yield f"{po.parent.parent.name}: {ids[0][:60]!r}", text
+
+
+def notice_texts() -> Iterator[tuple[str, str]]:
+    """Every published notice text, and the facts block in each notice language."""
+    for notice in NOTICES.texts(PASSKEY_SIGNIN):
+        yield f"notice {notice.version} ({notice.language})", notice.full_text
+        yield f"notice {notice.version} ({notice.language}) changes", notice.changes
+    for language, wording in facts.WORDING.items():
+        yield (
+            f"facts ({language})",
+            " ".join((wording.controller, wording.contact, wording.retention, wording.kept)),
+        )
+
+
+def person_facing_texts() -> Iterator[tuple[str, str]]:
+    for po in CATALOGUES:
+        yield from catalogue_texts(po)
+    yield from notice_texts()
+
+
+def test_the_pattern_finds_a_form_however_it_is_worded() -> None:
+    # Guards the pattern itself: a test that cannot fail proves nothing.
+    assert FORM_REQUIRED.search("Sie können schriftlich bei uns widersprechen.")
+    assert FORM_REQUIRED.search("you can object by writing to us")
+    assert FORM_REQUIRED.search("Widerspruch bitte per Post")
+    assert not FORM_REQUIRED.search("Teilen Sie es uns formlos unter privacy@example.org mit.")
+    assert not FORM_REQUIRED.search("tell us at privacy@example.org, in any form")
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda po: po.parent.parent.name)
+def test_the_catalogue_is_read(po: Path) -> None:
+    assert sum(1 for _ in catalogue_texts(po)) > 500
+
+
+def test_no_text_a_person_reads_puts_a_form_on_exercising_a_right() -> None:
+    found = {
+        where: match.group(0)
+        for where, text in person_facing_texts()
+        if (match := FORM_REQUIRED.search(" ".join(text.split())))
+    }
+    assert found == {}

@@ -8,6 +8,10 @@ deployment-facts block beside it in each of its languages.
   (withdrawal) set none, and Art 12(2) asks the controller to make exercising rights easy:
   a notice that says "in writing" ("schriftlich", which in German law means a signed
   document, BGB §126) tells people less than the law gives them.
+- The same English says the same German everywhere (:data:`GLOSSARY`): one condition of a
+  withdrawal, one right, one party, worded one way on every page, in the export and in the
+  consent notice. The pinned German notice cannot change (a published text is never
+  edited), so where it has a phrase, the catalogue follows it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,38 @@ FORM_REQUIRED = re.compile(
     r"|per (?:Brief|Post)|auf dem Postweg)\b",
     re.IGNORECASE,
 )
+
+
+#: Per language: an English phrase, and the German every translation of it uses. Each
+#: phrase of a pinned notice is worded as that notice words it (authdemo/consent/notices.py).
+GLOSSARY = {
+    "de": {
+        "more than a few minutes ago": "mehr als einige Minuten zurück",
+        "costs you nothing": "entsteht Ihnen kein Nachteil",
+        "what you agreed to": "worin Sie eingewilligt haben",
+        "your only way in": "Ihr einziger Zugang",
+        "only way to sign in": "einzige Möglichkeit",
+        "passkey provider": "Passkey-Anbieter",
+        "data protection authority": "Datenschutz-Aufsichtsbehörde",
+    },
+}
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def translations(language: str) -> Iterator[tuple[str, str]]:
+    """(English, translation) of every message, each plural form on its own."""
+    with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as file:
+        catalogue = read_po(file)
+    for message in catalogue:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for english, translated in zip(ids, strings, strict=False):
+            yield flat(english), flat(translated)
 
 
 def catalogue_texts(po: Path) -> Iterator[tuple[str, str]]:
@@ -85,3 +121,40 @@ def test_no_text_a_person_reads_puts_a_form_on_exercising_a_right() -> None:
         if (match := FORM_REQUIRED.search(" ".join(text.split())))
     }
     assert found == {}
+
+
+@pytest.mark.parametrize("language", sorted(GLOSSARY))
+def test_every_glossary_phrase_is_in_the_catalogue(language: str) -> None:
+    # Guards the glossary: a phrase no message has would check nothing.
+    english = [en.lower() for en, _ in translations(language)]
+    unused = [phrase for phrase in GLOSSARY[language] if not any(phrase in e for e in english)]
+    assert unused == []
+
+
+@pytest.mark.parametrize("language", sorted(GLOSSARY))
+def test_the_same_english_says_the_same_words_in_every_message(language: str) -> None:
+    differs = {
+        english[:80]: phrase
+        for english, translated in translations(language)
+        for phrase, words in GLOSSARY[language].items()
+        if phrase in english.lower() and words not in translated
+    }
+    assert differs == {}
+
+
+@pytest.mark.parametrize("language", sorted(GLOSSARY))
+def test_the_glossary_words_each_phrase_as_the_pinned_notice_does(language: str) -> None:
+    checked = 0
+    for original in NOTICES.versions(PASSKEY_SIGNIN):
+        text = NOTICES.get(PASSKEY_SIGNIN, original.version, language)
+        if text is None:
+            continue
+        for phrase, words in GLOSSARY[language].items():
+            for english, translated in (
+                (original.full_text, text.full_text),
+                (original.changes, text.changes),
+            ):
+                if phrase in flat(english).lower():
+                    checked += 1
+                    assert words in flat(translated), (original.version, phrase)
+    assert checked >= 3

@@ -91,6 +91,17 @@ def build(settings: Settings) -> PrivacyNotice:
             _("at most a day, outside the database; they hold a code, not your name"),
         ),
         Period(
+            # The selector's choice (authdemo/i18n.py): users.language when chosen signed
+            # in, and a code in the session cookie, permanent only while signed in.
+            _("The language you chose for the pages"),
+            _(
+                "on your account, if you chose it while signed in, until you change it or "
+                "delete your account; in the cookie in your browser until you close the "
+                "browser or, while you are signed in, up to %(absolute)s after your last visit",
+                absolute=human_seconds(settings.SESSION_ABSOLUTE_SECONDS),
+            ),
+        ),
+        Period(
             _("Backups"),
             _(
                 "up to %(kept)s: what you delete leaves our backups when they expire",
@@ -121,6 +132,10 @@ PURPOSES = (
         lazy_gettext("your consent, GDPR Art 6(1)(a)"),
     ),
     (
+        lazy_gettext("Showing the pages in the language you chose"),
+        lazy_gettext("contract, GDPR Art 6(1)(b)"),
+    ),
+    (
         lazy_gettext("Keeping accounts safe: security events and counters that slow down guessing"),
         lazy_gettext("legitimate interests, GDPR Art 6(1)(f)"),
     ),
@@ -148,6 +163,7 @@ def supplementary_information(settings: Settings, *, rights_url: str) -> dict[st
         "purposes": [{"purpose": str(p), "lawful_basis": str(basis)} for p, basis in PURPOSES],
         "categories": [
             _("account identifiers: username, optional display name, random ids"),
+            _("the language you chose for the pages, if you chose one"),
             _(
                 "how you sign in: passkey public keys and their facts, a password hash, an "
                 "encrypted authenticator-app key, recovery-code hashes"

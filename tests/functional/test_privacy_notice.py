@@ -13,6 +13,7 @@ from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 from authdemo.human_units import human_duration, human_seconds
@@ -177,3 +178,33 @@ def test_the_export_carries_the_supplementary_information_of_art_15(tmp_path: Pa
     # The same periods, in the same words, as the notice a visitor reads.
     notice = text_of(app.test_client().get(NOTICE).get_data(as_text=True))
     assert all(r["kept"] in notice for r in about["retention"])
+
+
+#: How each language says "language", "delete your account" and "cookie".
+LANGUAGE_CHOICE_WORDS = {
+    "en": ("language", "delete your account", "cookie"),
+    "de": ("Sprache", "Konto löschen", "Cookie"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGE_CHOICE_WORDS))
+def test_it_says_the_language_a_person_chose_is_kept_where_and_until_when(
+    tmp_path: Path, language: str
+) -> None:
+    # The selector's choice is personal data on the account (users.language) and a code
+    # in the cookie (compliance/data-inventory.yaml): the notice lists it with the rest of
+    # what is kept, why, and for how long, in every language it is read in (Art 13(1)(c),
+    # 13(2)(a)); test_language_choice.py proves the export, the erasure and the cookie.
+    from tests.functional.account_pages import items_of, text_of
+
+    app = make_app(tmp_path, LANGUAGES="en,de")
+    page = app.test_client().get(NOTICE, headers={"Accept-Language": language})
+    assert page.headers["Content-Language"] == language
+    word, deleted, cookie = LANGUAGE_CHOICE_WORDS[language]
+    kept = [item for item in items_of(page, "notice-retention-list") if word in item]
+    assert len(kept) == 1, "the retention list has no (or two) items about the language"
+    assert deleted in kept[0]
+    assert cookie in kept[0]
+    assert word in (text_of(page, "notice-short") or "")
+    assert word in (text_of(page, "notice-purposes") or "")
+    assert word in (text_of(page, "notice-device") or "")

@@ -25,14 +25,10 @@ import pytest
 from babel.messages.pofile import read_po
 
 from authdemo.i18n import TRANSLATIONS
-from tests.conftest import Browser as Client
-from tests.support.accounts import State, into_context, place
-from tests.support.crawler import crawl
+from tests.support.accounts import State
 from tests.support.languages import SECOND_LANGUAGE, choose_language
-from tests.support.live_site import Site, Window, html_pages
+from tests.support.live_site import Site, Window, as_person, as_visitor, problems_on
 
-#: STEP_UP_SECONDS + 1: sensitive pages now ask the person to confirm it's them.
-PAST_STEP_UP = 301
 #: A part of a message between its placeholders counts on its own from this many words:
 #: shorter parts ("at", "of the") are in German sentences too, by chance or as names.
 MIN_FRAGMENT_WORDS = 3
@@ -98,14 +94,11 @@ def english_messages() -> tuple[frozenset[str], tuple[str, ...]]:
 def english_on(window: Window, urls: list[str]) -> list[str]:
     """Open each page; the English found on it."""
     whole, parts = english_messages()
-    found: list[str] = []
     page = window.page
-    window.errors.clear()
-    for url in urls:
-        response = page.goto(url)
-        assert response is not None, url
-        assert response.ok, f"{url}: {response.status}"
+
+    def english_here(url: str) -> list[str]:
         assert page.get_attribute("html", "lang") == SECOND_LANGUAGE, url
+        found: list[str] = []
         for text in map(_words, page.evaluate(READ)):
             if not text:
                 continue
@@ -113,9 +106,9 @@ def english_on(window: Window, urls: list[str]) -> list[str]:
                 found.append(f"{url}: {text!r}")
                 continue
             found += [f"{url}: {part!r} in {text[:80]!r}" for part in parts if part in text]
-        found += [f"{url}: script error {error}" for error in window.errors]
-        window.errors.clear()
-    return sorted(set(found))
+        return found
+
+    return sorted(set(problems_on(window, urls, english_here)))
 
 
 def test_the_check_finds_english(site: Site, window: Window) -> None:
@@ -135,22 +128,7 @@ def test_the_check_finds_english(site: Site, window: Window) -> None:
 def test_every_signed_out_page_is_in_german(site: Site, window: Window) -> None:
     """Signed out, half-way through a sign-up (a username chosen, so the choice of how to
     sign in opens too)."""
-    site.app = site.people.app()
-    visitor = Client(site.app.test_client())
-    place(visitor, "DE")
-    assert visitor.choose_username("visitor").status_code == 302
-    walk = crawl(visitor, "/")
-    for start in ("/signup/how", "/signin/recovery", "/signin/lost-passkey", "/privacy/manifest"):
-        crawl(visitor, start, walk)
-    urls = html_pages(walk)
-    assert "/signup/how" in urls
-    context = window.page.context
-    context.clear_cookies()
-    name = site.app.config["SESSION_COOKIE_NAME"]
-    cookie = visitor.client.get_cookie(name)
-    assert cookie is not None
-    context.add_cookies([{"name": name, "value": cookie.value, "url": site.url}])
-    context.set_extra_http_headers({"X-Country": "DE"})
+    urls = as_visitor(site, window)
     window.page.goto("/")
     choose_language(window.page, SECOND_LANGUAGE)
     english = english_on(window, urls)
@@ -161,13 +139,7 @@ def test_every_signed_out_page_is_in_german(site: Site, window: Window) -> None:
 def test_every_page_of_each_account_state_is_in_german(
     site: Site, window: Window, state: State
 ) -> None:
-    person = site.people.make(state)
-    site.people.clock.advance(seconds=PAST_STEP_UP)
-    site.app = person.app
-    urls = html_pages(crawl(person.browser))
-    assert len(urls) > 3, urls
-    window.page.context.clear_cookies()
-    into_context(window.page.context, person, site.url)
+    urls = as_person(site, window, state)
     window.page.goto(urls[0])
     choose_language(window.page, SECOND_LANGUAGE)
     english = english_on(window, urls)

@@ -22,19 +22,16 @@ fixtures of tests/e2e/conftest.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from functools import partial
 
 import pytest
+from playwright.sync_api import Page
 
-from tests.conftest import Browser as Client
-from tests.support.accounts import State, into_context, place
-from tests.support.crawler import crawl
-from tests.support.live_site import Site, Window, html_pages
+from tests.support.accounts import State
+from tests.support.live_site import Site, Window, as_person, as_visitor, problems_on
 
 #: The two sizes of issue 17: a phone (iPhone 12 to 15) and a laptop.
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
-#: STEP_UP_SECONDS + 1: sensitive pages now ask the person to confirm it's them.
-PAST_STEP_UP = 301
 #: Less than this much overlap (in CSS pixels) is rounding, not elements on top of each other.
 TOLERANCE = 0.5
 
@@ -69,69 +66,37 @@ MEASURE = """(tolerance) => {
 }"""
 
 
-@dataclass
-class Findings:
-    pages: int = 0
-    problems: list[str] = field(default_factory=list)
+def measured(page: Page, size: str, url: str) -> list[str]:
+    """What is wrong with the page shown, at this size."""
+    seen = page.evaluate(MEASURE, TOLERANCE)
+    where = f"{url} ({size})"
+    problems = [f"{where}: {overlap}" for overlap in seen["overlaps"]]
+    if seen["scrollWidth"] > seen["clientWidth"]:
+        problems.insert(
+            0, f"{where}: {seen['scrollWidth']} px wide in a {seen['clientWidth']} px window"
+        )
+    return problems
 
 
-def look_at(window: Window, urls: list[str]) -> Findings:
+def look_at(window: Window, urls: list[str]) -> list[str]:
     """Open each address at each size; what is wrong, per page and size."""
-    findings = Findings()
-    page, errors = window.page, window.errors
-    errors.clear()
+    problems: list[str] = []
     for size, viewport in VIEWPORTS.items():
-        page.set_viewport_size(viewport)  # type: ignore[arg-type]
-        for url in urls:
-            response = page.goto(url)
-            assert response is not None, url
-            assert response.ok, f"{url}: {response.status}"
-            seen = page.evaluate(MEASURE, TOLERANCE)
-            findings.pages += 1
-            where = f"{url} ({size})"
-            if seen["scrollWidth"] > seen["clientWidth"]:
-                findings.problems.append(
-                    f"{where}: {seen['scrollWidth']} px wide in a {seen['clientWidth']} px window"
-                )
-            findings.problems += [f"{where}: {overlap}" for overlap in seen["overlaps"]]
-            findings.problems += [f"{where}: {error}" for error in errors]
-            errors.clear()
-    return findings
+        window.page.set_viewport_size(viewport)  # type: ignore[arg-type]
+        problems += problems_on(window, urls, partial(measured, window.page, size))
+    return problems
 
 
 @pytest.mark.parametrize("state", list(State), ids=str)
 def test_no_page_scrolls_sideways_or_overlaps_in_each_account_state(
     site: Site, window: Window, state: State
 ) -> None:
-    person = site.people.make(state)
-    site.people.clock.advance(seconds=PAST_STEP_UP)
-    site.app = person.app
-    walk = crawl(person.browser)
-    urls = html_pages(walk)
-    assert len(urls) > 3, urls
-    window.page.context.clear_cookies()
-    into_context(window.page.context, person, site.url)
-    findings = look_at(window, urls)
-    assert not findings.problems, "\n".join(findings.problems)
+    problems = look_at(window, as_person(site, window, state))
+    assert not problems, "\n".join(problems)
 
 
 def test_no_page_scrolls_sideways_or_overlaps_for_a_visitor(site: Site, window: Window) -> None:
     """Signed out, half-way through a sign-up (a username chosen, so the choice of how to
     sign in opens too)."""
-    site.app = site.people.app()
-    visitor = Client(site.app.test_client())
-    place(visitor, "DE")
-    assert visitor.choose_username("visitor").status_code == 302
-    walk = crawl(visitor, "/")
-    for start in ("/signup/how", "/signin/recovery", "/signin/lost-passkey", "/privacy/manifest"):
-        crawl(visitor, start, walk)
-    urls = html_pages(walk)
-    window.page.context.clear_cookies()
-    name = site.app.config["SESSION_COOKIE_NAME"]
-    cookie = visitor.client.get_cookie(name)
-    assert cookie is not None
-    window.page.context.add_cookies([{"name": name, "value": cookie.value, "url": site.url}])
-    window.page.context.set_extra_http_headers({"X-Country": "DE"})
-    findings = look_at(window, urls)
-    assert "/signup/how" in urls
-    assert not findings.problems, "\n".join(findings.problems)
+    problems = look_at(window, as_visitor(site, window))
+    assert not problems, "\n".join(problems)

@@ -128,18 +128,13 @@ def consent_from_json(body: Mapping[str, Any]) -> Notice:
     service.reject_unexpected(body.keys(), JSON_FIELDS)
     if body.get("consent") is not True:
         raise ConsentNotGiven()
-    return service.shown_notice(
-        notice_book(),
-        version=body.get("notice_version"),
-        sha256=body.get("notice_sha256"),
-        language=body.get("notice_language", DEFAULT_LANGUAGE),
-        offered=offered_languages(),
-    )
+    return notice_from_form(body)
 
 
 def notice_from_form(form: Mapping[str, Any], *, current_only: bool = True) -> Notice:
-    """The notice text a form says its page showed: version, language and hash. A form
-    from a page rendered before languages were recorded has no language: it was English."""
+    """The notice text a form (or a JSON decision) says its page showed: version, language
+    and hash. A form from a page rendered before languages were recorded has no language:
+    it was English."""
     return service.shown_notice(
         notice_book(),
         version=form.get("notice_version"),

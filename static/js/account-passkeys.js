@@ -4,8 +4,7 @@
 // has no form, and only the signals are left to send.
 import { pageData } from "./api.js";
 import { createPasskeyOnSubmit } from "./consent-notice.js";
-import { passkeysSupported } from "./webauthn.js";
-import { message, showStatus } from "./ui.js";
+import { message } from "./ui.js";
 import { sendPageSignals } from "./signal.js";
 
 const form = document.getElementById("add-passkey-form");
@@ -15,10 +14,6 @@ const status = document.getElementById("status");
 const { endpoints, afterAdd, stepUp } = pageData();
 
 sendPageSignals();
-
-if (form && !passkeysSupported()) {
-  showStatus(status, message("passkeysCannotCreateHere"), "error");
-}
 
 // The server sends excludeCredentials: a device that already holds one of this
 // account's passkeys refuses to make another (InvalidStateError, explained on failure).
@@ -30,6 +25,7 @@ if (form) {
     status,
     endpoints,
     messages: {
+      unsupported: message("passkeysCannotCreateHere"),
       missing: message("consentTickFirst"),
       checking: message("passkeyChecking"),
       success: message("passkeyAdded"),
@@ -39,6 +35,3 @@ if (form) {
     stepUp: () => stepUp,
   });
 }
-
-// The handler is attached: enable the button (rendered disabled, it would do nothing).
-if (button) button.disabled = !passkeysSupported();

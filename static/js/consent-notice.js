@@ -3,7 +3,7 @@
 // form's hidden fields). The server accepts only a notice it published, with that notice's own hash,
 // so a page cannot claim agreement to words that were never shown.
 import { postJSON } from "./api.js";
-import { createPasskey, explainCeremonyError } from "./webauthn.js";
+import { createPasskey, explainCeremonyError, passkeysSupported } from "./webauthn.js";
 import { busy, message, showStatus } from "./ui.js";
 
 /**
@@ -41,13 +41,16 @@ export function requireTicked(checkbox, onMissing) {
 /**
  * The opt-in form's submit: require the tick, send the consent to endpoints.options,
  * create the passkey, send it to endpoints.verify, then go to destination(result)
- * (default: the server's redirect). messages: { missing, success, checking? } (words from
- * the page's data block, ui.js message()), where checking, if given, is shown while the
- * server verifies. stepUp(problem), if given,
- * says where to go when the server asks for a fresh sign-in; without it, that error is
- * explained like any other.
+ * (default: the server's redirect). messages: { unsupported, missing, success, checking? }
+ * (words from the page's data block, ui.js message()): unsupported is shown at once in a
+ * browser without passkeys, checking, if given, while the server verifies. stepUp(problem),
+ * if given, says where to go when the server asks for a fresh sign-in; without it, that
+ * error is explained like any other. The button is rendered disabled, so a click before
+ * this module runs cannot submit the form natively; it is enabled once the handler is
+ * attached, where passkeys can be created.
  */
 export function createPasskeyOnSubmit({ form, consent, button, status, endpoints, messages, destination, stepUp }) {
+  if (!passkeysSupported()) showStatus(status, messages.unsupported, "error");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (consent && !requireTicked(consent, () => showStatus(status, messages.missing, "error"))) return;
@@ -74,4 +77,5 @@ export function createPasskeyOnSubmit({ form, consent, button, status, endpoints
       busy(button, false);
     }
   });
+  button.disabled = !passkeysSupported();
 }

@@ -188,3 +188,43 @@ def test_passkeys_off_are_hidden_with_a_reason_and_password_and_code_work(
     page.click("#signin-password")
     expect(page).to_have_url(re.compile(r"/account$"))
     assert live_server.query("SELECT count(*) FROM consent_events") == [(0,)]
+
+
+#: Before any page script: a browser with no WebAuthn (an older one, or one that turned it
+#: off), as ``passkeysSupported()`` in static/js/webauthn.js tests for it.
+NO_WEBAUTHN = "delete window.PublicKeyCredential;"
+
+
+def expect_opt_in_refused_here(page: Page, button: str, words: str) -> None:
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-kind", "error")
+    expect(status).to_have_text(words)
+    expect(page.locator(button)).to_be_disabled()
+
+
+def test_a_browser_without_passkeys_is_told_so_on_every_opt_in_form(page: Page) -> None:
+    """The sign-up step, the consent page and the passkeys page each say it in their own
+    words, and keep their button disabled; password + code still works."""
+    page.add_init_script(NO_WEBAUTHN)
+    page.goto("/signup")
+    page.fill("#username", "pat")
+    page.click("#continue")
+    expect(page).to_have_url(re.compile(r"/signup/how$"))
+    expect_opt_in_refused_here(
+        page,
+        "#create-passkey",
+        "This browser can't use passkeys. Please use a password and a one-time code instead.",
+    )
+    sign_up_with_password(page, "sam")
+    page.goto("/account/passkeys/consent")
+    expect_opt_in_refused_here(
+        page,
+        "#add-passkey",
+        "This browser can't use passkeys. Your password and one-time code still work.",
+    )
+    page.goto("/account/passkeys")
+    expect_opt_in_refused_here(
+        page,
+        "#add-passkey",
+        "This browser can't create passkeys. You can add one from another device.",
+    )

@@ -29,6 +29,7 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
 from tests.e2e.harness import LiveServer, VirtualAuthenticators
+from tests.e2e.test_passkey_flows import choose_username
 from tests.support.languages import SECOND_LANGUAGE, choose_language
 
 SEVERE = {"serious", "critical"}
@@ -115,14 +116,6 @@ def check_pages(page: Page, urls: list[str]) -> list[str]:
 
 
 # --- what a person does -------------------------------------------------------------------
-
-
-def choose_username(page: Page, username: str) -> None:
-    page.goto("/signup")
-    page.fill("#username", username)
-    page.click("#continue")
-    expect(page).to_have_url(re.compile(r"/signup/how$"))
-    page.wait_for_load_state()
 
 
 def sign_up_with_passkey(page: Page, username: str) -> None:

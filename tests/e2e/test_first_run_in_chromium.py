@@ -22,19 +22,8 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.harness import LiveServer, VirtualAuthenticators
 from tests.e2e.test_passkey_experience import Device, passkey_cards
-from tests.e2e.test_passkey_flows import expect_account_of
+from tests.e2e.test_passkey_flows import expect_account_of, sign_up
 from tests.functional.test_consent_support import WORDING_NEXT, publish
-
-
-def sign_up(page: Page, username: str) -> None:
-    page.goto("/signup")
-    page.fill("#username", username)
-    page.click("#continue")
-    expect(page).to_have_url(re.compile(r"/signup/how$"))
-    page.wait_for_load_state()
-    page.check("#passkey-consent")
-    page.click("#create-passkey")
-    expect_account_of(page, username)
 
 
 def grants(live_server: LiveServer) -> list[tuple[str, str]]:

@@ -23,12 +23,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pyotp
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import BrowserContext, CDPSession, Page, expect
 
 from tests.e2e.harness import LiveServer, VirtualAuthenticators
+from tests.e2e.test_fallback_flows import PASSWORD, sign_up_with_password
+from tests.e2e.test_passkey_flows import expect_account_of, sign_out, sign_up
 
 #: Records navigator.credentials.get (its mediation, abort and outcome) and the three
 #: PublicKeyCredential.signal* methods, then calls the browser's own.
@@ -74,7 +75,6 @@ SPY = """
 })();
 """
 
-PASSWORD = "purple tractor sings at dawn"
 SIGNAL_METHODS = {
     "signalUnknownCredential",
     "signalAllAcceptedCredentials",
@@ -165,46 +165,6 @@ def stale_passkey_for(user_handle: str) -> dict[str, Any]:
 
 
 # --- what a person does ---------------------------------------------------------------
-
-
-def sign_up(page: Page, username: str) -> None:
-    page.goto("/signup")
-    page.fill("#username", username)
-    page.click("#continue")
-    expect(page).to_have_url(re.compile(r"/signup/how$"))
-    page.wait_for_load_state()
-    page.check("#passkey-consent")
-    page.click("#create-passkey")
-    expect_account_of(page, username)
-
-
-def sign_up_with_password(page: Page, username: str) -> str:
-    """Password + one-time code sign-up; returns the authenticator app's key."""
-    page.goto("/signup")
-    page.fill("#username", username)
-    page.click("#continue")
-    expect(page).to_have_url(re.compile(r"/signup/how$"))
-    page.click("#use-password")
-    page.fill("#password", PASSWORD)
-    page.click("#continue")
-    key = page.inner_text("#totp-key").replace(" ", "")
-    page.fill("#code", pyotp.TOTP(key).now())
-    page.click("#create-account")
-    page.click("#codes-saved")
-    expect_account_of(page, username)
-    return key
-
-
-def sign_out(page: Page) -> None:
-    page.click("#signout")
-    expect(page).to_have_url(re.compile(r"/signin\?signed_out=1$"))
-    page.wait_for_load_state()
-
-
-def expect_account_of(page: Page, username: str) -> None:
-    expect(page).to_have_url(re.compile(r"^[^?]*/account$"))
-    expect(page.locator("#signed-in-as")).to_have_text(username)
-    page.wait_for_load_state()
 
 
 def open_passkeys(page: Page) -> None:

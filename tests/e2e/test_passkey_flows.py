@@ -76,8 +76,10 @@ def sign_out(page: Page) -> None:
 
 
 def expect_account_of(page: Page, username: str) -> None:
+    """Signed in as ``username``, on the account home, its scripts loaded."""
     expect(page).to_have_url(re.compile(r"^[^?]*/account$"))
     expect(page.locator("#signed-in-as")).to_have_text(username)
+    page.wait_for_load_state()
 
 
 def expect_error_status(page: Page, message: str) -> None:

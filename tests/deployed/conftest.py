@@ -29,6 +29,7 @@ from tests.deployed import stack
 from tests.production.conftest import PG_ADMIN_URL, PG_HOST, PG_PORT, REDIS_HOST, REDIS_PORT
 from tests.production.conftest import require as require_service
 from tests.support import chromium as chromium_browser
+from tests.support.shipped_server import free_port
 
 HERE = Path(__file__).parent
 #: Debian's packages the stage runs, as the Makefile installs them.
@@ -102,7 +103,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedStack
     lock = (Path(tempfile.gettempdir()) / "authdemo-deployed-stage.lock").open("w")
     fcntl.flock(lock, fcntl.LOCK_EX)
     base = tmp_path_factory.mktemp("deployed")
-    https_port, http_port, app_port = stack.free_port(), stack.free_port(), stack.free_port()
+    https_port, http_port, app_port = free_port(), free_port(), free_port()
     origin = f"https://{stack.HOST}:{https_port}"
     certificates = stack.make_certificates(base, stack.HOST)
     home = base / "home"

@@ -241,12 +241,6 @@ def trust_in_nss(home: Path, ca: Path) -> None:
 # --- processes ------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Process:
     """A server started by the test, its output in a file, stopped by the test."""

@@ -25,9 +25,7 @@ from tests.production.test_two_instances import (
     ORIGIN,
     VENV_BIN,
     Client,
-    _free_port,
     _sign_up,
-    _wait_until_up,
 )
 from tests.support import shipped_server as shipped_command
 from tests.support.authenticator import SoftwareAuthenticator
@@ -46,7 +44,7 @@ PER_ADDRESS = _per_minute("RATELIMIT_PASSWORD_IP")  # 20
 
 
 def _environment(tmp_path: Path, storage_uri: str) -> dict[str, str]:
-    port = _free_port()
+    port = shipped_command.free_port()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -84,7 +82,7 @@ def shipped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     server = _server(env)
     url = "http://" + env["AUTHDEMO_BIND"]
     try:
-        _wait_until_up(url, timeout=60)
+        shipped_command.wait_until_up(url, timeout=60)
         yield url, index
     finally:
         server.terminate()

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -55,17 +54,11 @@ _MATCHER = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"([^"]*)"')
 Sample = tuple[str, dict[str, str], float]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(redis_db: int, tmp_path: Path) -> Iterator[str]:
     """The server as `make serve` starts it, on SQLite and Redis, on a free port."""
     redis_url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}"
-    port = _free_port()
+    port = shipped_server.free_port()
     (tmp_path / "metrics").mkdir()
     env = {
         **os.environ,
@@ -86,23 +79,11 @@ def server(redis_db: int, tmp_path: Path) -> Iterator[str]:
     process = shipped_server.start(env)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url)
+        shipped_server.wait_until_up(url)
         yield url
     finally:
         process.send_signal(signal.SIGINT)  # quick shutdown: nothing is left to finish
         process.wait(timeout=15)
-
-
-def _wait_until_up(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -10,7 +10,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,15 +23,9 @@ VENV_BIN = Path(sys.executable).parent
 CAP = 64 * 1024
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def shipped_server(tmp_path: Path) -> Iterator[int]:
-    port = _free_port()
+    port = shipped.free_port()
     env = {
         **os.environ,
         "AUTHDEMO_ENV": "testing",
@@ -49,14 +42,7 @@ def shipped_server(tmp_path: Path) -> Iterator[int]:
     # The command of deploy/authdemo.service.
     server = shipped.start(env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
+        shipped.wait_until_up(f"http://127.0.0.1:{port}")
         yield port
     finally:
         server.terminate()

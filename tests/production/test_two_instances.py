@@ -7,10 +7,8 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -29,12 +27,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ORIGIN = "http://localhost:5000"
 VENV_BIN = Path(sys.executable).parent
 _CSRF = re.compile(r'"csrfToken": "([^"]+)"')
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -60,7 +52,7 @@ def instances(postgres_schema: str, redis_db: int, tmp_path: Path) -> Iterator[I
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
     }
     subprocess.run([VENV_BIN / "flask", "db", "upgrade"], env=env, check=True, timeout=60)
-    ports = [_free_port(), _free_port()]
+    ports = [shipped_server.free_port(), shipped_server.free_port()]
     servers = [
         shipped_server.start({**env, "AUTHDEMO_WORKERS": "1", "AUTHDEMO_BIND": f"127.0.0.1:{port}"})
         for port in ports
@@ -68,25 +60,13 @@ def instances(postgres_schema: str, redis_db: int, tmp_path: Path) -> Iterator[I
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url in urls:
-            _wait_until_up(url)
+            shipped_server.wait_until_up(url)
         yield Instances(urls, env)
     finally:
         for server in servers:
             server.terminate()
         for server in servers:
             server.wait(timeout=10)
-
-
-def _wait_until_up(url: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
 
 
 class Client:

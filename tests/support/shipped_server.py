@@ -5,8 +5,11 @@ tests/deployed/test_systemd_units.py holds the unit and the Makefile to this com
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,3 +31,24 @@ def start(env: Mapping[str, str], *, stderr: int = subprocess.DEVNULL) -> subpro
         stdout=subprocess.DEVNULL,
         stderr=stderr,
     )
+
+
+def free_port() -> int:
+    """A TCP port on the loopback address that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    """Until ``url``'s /healthz answers 200 (the app is serving and reaches its database),
+    as a load balancer's health check waits; RuntimeError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")

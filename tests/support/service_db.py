@@ -15,15 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.orm import Session
 
 from authdemo.database import alembic_config
 from authdemo.fallback.passwords import Hasher, PasswordPolicy
 from authdemo.fallback.service import Fallback
+from authdemo.models import UserSession
 from authdemo.passkeys.service import RelyingParty
 from authdemo.secrets_at_rest import KeyedHash, SecretBox
-from authdemo.sessions.service import SessionPolicy
+from authdemo.sessions.service import ActiveSession, SessionPolicy
 
 MASTER_KEY = bytes(range(32))
 POLICY = SessionPolicy(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
@@ -88,3 +89,27 @@ def rows(session: Session, *, except_tables: frozenset[str] = frozenset()) -> di
             result = connection.execute(text(f'SELECT * FROM "{name}"'))
             found[name] = sorted((tuple(row) for row in result), key=repr)
     return found
+
+
+def latest_session(session: Session, user_id: str) -> ActiveSession:
+    """The account's newest session as a request would carry it (``sessions.resolve``'s
+    fields, read from its row): what a use case is given as ``active`` or ``replacing``."""
+    row = (
+        session.execute(
+            select(UserSession)
+            .where(UserSession.user_id == user_id)
+            .order_by(UserSession.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    assert row is not None
+    return ActiveSession(
+        row.id,
+        user_id,
+        row.method,
+        row.authenticated_at,
+        row.restricted,
+        row.idle_expires_at,
+        row.absolute_expires_at,
+    )

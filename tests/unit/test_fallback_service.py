@@ -25,13 +25,13 @@ from authdemo.models import AuditEvent, ConsentEvent, User, UserSession
 from authdemo.models.user import new_user_id
 from authdemo.privacy import service as privacy
 from authdemo.secrets_at_rest import KeyedHash
-from authdemo.sessions.service import ActiveSession
 from authdemo.usecase import Refused
 from tests.support.service_db import (
     BOOKKEEPING,
     MASTER_KEY,
     POLICY,
     fallback_collaborators,
+    latest_session,
     rows,
     service_session,
 )
@@ -78,28 +78,6 @@ def _sign_up(
 
 def _events(session: Session) -> list[str]:
     return list(session.execute(select(AuditEvent.event).order_by(AuditEvent.id)).scalars())
-
-
-def _active(session: Session, user_id: str) -> ActiveSession:
-    row = (
-        session.execute(
-            select(UserSession)
-            .where(UserSession.user_id == user_id)
-            .order_by(UserSession.id.desc())
-        )
-        .scalars()
-        .first()
-    )
-    assert row is not None
-    return ActiveSession(
-        row.id,
-        user_id,
-        row.method,
-        row.authenticated_at,
-        row.restricted,
-        row.idle_expires_at,
-        row.absolute_expires_at,
-    )
 
 
 def test_sign_up_after_no_thanks_records_the_decline_with_the_account(
@@ -179,7 +157,7 @@ def test_sign_in_with_password_and_code_starts_a_session(
         code=_code(secret, clock.now()),
         now=clock.now(),
         policy=POLICY,
-        replacing=_active(session, done.user_id),
+        replacing=latest_session(session, done.user_id),
     )
     assert not isinstance(outcome, Refused)
     session.commit()
@@ -219,7 +197,7 @@ def test_step_up_with_a_wrong_code_is_refused_and_keeps_the_session_as_it_was(
         session,
         FB,
         user=user,
-        active=_active(session, user.id),
+        active=latest_session(session, user.id),
         password=PASSWORD,
         code="000000",
         now=clock.now(),
@@ -253,7 +231,7 @@ def test_setting_up_password_and_code_in_a_recovery_session_ends_it(
     )
     assert not isinstance(recovered, Refused)
     session.commit()
-    restricted = _active(session, user.id)
+    restricted = latest_session(session, user.id)
     assert restricted.restricted
     pending = service.start_setup(session, FB, user=user, password=PASSWORD, now=clock.now())
     service.finish_setup(
@@ -303,7 +281,7 @@ def test_signing_out_another_session_of_someone_else_is_refused(
         account.sign_out_session(
             session,
             user_id=alice.user_id,
-            session_id=_active(session, bob.user_id).id,
+            session_id=latest_session(session, bob.user_id).id,
             now=clock.now(),
         )
     session.rollback()

@@ -32,11 +32,18 @@ from authdemo.models import (
 )
 from authdemo.models.user import new_user_handle, new_user_id
 from authdemo.passkeys import ceremonies, service
-from authdemo.sessions.service import ActiveSession, resolve
+from authdemo.sessions.service import resolve
 from authdemo.sessions.service import start as start_session
 from authdemo.usecase import Refused
 from tests.support.authenticator import SoftwareAuthenticator
-from tests.support.service_db import BOOKKEEPING, POLICY, RP, rows, service_session
+from tests.support.service_db import (
+    BOOKKEEPING,
+    POLICY,
+    RP,
+    latest_session,
+    rows,
+    service_session,
+)
 
 NOTICE = NOTICES.current(PASSKEY_SIGNIN)
 #: The deployment-facts block shown beside the notice: a hash the ledger records as given.
@@ -97,28 +104,6 @@ def _sign_up(
     assert not isinstance(done, Refused), done
     session.commit()
     return done
-
-
-def _active(session: Session, user_id: str, *, restricted: bool = False) -> ActiveSession:
-    row = (
-        session.execute(
-            select(UserSession)
-            .where(UserSession.user_id == user_id)
-            .order_by(UserSession.id.desc())
-        )
-        .scalars()
-        .first()
-    )
-    assert row is not None
-    return ActiveSession(
-        row.id,
-        user_id,
-        row.method,
-        row.authenticated_at,
-        restricted,
-        row.idle_expires_at,
-        row.absolute_expires_at,
-    )
 
 
 # --- sign-up -----------------------------------------------------------------------------
@@ -292,7 +277,7 @@ def test_sign_in_starts_a_session_and_ends_the_one_it_replaces(
 ) -> None:
     authenticator = SoftwareAuthenticator()
     first = _sign_up(session, clock, authenticator, "alice")
-    replaced = _active(session, first.user_id)
+    replaced = latest_session(session, first.user_id)
     started = service.start_sign_in(session, rp=RP, now=clock.now())
     session.commit()
     outcome = service.finish_sign_in(
@@ -376,7 +361,7 @@ def test_step_up_with_another_persons_passkey_is_refused_and_audited(
     alice_key, bob_key = SoftwareAuthenticator(), SoftwareAuthenticator()
     alice = _sign_up(session, clock, alice_key, "alice")
     _sign_up(session, clock, bob_key, "bob")
-    active = _active(session, alice.user_id)
+    active = latest_session(session, alice.user_id)
     started = service.start_step_up(session, rp=RP, user_id=alice.user_id, now=clock.now())
     session.commit()
     before = rows(session, except_tables=BOOKKEEPING)
@@ -398,7 +383,7 @@ def test_step_up_with_another_persons_passkey_is_refused_and_audited(
 def test_step_up_rotates_the_session_token(session: Session, clock: FrozenClock) -> None:
     authenticator = SoftwareAuthenticator()
     alice = _sign_up(session, clock, authenticator, "alice")
-    active = _active(session, alice.user_id)
+    active = latest_session(session, alice.user_id)
     clock.advance(minutes=10)
     started = service.start_step_up(session, rp=RP, user_id=alice.user_id, now=clock.now())
     outcome = service.finish_step_up(
@@ -436,7 +421,7 @@ def test_adding_a_passkey_after_consent_was_withdrawn_is_refused(
     )
     session.commit()
     # Withdrawn in another tab (the same session) before the authenticator answered.
-    active = _active(session, user.id)
+    active = latest_session(session, user.id)
     consent.withdraw(
         session,
         user_id=user.id,
@@ -478,7 +463,8 @@ def test_adding_a_passkey_in_a_recovery_session_ends_that_session(
         policy=POLICY,
         restricted=True,
     )
-    restricted = _active(session, user.id, restricted=True)
+    restricted = latest_session(session, user.id)
+    assert restricted.restricted
     started = service.start_add_passkey(
         session,
         rp=RP,

@@ -23,7 +23,7 @@ from werkzeug.test import TestResponse
 
 from authdemo import create_app, database
 from authdemo.clock import FrozenClock
-from authdemo.extensions import Database
+from authdemo.extensions import Database, db
 from tests.support.authenticator import SoftwareAuthenticator
 from tests.support.open_apps import OPEN_APPS
 
@@ -148,6 +148,25 @@ def _migrated_sqlite_template() -> Path:
 
 def uses_sqlite(app: Flask) -> bool:
     return Database.engine_for(app).dialect.name == "sqlite"
+
+
+def checkpoint(app: Flask) -> None:
+    """Move SQLite's write-ahead log into the database file (``wal_checkpoint(TRUNCATE)``),
+    the app's session closed first: the file alone then holds every committed row, as a
+    backup copies it and as anyone reading the disk finds it."""
+    with app.app_context():
+        db.session.close()
+    with Database.engine_for(app).connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def sqlite_file_bytes(app: Flask, folder: Path) -> bytes:
+    """Every byte of the app's SQLite files in ``folder`` (made by ``make_app``), after a
+    checkpoint: where a person's data would be found on disk, whichever table kept it."""
+    checkpoint(app)
+    raw = b"".join(path.read_bytes() for path in folder.glob("test.sqlite3*"))
+    assert raw
+    return raw
 
 
 @pytest.fixture(autouse=True)
@@ -313,6 +332,16 @@ def totp_code(key: str, clock: FrozenClock) -> str:
 @pytest.fixture
 def browser(app: Flask) -> Browser:
     return Browser(app.test_client())
+
+
+@pytest.fixture
+def account(browser: Browser, clock: FrozenClock) -> PasswordAccount:
+    """A password + code account, signed out again; 30 seconds later, so the next code is
+    a new one (a code is accepted once per RFC 6238 step, and sign-up used this one)."""
+    account = browser.sign_up_with_password(clock)
+    browser.sign_out()
+    clock.advance(seconds=30)
+    return account
 
 
 @pytest.fixture

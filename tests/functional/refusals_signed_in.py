@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import STRONG_PASSWORD
-from tests.functional.refusals_world import (
+from tests.functional.passkey_support import (
     ADD_OPTIONS,
     ADD_VERIFY,
+)
+from tests.functional.refusals_world import (
     PAST_A_CEREMONY,
     PAST_STEP_UP,
     REAUTH_OPTIONS,

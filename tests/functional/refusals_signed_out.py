@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.conftest import STRONG_PASSWORD, Browser, totp_code
-from tests.functional.refusals_world import (
-    NEXT_CODE,
-    PAST_A_CEREMONY,
-    PAST_AN_ENROLMENT,
+from tests.functional.passkey_support import (
     SIGN_IN_OPTIONS,
     SIGN_IN_VERIFY,
     SIGN_UP_OPTIONS,
     SIGN_UP_VERIFY,
+)
+from tests.functional.refusals_world import (
+    NEXT_CODE,
+    PAST_A_CEREMONY,
+    PAST_AN_ENROLMENT,
     Send,
     World,
     chose_username,

@@ -17,15 +17,12 @@ from werkzeug.test import TestResponse
 
 from authdemo.clock import FrozenClock
 from tests.conftest import Browser
+from tests.functional.passkey_support import (
+    SIGN_UP_OPTIONS,
+)
 from tests.support.accounts import People, Person, State, expect
 from tests.support.authenticator import SoftwareAuthenticator
 
-SIGN_UP_OPTIONS = "/api/passkeys/sign-up/options"
-SIGN_UP_VERIFY = "/api/passkeys/sign-up/verify"
-SIGN_IN_OPTIONS = "/api/passkeys/sign-in/options"
-SIGN_IN_VERIFY = "/api/passkeys/sign-in/verify"
-ADD_OPTIONS = "/api/passkeys/add/options"
-ADD_VERIFY = "/api/passkeys/add/verify"
 REAUTH_OPTIONS = "/api/reauth/options"
 REAUTH_VERIFY = "/api/reauth/verify"
 PAST_A_CEREMONY = 301  # CEREMONY_TIMEOUT_SECONDS + 1

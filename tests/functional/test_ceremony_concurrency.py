@@ -8,9 +8,7 @@ Whatever the interleaving, exactly one request may succeed, and none may fail wi
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -34,20 +32,9 @@ from tests.functional.passkey_support import (
     sign_up,
 )
 from tests.support.authenticator import SoftwareAuthenticator
+from tests.support.concurrency import race
 
 RACERS = 4
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls in threads released at the same instant; return their results."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def clones(app: Flask, browser: Browser, n: int) -> list[Browser]:

@@ -16,8 +16,7 @@ import pytest
 from flask import Flask
 
 from authdemo.clock import FrozenClock
-from authdemo.extensions import Database, db
-from tests.conftest import Browser, uses_sqlite
+from tests.conftest import Browser, sqlite_file_bytes, uses_sqlite
 from tests.functional.account_pages import text_of
 from tests.functional.test_account_sessions import sessions_of
 from tests.functional.test_privacy_by_default import every_value
@@ -125,11 +124,6 @@ def test_no_column_or_log_holds_the_user_agent(
     assert [part for part in FINE_GRAINED if part in logged] == []
     assert "Chrome on Android" not in logged
     if uses_sqlite(app):
-        with app.app_context():
-            db.session.close()
-        with Database.engine_for(app).connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        raw = b"".join(p.read_bytes() for p in tmp_path.glob("test.sqlite3*"))
-        assert raw
+        raw = sqlite_file_bytes(app, tmp_path)
         assert [part for part in FINE_GRAINED if part.encode() in raw] == []
     assert account.username == "bob"

@@ -28,7 +28,7 @@ from authdemo.models import (
     UserSession,
 )
 from authdemo.privacy import service
-from tests.conftest import Browser, uses_sqlite
+from tests.conftest import Browser, checkpoint, uses_sqlite
 from tests.functional.test_privacy_export import schema_validator
 from tests.support.authenticator import SoftwareAuthenticator
 
@@ -250,16 +250,12 @@ def test_dsar_delete_of_an_unknown_user_fails_clearly(app: Flask, people: Any) -
 def test_reapply_erasures_after_restoring_a_backup(app: Flask, people: Any, tmp_path: Path) -> None:
     database = tmp_path / "test.sqlite3"
     backup = tmp_path / "backup.sqlite3"
-    with app.app_context():
-        db.session.close()
-    engine = Database.engine_for(app)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint(app)
     shutil.copy(database, backup)
     flask(app, "dsar", "delete", "bob", "--yes", "--verified-by", VERIFIED)
     erasures = audit_details(app, "account.deleted")
     # Restore the backup, keeping the audit trail (which records the erasure) as it is now.
-    engine.dispose()
+    Database.engine_for(app).dispose()
     shutil.copy(backup, database)
     for suffix in ("-wal", "-shm"):
         Path(str(database) + suffix).unlink(missing_ok=True)

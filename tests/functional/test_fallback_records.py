@@ -3,7 +3,6 @@ sign-in, failure and step-up, and password changes that take effect."""
 
 from __future__ import annotations
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -11,14 +10,6 @@ from authdemo.clock import FrozenClock
 from authdemo.extensions import db
 from authdemo.models import AuditEvent, PasswordCredential, RecoveryCode
 from tests.conftest import Browser, PasswordAccount, totp_code
-
-
-@pytest.fixture
-def account(browser: Browser, clock: FrozenClock) -> PasswordAccount:
-    account = browser.sign_up_with_password(clock)
-    browser.sign_out()
-    clock.advance(seconds=30)
-    return account
 
 
 def _events(app: Flask) -> list[tuple[str, dict[str, object]]]:

@@ -4,7 +4,7 @@ each code once, and guessing throttled per address and per account."""
 from __future__ import annotations
 
 import re
-import threading
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from authdemo.extensions import db, limiter
 from authdemo.fallback import wiring as fallback_wiring
 from authdemo.models import PasswordCredential
 from tests.conftest import Browser, PasswordAccount, make_app
+from tests.support.concurrency import race
 
 CSRF = re.compile(r'"csrfToken": "[^"]+"|name="csrf_token" value="[^"]+"')
 ECHOED_USERNAME = re.compile(r'(id="username"[^>]*value=")[^"]*"')
@@ -24,14 +25,6 @@ ECHOED_USERNAME = re.compile(r'(id="username"[^>]*value=")[^"]*"')
 def _normalised(body: str) -> str:
     """The page minus the per-session CSRF token and the username the person typed."""
     return ECHOED_USERNAME.sub(r"\1", CSRF.sub("", body))
-
-
-@pytest.fixture
-def account(browser: Browser, clock: FrozenClock) -> PasswordAccount:
-    account = browser.sign_up_with_password(clock)
-    browser.sign_out()
-    clock.advance(seconds=30)
-    return account
 
 
 def test_password_and_code_sign_in(browser: Browser, account: PasswordAccount, clock) -> None:
@@ -100,19 +93,8 @@ def test_the_same_code_used_concurrently_signs_in_exactly_once(
     browsers = [Browser(app.test_client()) for _ in range(4)]
     for b in browsers:
         assert b.csrf
-    barrier = threading.Barrier(len(browsers))
-    statuses: list[int] = []
-
-    def attempt(b: Browser) -> None:
-        barrier.wait()
-        statuses.append(b.sign_in_with_password(account, clock).status_code)
-
-    threads = [threading.Thread(target=attempt, args=(b,)) for b in browsers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(statuses) == [302, 401, 401, 401]
+    responses = race([partial(b.sign_in_with_password, account, clock) for b in browsers])
+    assert sorted(r.status_code for r in responses) == [302, 401, 401, 401]
 
 
 def test_codes_within_one_step_of_now_are_accepted(

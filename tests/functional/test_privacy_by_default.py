@@ -16,9 +16,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from authdemo.clock import FrozenClock
-from authdemo.extensions import Database, db
+from authdemo.extensions import db
 from authdemo.models import Base
-from tests.conftest import Browser, uses_sqlite
+from tests.conftest import Browser, sqlite_file_bytes, uses_sqlite
 from tests.support.authenticator import SoftwareAuthenticator
 
 ADDRESS = "203.0.113.77"
@@ -54,11 +54,6 @@ def test_no_network_address_or_user_agent_reaches_the_database(
     assert len(values) > 50, "the walk found too little to prove anything"
     assert [v for v in values if ADDRESS in v or "Zebrafinch" in v] == []
     if uses_sqlite(app):
-        with app.app_context():
-            db.session.close()
-        with Database.engine_for(app).connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        raw = b"".join(p.read_bytes() for p in tmp_path.glob("test.sqlite3*"))
-        assert raw
+        raw = sqlite_file_bytes(app, tmp_path)
         assert ADDRESS.encode() not in raw
         assert b"Zebrafinch" not in raw

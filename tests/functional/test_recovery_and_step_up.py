@@ -3,9 +3,8 @@ this same account's own passkey or password + code."""
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -14,14 +13,7 @@ from authdemo.extensions import db
 from authdemo.models import AuditEvent, UserSession
 from tests.conftest import Browser, PasswordAccount, totp_code
 from tests.support.authenticator import SoftwareAuthenticator
-
-
-@pytest.fixture
-def account(browser: Browser, clock: FrozenClock) -> PasswordAccount:
-    account = browser.sign_up_with_password(clock)
-    browser.sign_out()
-    clock.advance(seconds=30)
-    return account
+from tests.support.concurrency import race
 
 
 def _recover(browser: Browser, account: PasswordAccount, index: int = 0):  # type: ignore[no-untyped-def]
@@ -77,19 +69,8 @@ def test_one_recovery_code_used_concurrently_signs_in_once(
     browsers = [Browser(app.test_client()) for _ in range(4)]
     for b in browsers:
         assert b.csrf
-    barrier = threading.Barrier(len(browsers))
-    statuses: list[int] = []
-
-    def attempt(b: Browser) -> None:
-        barrier.wait()
-        statuses.append(_recover(b, account).status_code)
-
-    threads = [threading.Thread(target=attempt, args=(b,)) for b in browsers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(statuses) == [302, 401, 401, 401]
+    responses = race([partial(_recover, b, account) for b in browsers])
+    assert sorted(r.status_code for r in responses) == [302, 401, 401, 401]
 
 
 def test_restricted_session_never_counts_as_step_up(

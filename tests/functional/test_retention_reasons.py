@@ -29,7 +29,7 @@ from authdemo.audit import Event
 from authdemo.clock import FrozenClock
 from authdemo.extensions import Database, db
 from authdemo.models import AuditEvent, ConsentEvent, User
-from tests.conftest import Browser, make_app
+from tests.conftest import Browser, checkpoint, make_app
 from tests.support.authenticator import SoftwareAuthenticator
 
 VERIFIED = "signed-in request, ticket 7"
@@ -91,10 +91,7 @@ def long_backups(tmp_path: Path, clock: FrozenClock) -> Flask:
 
 
 def take_backup(app: Flask, database: Path, backup: Path) -> None:
-    with app.app_context():
-        db.session.close()
-    with Database.engine_for(app).connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint(app)
     shutil.copy(database, backup)
 
 

@@ -22,10 +22,9 @@ import re
 from functools import cache
 
 import pytest
-from babel.messages.pofile import read_po
 
-from authdemo.i18n import TRANSLATIONS
 from tests.support.accounts import State
+from tests.support.catalogues import entries, po_file
 from tests.support.languages import SECOND_LANGUAGE, choose_language
 from tests.support.live_site import Site, Window, as_person, as_visitor, problems_on
 
@@ -70,18 +69,11 @@ def _words(text: str) -> str:
 def english_messages() -> tuple[frozenset[str], tuple[str, ...]]:
     """From the German catalogue, each English message translated differently: the whole
     messages, and their parts between placeholders long enough to stand on their own."""
-    po = TRANSLATIONS / SECOND_LANGUAGE / "LC_MESSAGES" / "messages.po"
-    with po.open("rb") as file:
-        catalogue = read_po(file, locale=SECOND_LANGUAGE)
     whole: set[str] = set()
     parts: set[str] = set()
-    for message in catalogue:
-        if not message.id:
-            continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        for english in ids:
-            if english in strings or english in ALLOWED:
+    for entry in entries(po_file(SECOND_LANGUAGE)):
+        for english in entry.english:
+            if english in entry.translated or english in ALLOWED:
                 continue
             whole.add(_words(english))
             for part in re.split(r"%\(\w+\)[sd]|%[sd]", english):

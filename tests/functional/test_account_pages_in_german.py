@@ -23,14 +23,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
 from authdemo.clock import FrozenClock
 from tests.conftest import make_app
 from tests.support.accounts import QUICK_HASHING, People, Person, State, find_form, submit
+from tests.support.catalogues import entries, po_file
 
 GERMAN = "de-DE,de;q=0.9,en;q=0.4"
-CATALOGUE = Path(__file__).parents[2] / "authdemo/translations/de/LC_MESSAGES/messages.po"
 
 #: Where the messages of these pages live (their templates, and the modules whose
 #: messages they show: flashes, field errors, security notices, problem categories).
@@ -67,15 +66,11 @@ _PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|<[^>]+>")
 def english_fragments() -> set[str]:
     """The English a German page must not show: the literal runs of each of our msgids
     (split at placeholders and markup) of two words or more, where German differs."""
-    with CATALOGUE.open("rb") as po:
-        catalogue = read_po(po)
     fragments: set[str] = set()
-    for message in catalogue:
-        if not message.id or not any(path.startswith(OURS) for path, _ in message.locations):
+    for entry in entries(po_file("de")):
+        if not any(path.startswith(OURS) for path, _ in entry.locations):
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        for english, german in zip(ids, strings, strict=False):
+        for english, german in zip(entry.english, entry.translated, strict=False):
             if english == german:
                 continue
             for run in _PLACEHOLDER.split(english):

@@ -28,13 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.pofile import read_po
 from flask import Flask
 
 from authdemo.clock import FrozenClock
-from authdemo.i18n import TRANSLATIONS
 from tests.conftest import STRONG_PASSWORD, Browser, make_app
 from tests.support.accounts import QUICK_HASHING, People, Person, State, expect
+from tests.support.catalogues import entries, po_file
 from tests.support.pages import read_page
 
 #: What Chromium sends for a person who set German as their language.
@@ -160,17 +159,11 @@ def _pattern(msgid: str) -> re.Pattern[str] | None:
 
 
 def _english_messages() -> list[tuple[str, re.Pattern[str]]]:
-    with (TRANSLATIONS / "de" / "LC_MESSAGES" / "messages.po").open("rb") as file:
-        catalogue = read_po(file, locale="de")
     found = []
-    for message in catalogue:
-        if not message.id:
-            continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        for msgid in ids:
+    for entry in entries(po_file("de")):
+        for msgid in entry.english:
             pattern = _pattern(msgid)
-            if pattern is not None and msgid not in strings:
+            if pattern is not None and msgid not in entry.translated:
                 found.append((msgid, pattern))
     return found
 

@@ -21,11 +21,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
 from authdemo.consent import facts
 from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN
 from authdemo.i18n import TRANSLATIONS
+from tests.support.catalogues import entries, po_file
 
 CATALOGUES = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
 
@@ -58,28 +58,16 @@ def flat(text: str) -> str:
 
 def translations(language: str) -> Iterator[tuple[str, str]]:
     """(English, translation) of every message, each plural form on its own."""
-    with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as file:
-        catalogue = read_po(file)
-    for message in catalogue:
-        if not message.id:
-            continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        for english, translated in zip(ids, strings, strict=False):
+    for entry in entries(po_file(language)):
+        for english, translated in zip(entry.english, entry.translated, strict=False):
             yield flat(english), flat(translated)
 
 
 def catalogue_texts(po: Path) -> Iterator[tuple[str, str]]:
     """(where, text) for the English and the translation of every message of ``po``."""
-    with po.open("rb") as file:
-        catalogue = read_po(file)
-    for message in catalogue:
-        if not message.id:
-            continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        for text in (*ids, *strings):
-            yield f"{po.parent.parent.name}: {ids[0][:60]!r}", text
+    for entry in entries(po):
+        for text in (*entry.english, *entry.translated):
+            yield f"{po.parent.parent.name}: {entry.english[0][:60]!r}", text
 
 
 def notice_texts() -> Iterator[tuple[str, str]]:

@@ -24,11 +24,11 @@ from tests.production.conftest import REDIS_HOST, REDIS_PORT, require
 from tests.production.test_two_instances import (
     ORIGIN,
     VENV_BIN,
-    Client,
     _sign_up,
 )
 from tests.support import shipped_server as shipped_command
 from tests.support.authenticator import SoftwareAuthenticator
+from tests.support.socket_client import Client
 
 
 def _per_minute(name: str) -> int:

@@ -8,8 +8,6 @@ must have moved its method's series."""
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import os
 import re
 import signal
@@ -20,7 +18,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -34,6 +31,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.production.conftest import REDIS_HOST, REDIS_PORT
 from tests.support import shipped_server
 from tests.support.authenticator import SoftwareAuthenticator
+from tests.support.socket_client import Client
 
 pytestmark = [pytest.mark.redis]
 
@@ -45,7 +43,6 @@ PASSWORD = "correct horse battery staple"
 #: Series Prometheus makes itself for every scrape target, not the app.
 PROMETHEUS_OWN = {"up"}
 
-_CSRF = re.compile(r'"csrfToken": "([^"]+)"')
 _TOTP_KEY = re.compile(r'id="totp-key">([A-Z2-7 ]+)<')
 _RECOVERY_CODE = re.compile(r"<code>([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})</code>")
 _SELECTOR = re.compile(r"\b(authdemo_[a-z0-9_]+|up)\b\s*(?:\{([^}]*)\})?")
@@ -84,54 +81,6 @@ def server(redis_db: int, tmp_path: Path) -> Iterator[str]:
     finally:
         process.send_signal(signal.SIGINT)  # quick shutdown: nothing is left to finish
         process.wait(timeout=15)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-@dataclass
-class Client:
-    """A browser: cookies, the page's CSRF token, forms and JSON; redirects not followed."""
-
-    base: str
-
-    def __post_init__(self) -> None:
-        jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(jar), _NoRedirect()
-        )
-        self.csrf = ""
-
-    def get(self, path: str) -> tuple[int, str]:
-        status, body = self._send(urllib.request.Request(self.base + path))  # noqa: S310
-        match = _CSRF.search(body)
-        if match:
-            self.csrf = match.group(1)  # as the page's script would read it
-        return status, body
-
-    def post_form(self, path: str, form: dict[str, str]) -> tuple[int, str]:
-        data = urllib.parse.urlencode({"csrf_token": self.csrf, **form}).encode()
-        request = urllib.request.Request(self.base + path, data=data, method="POST")  # noqa: S310
-        return self._send(request)
-
-    def post_json(self, path: str, body: Any) -> tuple[int, Any]:
-        request = urllib.request.Request(  # noqa: S310
-            self.base + path,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf},
-            method="POST",
-        )
-        status, text = self._send(request)
-        return status, json.loads(text) if text else None
-
-    def _send(self, request: urllib.request.Request) -> tuple[int, str]:
-        try:
-            with self.opener.open(request, timeout=10) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
 
 
 def _scrape(base: str) -> list[Sample]:

@@ -3,14 +3,10 @@ PostgreSQL and one Redis: state that must be shared is shared."""
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import os
 import re
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +17,12 @@ import pytest
 from tests.production.conftest import REDIS_HOST, REDIS_PORT, pg_url
 from tests.support import shipped_server
 from tests.support.authenticator import SoftwareAuthenticator
+from tests.support.socket_client import Client
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 ORIGIN = "http://localhost:5000"
 VENV_BIN = Path(sys.executable).parent
-_CSRF = re.compile(r'"csrfToken": "([^"]+)"')
 
 
 @dataclass
@@ -67,54 +63,6 @@ def instances(postgres_schema: str, redis_db: int, tmp_path: Path) -> Iterator[I
             server.terminate()
         for server in servers:
             server.wait(timeout=10)
-
-
-class Client:
-    """A browser-like client whose cookies go to both instances (same host)."""
-
-    def __init__(self) -> None:
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
-        )
-        self.csrf = ""
-
-    def get(self, url: str) -> tuple[int, str]:
-        return self._send(urllib.request.Request(url))  # noqa: S310
-
-    def refresh_csrf(self, base: str) -> None:
-        status, body = self.get(base + "/signin")
-        if status == 302:
-            status, body = self.get(base + "/account")
-        match = _CSRF.search(body)
-        assert match, body[:300]
-        self.csrf = match.group(1)
-
-    def post_json(self, url: str, body: Any) -> tuple[int, Any]:
-        request = urllib.request.Request(  # noqa: S310
-            url,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", "X-CSRFToken": self.csrf},
-            method="POST",
-        )
-        status, text = self._send(request)
-        return status, json.loads(text) if text else None
-
-    def post_form(self, url: str, form: dict[str, str]) -> tuple[int, str]:
-        data = urllib.parse.urlencode({"csrf_token": self.csrf, **form}).encode()
-        return self._send(urllib.request.Request(url, data=data, method="POST"))  # noqa: S310
-
-    def _send(self, request: urllib.request.Request) -> tuple[int, str]:
-        try:
-            with self.opener.open(request, timeout=10) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
 
 
 def _consent(client: Client, base: str) -> dict[str, Any]:

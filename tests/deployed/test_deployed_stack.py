@@ -28,7 +28,11 @@ from authdemo.config import Settings
 from tests.deployed import stack
 from tests.deployed.conftest import DeployedStack
 from tests.e2e.harness import VirtualAuthenticators
-from tests.e2e.test_fallback_flows import PASSWORD, next_code, sign_up_with_password
+from tests.e2e.test_fallback_flows import (
+    next_code,
+    sign_in_with_password,
+    sign_up_with_password,
+)
 from tests.e2e.test_passkey_flows import expect_account_of, sign_out, sign_up
 from tests.e2e.test_privacy_flows import delete_account
 
@@ -176,10 +180,7 @@ def test_password_and_code_sign_up_sign_out_and_sign_in(page: Page) -> None:
     page.click("#signout")
     expect(page).to_have_url(re.compile(r"/signin"))
     page.wait_for_load_state()
-    page.fill("#username", "pat")
-    page.fill("#password", PASSWORD)
-    page.fill("#code", next_code(key))
-    page.click("#signin-password")
+    sign_in_with_password(page, "pat", next_code(key))
     expect_account_of(page, "pat")
 
 

@@ -14,7 +14,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from authdemo.consent.notices import NOTICES, PASSKEY_SIGNIN
 from tests.e2e.harness import LiveServer, VirtualAuthenticators
-from tests.e2e.test_fallback_flows import PASSWORD, sign_up_with_password
+from tests.e2e.test_fallback_flows import sign_in_with_password, sign_up_with_password
 from tests.e2e.test_passkey_flows import expect_account_of, sign_out, sign_up
 from tests.functional.test_consent_support import MATERIAL_NEXT, publish
 
@@ -52,10 +52,7 @@ def test_no_thanks_then_password_sign_up_works_and_is_not_nagged(
     assert ledger(live_server) == [("declined", CURRENT, "signup:no-thanks-button")]
 
     sign_out(page)
-    page.fill("#username", "pat")
-    page.fill("#password", PASSWORD)
-    page.fill("#code", next_code(key))
-    page.click("#signin-password")
+    sign_in_with_password(page, "pat", next_code(key))
     expect(page).to_have_url(re.compile(r"/account$"))
     expect(page.locator("#passkey-invite")).to_have_count(0)
     assert len(ledger(live_server)) == 1
@@ -182,10 +179,7 @@ def test_passkeys_off_are_hidden_with_a_reason_and_password_and_code_work(
     page.wait_for_load_state()
     expect(page.locator("#passkeys-unavailable")).to_be_visible()
     sign_out(page)
-    page.fill("#username", "pat")
-    page.fill("#password", PASSWORD)
-    page.fill("#code", next_code(key))
-    page.click("#signin-password")
+    sign_in_with_password(page, "pat", next_code(key))
     expect(page).to_have_url(re.compile(r"/account$"))
     assert live_server.query("SELECT count(*) FROM consent_events") == [(0,)]
 

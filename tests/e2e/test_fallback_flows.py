@@ -44,16 +44,21 @@ def sign_up_with_password(page: Page, username: str) -> tuple[str, list[str]]:
     return key, codes
 
 
+def sign_in_with_password(page: Page, username: str, code: str) -> None:
+    """On the sign-in page: the password form, filled in and sent."""
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.fill("#code", code)
+    page.click("#signin-password")
+
+
 def test_password_and_code_sign_up_sign_out_and_sign_in(page: Page) -> None:
     key, codes = sign_up_with_password(page, "pat")
     assert len(codes) == 10
     page.wait_for_load_state()
     page.click("#signout")
     expect(page).to_have_url(re.compile(r"/signin"))
-    page.fill("#username", "pat")
-    page.fill("#password", PASSWORD)
-    page.fill("#code", next_code(key))
-    page.click("#signin-password")
+    sign_in_with_password(page, "pat", next_code(key))
     expect(page).to_have_url(re.compile(r"/account$"))
     expect(page.locator("#signed-in-as")).to_have_text("pat")
 
@@ -65,10 +70,7 @@ def test_wrong_code_shows_one_generic_message(context: BrowserContext) -> None:
     sign_up_with_password(page, "quinn")
     page.wait_for_load_state()
     page.click("#signout")
-    page.fill("#username", "quinn")
-    page.fill("#password", PASSWORD)
-    page.fill("#code", "000000")
-    page.click("#signin-password")
+    sign_in_with_password(page, "quinn", "000000")
     expect(page.locator("#password-error")).to_contain_text(
         "The username, password or code is not right"
     )

@@ -21,7 +21,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.harness import LiveServer, MovedClock, VirtualAuthenticators
 from tests.e2e.test_accessibility import severe_violations
-from tests.e2e.test_fallback_flows import PASSWORD, sign_up_with_password
+from tests.e2e.test_fallback_flows import sign_in_with_password, sign_up_with_password
 from tests.e2e.test_passkey_flows import expect_account_of, sign_out, sign_up
 
 IDLE = timedelta(minutes=30)  # SESSION_IDLE_SECONDS's default
@@ -127,10 +127,7 @@ def test_what_one_person_typed_is_never_filled_into_anothers_form(
     expect(page).to_have_url(re.compile(r"/signin\?next=/account/profile$"))
     page.wait_for_load_state("load")
 
-    page.fill("#username", "bob")
-    page.fill("#password", PASSWORD)
-    page.fill("#code", pyotp.TOTP(bob_key).at(clock.now()))
-    page.click("#signin-password")
+    sign_in_with_password(page, "bob", pyotp.TOTP(bob_key).at(clock.now()))
     expect(page).to_have_url(re.compile(r"/account/profile$"))
     page.wait_for_load_state("load")
     expect(page.locator("#username")).to_have_value("bob")

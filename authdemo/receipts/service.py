@@ -12,7 +12,15 @@ conformance to either.
 Receipts are *regenerated* from the ledger, never stored: no new store of personal data.
 The signature is a JWS (RFC 7515) in the compact serialization, ``alg`` EdDSA with
 Ed25519 (RFC 8037), so a regenerated receipt is the same bytes as long as the signing key
-is the same (Ed25519 signatures are deterministic, the claims are serialised canonically).
+and the receipt's wording are the same (Ed25519 signatures are deterministic, the claims
+are serialised canonically).
+
+A receipt's words for the person (what the purpose is, how to withdraw, what the
+pseudonym is) are in the language of the notice text the person agreed to, which the
+ledger row records (``notice_language``), whatever language the download is asked in:
+the receipt stands beside that notice (Art 12(1), clear and plain language). Codes,
+names of standards and addresses stay as they are. ``receipt.language`` says which
+language its words are in (English when the app has no catalogue for the notice's).
 
 The signing key is derived from ``DATA_KEY`` with HKDF and its own purpose label, so it
 rotates with the other keys; each key that signs is recorded (``consent_receipt_keys``)
@@ -27,7 +35,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +49,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from authdemo import base64url
+from authdemo.consent.notices import DEFAULT_LANGUAGE
 from authdemo.errors import AuthDemoError
 from authdemo.models import ConsentEvent, ReceiptKey
 from authdemo.secrets_at_rest import KeyedHash, derive
@@ -68,6 +77,44 @@ _ID_BYTES = 16
 DECISIONS = {"granted": "granted", "declined": "declined", "withdrawn": "withdrawn"}
 #: Ledger methods of a grant made when asked again after a material change.
 RENEWAL_METHOD_PREFIX = "reconsent:"
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue (Babel extracts ``N_``) and leaves it English:
+    a receipt says it in the notice's language through :attr:`Issuer.words_in`."""
+    return message
+
+
+# The receipt's words for the person, as the English msgids of the catalogue.
+ABOUT_ID = N_(
+    "HMAC-SHA256 of your account id under a key only the service holds. It names no one by "
+    "itself, but the service can link it to your account and to its own record of this "
+    "decision (also after your account is erased)."
+)
+ABOUT_USERNAME = N_("Included because you asked for it when downloading.")
+PURPOSE_DESCRIPTION = N_("Creating and using passkeys to sign in to your account")
+# Translators: "Stop using passkeys" is the heading of the consent page
+# (templates/consent/manage.html): quote it as that page says it.
+HOW_TO_WITHDRAW = N_(
+    "Sign in and choose 'Stop using passkeys' on this page: one click (if a passkey is your "
+    "only way in and you signed in more than a few minutes ago, you first confirm it's you "
+    "with it). Your passkeys are deleted from our records at once."
+)
+ABOUT_RETENTION = N_("How long the service keeps the record of your decision after it.")
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """A receipt's words in one language: ``say`` gives the text of one of the messages
+    above in ``language``."""
+
+    language: str
+    say: Callable[[str], str]
+
+
+def in_english(_language: str) -> Words:
+    """The words of a receipt when no catalogue is at hand (the messages as written)."""
+    return Words(DEFAULT_LANGUAGE, lambda message: message)
 
 
 class ReceiptNotFound(AuthDemoError):
@@ -126,6 +173,9 @@ class Issuer:
     controller_name: str
     controller_contact: str
     retention_days: int
+    #: The receipt's words in a notice's language (``authdemo.receipts.wiring.words_in``:
+    #: the app's catalogues); English by default.
+    words_in: Callable[[str], Words] = in_english
 
     @property
     def jwks_url(self) -> str:
@@ -225,22 +275,21 @@ def claims(
     receipt_id: str,
     username: str | None = None,
 ) -> dict[str, Any]:
-    """The receipt's payload for one ledger row. ``username`` only when the person asked."""
+    """The receipt's payload for one ledger row. ``username`` only when the person asked.
+    Its words are in the language of the notice the row records."""
+    words = issuer.words_in(event.notice_language)
+    say = words.say
     at = int(event.occurred_at.timestamp())
     renewal = event.action == "granted" and event.method.startswith(RENEWAL_METHOD_PREFIX)
     person: dict[str, Any] = {
         "id": subject,
         "id_type": "keyed-pseudonym",
-        "about_id": (
-            "HMAC-SHA256 of your account id under a key only the service holds. It names "
-            "no one by itself, but the service can link it to your account and to its own "
-            "record of this decision (also after your account is erased)."
-        ),
+        "about_id": say(ABOUT_ID),
         "username_included": username is not None,
     }
     if username is not None:
         person["username"] = username
-        person["about_username"] = "Included because you asked for it when downloading."
+        person["about_username"] = say(ABOUT_USERNAME)
     return {
         # JWT-registered names (RFC 7519 §4.1), so generic tools show them.
         "iss": issuer.origin,
@@ -251,6 +300,8 @@ def claims(
             "format": RECEIPT_FORMAT,
             "version": RECEIPT_FORMAT_VERSION,
             "id": receipt_id,
+            # The language of the receipt's own words (ISO 639-1), as the notice's.
+            "language": words.language,
             "structured_after": [
                 "ISO/IEC TS 27560:2023 (consent record information structure)",
                 "Kantara Initiative Consent Receipt Specification v1.1",
@@ -262,7 +313,7 @@ def claims(
         "subject": person,
         "purpose": {
             "id": event.purpose,
-            "description": "Creating and using passkeys to sign in to your account",
+            "description": say(PURPOSE_DESCRIPTION),
         },
         "notice": {
             "version": event.notice_version,
@@ -282,14 +333,11 @@ def claims(
         },
         "withdraw": {
             "url": f"{issuer.origin}/account/passkeys/consent",
-            "how": (
-                "Sign in and choose 'Stop using passkeys' on this page: one click, no "
-                "extra check. Your passkeys are deleted from our records at once."
-            ),
+            "how": say(HOW_TO_WITHDRAW),
         },
         "retention": {
             "days": issuer.retention_days,
-            "about": "How long the service keeps the record of this decision after it.",
+            "about": say(ABOUT_RETENTION),
         },
     }
 

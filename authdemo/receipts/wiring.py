@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from authdemo import current
+from authdemo import current, i18n
 from authdemo.receipts import service
 
 
@@ -29,7 +31,22 @@ def issuer() -> service.Issuer:
         controller_name=settings.CONTROLLER_NAME,
         controller_contact=settings.CONTROLLER_CONTACT,
         retention_days=settings.CONSENT_RETENTION_DAYS,
+        words_in=words_in,
     )
+
+
+def words_in(language: str) -> service.Words:
+    """A receipt's words in ``language`` (the notice's), from the app's catalogue for it,
+    whatever language the request asks for; English when the app ships no catalogue for
+    it (and then the receipt says it is in English). Needs the app context."""
+    if language == i18n.SOURCE_LANGUAGE or not i18n.catalogue(language).is_file():
+        return service.in_english(language)
+
+    def say(message: str) -> str:
+        with force_locale(language):
+            return str(_(message))
+
+    return service.Words(language, say)
 
 
 def published_keys(session: Session, now: datetime) -> dict[str, Any]:

@@ -26,7 +26,12 @@ from sqlalchemy import select
 from authdemo.extensions import db
 from authdemo.models import ConsentEvent
 from tests.conftest import Browser, make_app
-from tests.functional.test_consent_receipts import download, offered_receipt, verify_with_cli
+from tests.functional.test_consent_receipts import (
+    claims_of,
+    download,
+    offered_receipt,
+    verify_with_cli,
+)
 from tests.functional.test_consent_support import page, sign_up_with_passkey
 from tests.functional.test_notice_pins import facts_shown
 from tests.support.authenticator import SoftwareAuthenticator
@@ -276,3 +281,68 @@ def the_notice_any(text: str) -> tuple[str, str, str, str]:
     assert match is not None
     lang, version, language, sha256 = match.groups()
     return lang, version, language, sha256
+
+
+#: What a consent receipt says to the person in words (not codes, ids or addresses).
+RECEIPT_WORDS = (
+    ("purpose", "description"),
+    ("withdraw", "how"),
+    ("subject", "about_id"),
+    ("subject", "about_username"),
+    ("retention", "about"),
+)
+#: Formal German address: every sentence of a receipt speaks to the person or of theirs.
+_ADDRESSED = re.compile(r"\b(?:Sie|Ihr|Ihre|Ihrem|Ihren|Ihrer|Ihnen)\b")
+
+
+def receipt_words(claims: dict[str, Any]) -> dict[str, str]:
+    return {f"{part}.{name}": claims[part][name] for part, name in RECEIPT_WORDS}
+
+
+def runs(text: str, length: int = 3) -> set[str]:
+    """Every run of ``length`` words of ``text``: English left in a translation shows."""
+    words = re.findall(r"[\w'-]+", text.lower())
+    return {" ".join(words[i : i + length]) for i in range(len(words) - length + 1)}
+
+
+def test_a_receipt_of_a_german_consent_says_its_words_in_german(
+    app_de: Flask, tmp_path: Path
+) -> None:
+    # Anna agrees reading the German notice; Ben agrees reading the English one.
+    anna = german_browser(app_de)
+    assert anna.choose_username("anna").status_code == 302
+    assert (
+        opt_in(anna, SoftwareAuthenticator(), form_fields(page(anna, "/signup/how"))).status_code
+        == 200
+    )
+    ben = Browser(app_de.test_client())
+    speaks(ben, "en-GB,en;q=0.9")
+    assert ben.choose_username("ben").status_code == 302
+    assert (
+        opt_in(ben, SoftwareAuthenticator(), form_fields(page(ben, "/signup/how"))).status_code
+        == 200
+    )
+
+    # Anna's browser asks for English by the time she downloads: a receipt speaks the
+    # language of the notice she agreed to (the ledger row's), not of the request.
+    speaks(anna, "en-GB,en;q=0.9")
+    token = download(anna, offered_receipt(anna, "/account"), include_username="yes")
+    verified = verify_with_cli(app_de, token, tmp_path)
+    assert verified.exit_code == 0, verified.output
+    german = json.loads(verified.output.split("\n", 1)[1])
+    english = claims_of(download(ben, offered_receipt(ben, "/account"), include_username="yes"))
+    assert (german["notice"]["language"], german["receipt"]["language"]) == ("de", "de")
+    assert (english["notice"]["language"], english["receipt"]["language"]) == ("en", "en")
+    for field, words in receipt_words(german).items():
+        said_in_english = receipt_words(english)[field]
+        assert _ADDRESSED.search(words), (field, words)
+        assert not runs(words) & runs(said_in_english), (field, words)
+    assert "mehr als einige Minuten zurück" in german["withdraw"]["how"]
+
+    # The same receipts, in the same words, in her data export (asked for in English).
+    exported = anna.client.get("/api/privacy/export").get_json()
+    [receipt] = exported["consent_receipts"]
+    in_export = claims_of(receipt["jws"])
+    assert in_export["receipt"]["language"] == "de"
+    assert in_export["purpose"] == german["purpose"]
+    assert in_export["withdraw"] == german["withdraw"]

@@ -4,6 +4,7 @@ docs/decisions/0027-consent-receipts.md)."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -145,3 +146,36 @@ def test_receipt_ids_hide_the_row_number_and_resolve_under_a_previous_key() -> N
     both = KeyedHash.from_master_keys([ROTATED, MASTER], service.ID_PURPOSE)
     assert service.receipt_id(both, 7) != rid
     assert service._matches(both, 7, rid)
+
+
+def test_its_words_are_asked_for_in_the_language_of_the_notice_the_row_records() -> None:
+    asked: list[str] = []
+
+    def words_in(language: str) -> service.Words:
+        asked.append(language)
+        return service.Words(language, lambda message: f"[{language}] {message}")
+
+    body = service.claims(
+        event(),  # notice_language "de"
+        dataclasses.replace(issuer(), words_in=words_in),
+        subject="s",
+        receipt_id="r",
+        username="alice",
+    )
+    assert asked == ["de"]
+    assert body["receipt"]["language"] == "de"
+    for words in (
+        body["purpose"]["description"],
+        body["withdraw"]["how"],
+        body["subject"]["about_id"],
+        body["subject"]["about_username"],
+        body["retention"]["about"],
+    ):
+        assert words.startswith("[de] ")
+    assert body["purpose"]["id"] == "passkey_signin"  # codes are not words
+
+
+def test_without_a_catalogue_the_words_are_english_and_say_so() -> None:
+    body = claims()
+    assert body["receipt"]["language"] == "en"
+    assert body["purpose"]["description"] == service.PURPOSE_DESCRIPTION

@@ -185,18 +185,27 @@ def language_name(code: str) -> str:
 
 #: A query value the selector carries back as it is: a plain word, an endpoint or a path.
 _PLAIN_VALUE = re.compile(r"[\w.:/-]{0,200}")
+#: Requests whose page a GET of the same address shows again (RFC 9110 §9.2.1: safe).
+_SHOWN_AGAIN_BY_A_GET = frozenset({"GET", "HEAD"})
 
 
-def return_path() -> str:
+def return_path() -> str | None:
     """Where the selector brings the person back: this page, with only the query values the
     app itself puts in its links (a ``next`` that ``safe_next`` accepts, plain words such
-    as an endpoint), so a page never carries back what someone else put in its address."""
+    as an endpoint), so a page never carries back what someone else put in its address.
+
+    None for a page that answers anything but a GET: the way back is a GET of the page's
+    address, which cannot show it again. The address may take POST only (405), and a page
+    shown once, such as the recovery codes, would be lost; sending the POST again is no
+    way back either (it is not idempotent, RFC 9110 §9.2.2: it would make new codes). Such
+    a page offers no selector and says the language can be changed on the next page
+    (decision 0028)."""
     from werkzeug.urls import iri_to_uri
 
     from authdemo.http import safe_next
 
-    if request.method != "GET":
-        return request.path
+    if request.method not in _SHOWN_AGAIN_BY_A_GET:
+        return None
     kept = [
         (key, value)
         for key, value in request.args.items(multi=True)

@@ -15,6 +15,7 @@ import pyotp
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.harness import LiveServer
+from tests.support.languages import SECOND_LANGUAGE, choose_language
 
 PASSWORD = "purple tractor sings at dawn"
 CODE = re.compile(r"^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$")
@@ -136,3 +137,25 @@ def test_the_key_fits_a_phone_and_breaks_only_between_its_groups(page: Page) -> 
     assert measured["scroll"] <= measured["width"], measured
     assert len(measured["groups"]) == 8, measured  # 32 base32 characters in fours
     assert all(g["lines"] == 1 for g in measured["groups"]), measured
+
+
+def test_the_codes_page_offers_no_language_switch_that_would_lose_them(
+    context: BrowserContext, page: Page, live_server: LiveServer
+) -> None:
+    """The codes page answers the POST that made them: the selector's way back (a GET of
+    its address) would show a 405 or another page, and the codes would be gone (decision
+    0028). The footer says where the language can be changed instead, and that page
+    keeps the promise."""
+    _grant_clipboard(context, live_server)
+    _to_codes_page(page, "sam")
+    expect(page.locator("#language-select")).to_have_count(0)
+    expect(page.locator("footer #language-later")).to_have_text(
+        "You can change the language on the next page."
+    )
+    expect(page.locator("#language-later")).to_be_visible()
+    expect(page.locator("#recovery-codes code")).to_have_count(10)
+
+    page.click("#codes-saved")
+    expect(page).to_have_url(re.compile(r"/account$"))
+    choose_language(page, SECOND_LANGUAGE)
+    expect(page).to_have_url(re.compile(r"/account$"))

@@ -179,6 +179,7 @@ class Settings:
     #: authdemo.extensions.LazyMemoryStorage), or Redis ("redis://...") for several instances.
     RATELIMIT_STORAGE_URI: str = "memory-lazy://"
     RATELIMIT_KEY_PREFIX: str = "authdemo"
+    #: Off only for tests: production refuses to start without limits.
     RATELIMIT_ENABLED: bool = True
     RATELIMIT_CEREMONY: str = "30 per minute; 300 per hour"
     RATELIMIT_SIGNUP: str = "10 per minute; 100 per hour"
@@ -514,6 +515,13 @@ def validate_production(settings: Settings) -> None:
         )
     if settings.DATA_KEY == settings.SECRET_KEY:
         raise ConfigError(f"{ENV_PREFIX}DATA_KEY must differ from SECRET_KEY")
+    if not settings.RATELIMIT_ENABLED:
+        # The limits are what stop password, code and recovery-code guessing (NIST SP
+        # 800-63B-4 §3.2.2, authdemo/fallback/throttle.py) and sign-up floods.
+        raise ConfigError(
+            f"{ENV_PREFIX}RATELIMIT_ENABLED is off: nothing would stop password, code and "
+            "recovery-code guessing. It is for tests only; remove it in production"
+        )
 
 
 def validate_origin(origin: str, *, require_https: bool, name: str = "ORIGIN") -> str:

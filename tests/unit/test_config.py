@@ -99,6 +99,18 @@ def test_production_refuses_a_malformed_data_key(data_key: str) -> None:
         production(DATA_KEY=data_key)
 
 
+@pytest.mark.parametrize("off", ["false", "0", "no", "off"])
+def test_production_refuses_rate_limiting_switched_off(off: str) -> None:
+    """Without limits nothing stops password, code and recovery-code guessing (NIST SP
+    800-63B-4 §3.2.2): the switch is for tests. Set as an operator sets it, in the
+    environment."""
+    environ = {f"AUTHDEMO_{name}": value for name, value in PRODUCTION.items()}
+    with pytest.raises(ConfigError, match="AUTHDEMO_RATELIMIT_ENABLED") as refused:
+        load_settings(environ={**environ, "AUTHDEMO_RATELIMIT_ENABLED": off})
+    assert "guessing" in str(refused.value)
+    assert load_settings(environ=environ).RATELIMIT_ENABLED is True
+
+
 def test_production_refuses_an_http_origin() -> None:
     with pytest.raises(ConfigError, match="https"):
         production(ORIGIN="http://login.example.com")

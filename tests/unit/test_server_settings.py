@@ -4,6 +4,9 @@ systemd unit and `make serve` start it: from AUTHDEMO_* variables."""
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -55,3 +58,74 @@ def test_one_worker_may_count_in_memory() -> None:
         {"AUTHDEMO_RATELIMIT_STORAGE_URI": "memory://", "AUTHDEMO_WORKERS": "1"}
     )
     assert server.workers == 1
+
+
+# --- a setting the launcher cannot use: one line that names it, no traceback --------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("AUTHDEMO_WORKERS", "two"),
+        ("AUTHDEMO_WORKERS", ""),
+        ("AUTHDEMO_WORKERS", "0"),
+        ("AUTHDEMO_WORKERS", "-1"),
+        ("AUTHDEMO_WORKERS", "1.5"),
+        ("AUTHDEMO_WORKERS", "²"),
+        ("AUTHDEMO_THREADS", "many"),
+        ("AUTHDEMO_THREADS", "0"),
+        ("AUTHDEMO_BIND", "127.0.0.1"),
+        ("AUTHDEMO_BIND", "localhost:"),
+        ("AUTHDEMO_BIND", "127.0.0.1:http"),
+        ("AUTHDEMO_BIND", "127.0.0.1:0"),
+        ("AUTHDEMO_BIND", "127.0.0.1:65536"),
+        ("AUTHDEMO_BIND", "[::1]"),
+        ("AUTHDEMO_BIND", "127.0.0.1: 8000x"),
+        ("AUTHDEMO_BIND", ""),
+    ],
+)
+def test_a_setting_the_server_cannot_use_is_refused_naming_it(variable: str, value: str) -> None:
+    serve = _serve()
+    with pytest.raises(serve.ServerSettingError, match=variable) as refused:
+        serve.server({**REDIS, variable: value})
+    assert repr(value) in str(refused.value), "the message shows what was set"
+
+
+def _launch(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """``python deploy/serve.py`` as make serve and the unit run it, with this environment
+    and a temporary folder of its own."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir(exist_ok=True)
+    env = {"PATH": os.environ["PATH"], "TMPDIR": str(tmp), **REDIS, **variables}
+    return subprocess.run(
+        [sys.executable, str(SERVE)],
+        env=env,
+        cwd=SERVE.parents[1],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"AUTHDEMO_WORKERS": "two"},
+        {"AUTHDEMO_THREADS": "2x"},
+        {"AUTHDEMO_BIND": "127.0.0.1"},
+        {"AUTHDEMO_RATELIMIT_STORAGE_URI": "memory://"},
+    ],
+    ids=["workers", "threads", "bind", "storage"],
+)
+def test_the_launcher_says_what_is_wrong_in_one_line_and_leaves_nothing(
+    tmp_path: Path, variables: dict[str, str]
+) -> None:
+    launched = _launch(tmp_path, **variables)
+    assert launched.returncode == 1
+    lines = launched.stderr.strip().splitlines()
+    assert len(lines) == 1, launched.stderr
+    assert lines[0].startswith("authdemo: "), lines[0]
+    assert all(name in lines[0] for name in variables), "the line names the setting"
+    assert "Traceback" not in launched.stderr
+    assert list((tmp_path / "tmp").iterdir()) == [], "a refused start leaves no folder behind"

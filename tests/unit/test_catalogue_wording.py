@@ -146,3 +146,27 @@ def test_the_glossary_words_each_phrase_as_the_pinned_notice_does(language: str)
                     checked += 1
                     assert words in flat(translated), (original.version, phrase)
     assert checked >= 3
+
+
+#: A sentence that says withdrawing (or stopping) can take a "confirm it's you" step.
+WITHDRAW_STEP = re.compile(r"withdraw|stop|change your mind", re.IGNORECASE)
+STEP_UP = re.compile(r"confirm(?:ing)? it's you", re.IGNORECASE)
+#: The two conditions of that step, as the current notice states them (notice v3).
+ONLY_WAY_IN = re.compile(r"only way (?:in|to sign in)", re.IGNORECASE)
+SIGNED_IN_A_WHILE_AGO = "more than a few minutes ago"
+
+
+def test_every_text_on_the_withdrawal_step_names_both_of_its_conditions() -> None:
+    """Withdrawing asks "Confirm it's you" first only when a passkey is the only way in
+    AND the sign-in is more than a few minutes old (the consent route; notice v3 says so).
+    A message that names one condition tells a person with a fresh sign-in they face a step
+    they do not; the opt-in hint under the box did until issue 19's review."""
+    current = NOTICES.current(PASSKEY_SIGNIN)
+    assert SIGNED_IN_A_WHILE_AGO in flat(current.full_text)
+    stated = [
+        english
+        for english, _ in translations("de")
+        if WITHDRAW_STEP.search(english) and STEP_UP.search(english) and ONLY_WAY_IN.search(english)
+    ]
+    assert len(stated) >= 3
+    assert [english[:90] for english in stated if SIGNED_IN_A_WHILE_AGO not in english] == []

@@ -11,6 +11,9 @@ sentence of one) whose German differs was not translated. What the catalogue's G
 leaves as it is (brand and product names, "Passkey") is never a finding, nor is a part the
 page marks as in another language (``lang="en"``, WCAG 3.1.2 Language of Parts).
 
+The pages only a form leads to (an answer to a POST, the authenticator key) are walked
+by sending the forms, as in the layout test (tests/support/form_walk.py).
+
 Strings the code never marked are not in the catalogue, so this cannot see them directly;
 it sees them when they share a sentence with a marked one, and the axe checks run in
 German too (tests/e2e/test_accessibility.py).
@@ -19,12 +22,13 @@ German too (tests/e2e/test_accessibility.py).
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, partial
 
 import pytest
 
 from tests.support.accounts import State
 from tests.support.catalogues import entries, po_file
+from tests.support.form_walk import walk_the_forms
 from tests.support.languages import SECOND_LANGUAGE, choose_language
 from tests.support.live_site import Site, Window, as_person, as_visitor, problems_on
 
@@ -83,24 +87,25 @@ def english_messages() -> tuple[frozenset[str], tuple[str, ...]]:
     return frozenset(whole), tuple(sorted(parts))
 
 
-def english_on(window: Window, urls: list[str]) -> list[str]:
-    """Open each page; the English found on it."""
+def english_here(window: Window, where: str) -> list[str]:
+    """The English on the page the window shows (named ``where``)."""
     whole, parts = english_messages()
     page = window.page
+    assert page.get_attribute("html", "lang") == SECOND_LANGUAGE, where
+    found: list[str] = []
+    for text in map(_words, page.evaluate(READ)):
+        if not text:
+            continue
+        if text in whole:
+            found.append(f"{where}: {text!r}")
+            continue
+        found += [f"{where}: {part!r} in {text[:80]!r}" for part in parts if part in text]
+    return found
 
-    def english_here(url: str) -> list[str]:
-        assert page.get_attribute("html", "lang") == SECOND_LANGUAGE, url
-        found: list[str] = []
-        for text in map(_words, page.evaluate(READ)):
-            if not text:
-                continue
-            if text in whole:
-                found.append(f"{url}: {text!r}")
-                continue
-            found += [f"{url}: {part!r} in {text[:80]!r}" for part in parts if part in text]
-        return found
 
-    return sorted(set(problems_on(window, urls, english_here)))
+def english_on(window: Window, urls: list[str]) -> list[str]:
+    """Open each page; the English found on it."""
+    return sorted(set(problems_on(window, urls, partial(english_here, window))))
 
 
 def test_the_check_finds_english(site: Site, window: Window) -> None:
@@ -136,3 +141,12 @@ def test_every_page_of_each_account_state_is_in_german(
     choose_language(window.page, SECOND_LANGUAGE)
     english = english_on(window, urls)
     assert not english, "\n".join(english)
+
+
+def test_every_page_only_a_form_leads_to_is_in_german(site: Site, window: Window) -> None:
+    """The answers to a POST (a refused password or code, the recovery codes shown once, a
+    refused sign-in, the deletion's wrong username, the goodbye page) and the authenticator
+    key, which the crawl of links never reaches, for a person who chose German on the first
+    page of each walk: the choice holds through signing up, out and in, and deleting."""
+    walk = walk_the_forms(site, window, partial(english_here, window), SECOND_LANGUAGE)
+    assert not walk.problems, "\n".join(walk.problems)

@@ -30,12 +30,17 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def instance_folder() -> str:
+    """Where development keeps its generated secrets and SQLite file (AUTHDEMO_INSTANCE_PATH
+    moves it)."""
+    return os.environ.get("AUTHDEMO_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+
+
 def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
     """Build the app. ``config`` overrides ``AUTHDEMO_*`` environment settings (tests)."""
     app = Flask(
         __name__,
-        # Development's generated secrets and SQLite file; AUTHDEMO_INSTANCE_PATH moves them.
-        instance_path=os.environ.get("AUTHDEMO_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        instance_path=instance_folder(),
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )

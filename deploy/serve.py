@@ -30,7 +30,8 @@ What the earlier gunicorn configuration did, and where it lives now:
   (tests/production/test_launcher_leaves_nothing.py).
 
 A setting the launcher cannot use (a worker count that is not a whole number, a bind
-address without a port) stops it with one line that names the setting, before anything
+address without a port), or one the app refuses (production without its keys, a
+placeholder controller), stops it with one line that names the setting, before anything
 starts.
 """
 
@@ -48,6 +49,8 @@ from granian import Granian
 from granian.constants import Interfaces
 from granian.log import LogLevels
 
+from authdemo import instance_folder
+from authdemo.config import ConfigError, load_settings
 from authdemo.ratelimit import StorageNotShared, check_server_environment
 
 #: How long a worker may finish its requests after SIGTERM/SIGINT before it is killed.
@@ -127,8 +130,12 @@ def metrics_folder() -> Iterator[str]:
 
 def main() -> int:
     try:
+        # The app's own settings, checked once here as each worker's create_app will: a
+        # worker that fails them exits, is started again and fails again, each time with a
+        # traceback, until granian gives up on the crash loop.
+        load_settings(instance_path=instance_folder())
         shipped = server()
-    except (ServerSettingError, StorageNotShared) as refused:
+    except (ConfigError, ServerSettingError, StorageNotShared) as refused:
         print(f"authdemo: {refused}", file=sys.stderr)
         return 1
     # granian stops its workers on SIGTERM and SIGINT and then returns (or exits after a

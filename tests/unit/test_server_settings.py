@@ -129,3 +129,18 @@ def test_the_launcher_says_what_is_wrong_in_one_line_and_leaves_nothing(
     assert all(name in lines[0] for name in variables), "the line names the setting"
     assert "Traceback" not in launched.stderr
     assert list((tmp_path / "tmp").iterdir()) == [], "a refused start leaves no folder behind"
+
+
+def test_a_setting_the_app_refuses_stops_the_launcher_before_any_worker_starts(
+    tmp_path: Path,
+) -> None:
+    """Production with none of its settings: each worker's create_app would refuse it, crash,
+    be started again and crash again, a traceback each time, until granian gave up on the
+    crash loop (as it did before the launcher checked the app's settings itself)."""
+    launched = _launch(tmp_path, AUTHDEMO_ENV="production", AUTHDEMO_BIND="127.0.0.1:1")
+    assert launched.returncode == 1
+    lines = launched.stderr.strip().splitlines()
+    assert len(lines) == 1, launched.stderr
+    assert lines[0].startswith("authdemo: AUTHDEMO_"), lines[0]
+    assert "worker" not in launched.stderr.lower()
+    assert list((tmp_path / "tmp").iterdir()) == [], "a refused start leaves no folder behind"

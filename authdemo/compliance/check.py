@@ -18,7 +18,11 @@ Each check reads compliance/ and docs/ and compares them with the thing they des
    personal/export mark; and no column is named for what it says is never collected;
 6. the generated copy of the consent notices in notices.md is the text the app renders,
    every published notice text still hashes to its pin in notice-pins.json, and the
-   current version of every purpose has a text in every shipped language.
+   current version of every purpose has a text in every shipped language; the DPIA and
+   the record of processing list exactly the shipped languages.
+
+``flask compliance check --ledger`` adds the configured database's consent ledger
+(authdemo/compliance/ledger.py); this module reads files only.
 
 The result is a list of problems (each with file and line where there is one) and a few
 notes that do not fail the check (for example a cited test in a file git does not track
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import subprocess
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
@@ -137,6 +142,7 @@ def run(
     _check_inventory(report, pack, root, metadata, migrated)
     views = notices.load() if isinstance(notice_views, _Unset) else notice_views
     _check_notices(report, pack, root, views)
+    _check_language_lists(report, pack, root, notices.shipped_languages(root))
     return report
 
 
@@ -496,3 +502,39 @@ def _check_notices(report: Report, pack: Path, root: Path, views: list[NoticeVie
     report.counted["notice versions"] = len({(v.purpose, v.version) for v in views})
     report.counted["notice texts"] = len(views)
     report.counted["shipped languages"] = len(languages)
+
+
+#: Documents that must list the languages the app ships (issue 19 item 6), on a line
+#: "Languages offered: English (`en`), German (`de`)".
+LANGUAGE_LISTS = ("dpia.md", "record-of-processing.md")
+_LANGUAGES_OFFERED = re.compile(r"Languages offered:(.*)$", re.MULTILINE)
+_LANGUAGE_CODE = re.compile(r"`([a-z]{2,3})`")
+
+
+def listed_languages(text: str) -> tuple[str, ...] | None:
+    """The language codes on a document's "Languages offered:" line, or None without one."""
+    line = _LANGUAGES_OFFERED.search(text)
+    return None if line is None else tuple(_LANGUAGE_CODE.findall(line.group(1)))
+
+
+def _check_language_lists(
+    report: Report, pack: Path, root: Path, languages: tuple[str, ...]
+) -> None:
+    for name in LANGUAGE_LISTS:
+        where = _relative(pack / name, root)
+        try:
+            listed = listed_languages((pack / name).read_text(encoding="utf-8"))
+        except OSError:
+            continue  # a missing document is reported where the pack's files are read
+        if listed is None:
+            report.problems.append(
+                Problem(where, 'has no line "Languages offered:" naming the shipped languages')
+            )
+        elif sorted(listed) != sorted(languages):
+            report.problems.append(
+                Problem(
+                    where,
+                    f"lists the languages {', '.join(listed) or 'none'}, but the app ships "
+                    f"{', '.join(languages)} (English and authdemo/translations/)",
+                )
+            )

@@ -1,6 +1,6 @@
 """``flask compliance check``, ``flask compliance manifest`` and ``flask compliance notices``.
 
-flask compliance check [--junit FILE ...]   # non-zero exit and a list of drift
+flask compliance check [--junit FILE ...] [--ledger]   # non-zero exit and a list of drift
 flask compliance manifest [--format md|html] [--out FILE]
 flask compliance notices [--write]          # regenerate notices.md's copy, pin new versions
 flask compliance facts                      # this deployment's facts block and its hash
@@ -10,12 +10,16 @@ flask compliance ledger                     # the ledger's hashes against the pi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 from authdemo import PROJECT_ROOT, current
+
+if TYPE_CHECKING:
+    from authdemo.compliance.ledger import LedgerReport
 
 # The modules behind each command (YAML, the pack's parsers) are imported when the command
 # runs, not with the app: every server worker builds the app and would carry them.
@@ -39,21 +43,36 @@ compliance_cli = AppGroup("compliance", help="The accountability pack in complia
     is_flag=True,
     help="Every service was up for the runs (CI): a cited test skipped in every run fails.",
 )
-def check_command(junit: tuple[Path, ...], every_service: bool) -> None:
+@click.option(
+    "--ledger",
+    "with_ledger",
+    is_flag=True,
+    help="Also check the consent ledger of the configured database against the pins "
+    "(what `flask compliance ledger` does): a record whose hash is not the pinned hash of "
+    "its version and language fails the check.",
+)
+def check_command(junit: tuple[Path, ...], every_service: bool, with_ledger: bool) -> None:
     """Fail if compliance/ and docs/ no longer describe the app (tests, schema, settings,
-    notices), or, with --junit, if a cited test was skipped, expected to fail or failed."""
+    notices), or, with --junit, if a cited test was skipped, expected to fail or failed,
+    or, with --ledger, if a consent record names a text that is not the pinned one."""
     from authdemo.compliance import check
 
     report = check.run(PACK, root=PROJECT_ROOT, junit=junit, every_service=every_service)
+    problems = [str(problem) for problem in report.problems]
+    counted = dict(report.counted)
+    if with_ledger:
+        result = _ledger_report()
+        problems += [f"consent ledger: {problem}" for problem in result.problems]
+        counted["consent records"] = result.rows
     for note in report.notes:
         click.echo(f"note: {note}")
-    counted = ", ".join(f"{n} {what}" for what, n in report.counted.items())
-    if report.ok:
-        click.echo(f"compliance check: no drift ({counted})")
+    summary = ", ".join(f"{n} {what}" for what, n in counted.items())
+    if not problems:
+        click.echo(f"compliance check: no drift ({summary})")
         return
-    for problem in report.problems:
-        click.echo(str(problem), err=True)
-    click.echo(f"compliance check: {len(report.problems)} problem(s) ({counted})", err=True)
+    for problem in problems:
+        click.echo(problem, err=True)
+    click.echo(f"compliance check: {len(problems)} problem(s) ({summary})", err=True)
     raise SystemExit(1)
 
 
@@ -133,14 +152,7 @@ def facts_command(languages: tuple[str, ...]) -> None:
 @compliance_cli.command("ledger")
 def ledger_command() -> None:
     """Fail if a consent record names a notice text that is not a pinned, published one."""
-    from authdemo.compliance import ledger, notices
-    from authdemo.extensions import db
-
-    try:
-        pins = notices.load_pins(PACK)
-    except notices.PinError as exc:
-        raise click.ClickException(str(exc)) from exc
-    result = ledger.compare(db.session, pins)
+    result = _ledger_report()
     for problem in result.problems:
         click.echo(problem, err=True)
     if result.problems:
@@ -155,6 +167,18 @@ def ledger_command() -> None:
         f"consent ledger: {result.rows} record(s), every notice hash is a pinned one "
         f"({len(result.facts)} deployment-facts hash(es): {', '.join(result.facts) or 'none'})"
     )
+
+
+def _ledger_report() -> LedgerReport:
+    """The configured database's consent ledger against compliance/notice-pins.json."""
+    from authdemo.compliance import ledger, notices
+    from authdemo.extensions import db
+
+    try:
+        pins = notices.load_pins(PACK)
+    except notices.PinError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return ledger.compare(db.session, pins)
 
 
 def register_commands(app: Flask) -> None:

@@ -18,6 +18,7 @@ from authdemo.compliance import notices as notice_source
 from authdemo.compliance.inventory import Inventory
 from authdemo.compliance.notices import NoticeView
 from authdemo.config import Settings
+from authdemo.i18n import language_name
 from authdemo.ratelimit import address_retention_seconds
 
 
@@ -102,6 +103,13 @@ def build(settings: Settings, inventory: Inventory, notices: list[NoticeView] | 
                 "Where passkeys are offered",
                 s.PASSKEY_JURISDICTIONS or "everywhere this service runs",
                 "PASSKEY_JURISDICTIONS",
+            ),
+            Setting(
+                "Languages of the pages and the notices",
+                ", ".join(f"{language_name(code)} ({code})" for code in s.languages),
+                "LANGUAGES",
+                "The selector on every page offers these; every current notice is "
+                "published in each language the app ships (flask compliance check).",
             ),
             Setting("This deployment's jurisdiction", s.JURISDICTION or "not set", "JURISDICTION"),
             Setting(

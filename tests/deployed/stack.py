@@ -138,11 +138,12 @@ def read_unit(path: Path) -> configparser.ConfigParser:
     return parser
 
 
-def unit_command(unit: Path) -> tuple[list[str], dict[str, str]]:
-    """A service unit's ``ExecStart`` and ``Environment``, for this checkout instead of
-    /opt/authdemo: the stage runs them exactly as systemd would."""
+def unit_command(unit: Path, key: str = "ExecStart") -> tuple[list[str], dict[str, str]]:
+    """A service unit's ``ExecStart`` (or ``key``, e.g. ``ExecStartPost``) and
+    ``Environment``, for this checkout instead of /opt/authdemo: the stage runs them
+    exactly as systemd would."""
     service = read_unit(unit)["Service"]
-    argv = [part.replace(INSTALL_DIR, str(ROOT)) for part in shlex.split(service["ExecStart"])]
+    argv = [part.replace(INSTALL_DIR, str(ROOT)) for part in shlex.split(service[key])]
     env = dict(item.split("=", 1) for item in shlex.split(service.get("Environment", "")))
     return argv, env
 

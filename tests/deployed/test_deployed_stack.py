@@ -21,6 +21,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import pytest
 from limits import parse_many
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -184,11 +185,19 @@ def test_password_and_code_sign_up_sign_out_and_sign_in(page: Page) -> None:
     expect_account_of(page, "pat")
 
 
-def test_the_retention_timers_command_runs_against_the_deployed_database(
-    deployed: DeployedStack,
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        ("ExecStart", "expired sessions deleted: "),
+        # Then the consent ledger against the pinned notices (issue 19 item 3).
+        ("ExecStartPost", "every notice hash is a pinned one"),
+    ],
+)
+def test_the_retention_timers_commands_run_against_the_deployed_database(
+    deployed: DeployedStack, key: str, says: str
 ) -> None:
-    # deploy/authdemo-retention.service's ExecStart, with the settings the server runs with.
-    command, unit_env = stack.unit_command(stack.RETENTION_SERVICE)
+    # deploy/authdemo-retention.service's commands, with the settings the server runs with.
+    command, unit_env = stack.unit_command(stack.RETENTION_SERVICE, key)
     result = subprocess.run(
         command,
         env={**os.environ, **deployed.env, **unit_env},
@@ -198,7 +207,7 @@ def test_the_retention_timers_command_runs_against_the_deployed_database(
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "expired sessions deleted: " in result.stdout, result.stdout
+    assert says in result.stdout, result.stdout
 
 
 # --- what the proxy lets through ------------------------------------------------------

@@ -83,6 +83,7 @@ def test_the_timer_runs_the_retention_purge_every_hour_with_the_servers_settings
     purge = stack.read_unit(stack.RETENTION_SERVICE)["Service"]
     assert purge["Type"] == "oneshot"
     assert purge["ExecStart"] == f"{stack.INSTALL_DIR}/.venv/bin/flask retention purge"
+    assert purge["ExecStartPost"] == f"{stack.INSTALL_DIR}/.venv/bin/flask compliance ledger"
     server = stack.read_unit(stack.SERVER_UNIT)["Service"]
     assert {key: purge.get(key) for key in SHARED} == {key: server.get(key) for key in SHARED}
 

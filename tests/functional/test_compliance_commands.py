@@ -42,6 +42,21 @@ def test_manifest_page_is_public_and_shows_the_running_configuration(
     assert "Security events about your account" in page
 
 
+@pytest.mark.parametrize(
+    ("offered", "shown"), [("en,de", "English (en), Deutsch (de)"), ("en", "English (en)")]
+)
+def test_the_manifest_names_the_languages_offered(
+    tmp_path: Path, clock: FrozenClock, offered: str, shown: str
+) -> None:
+    """Issue 19 item 6: what this deployment offers (``AUTHDEMO_LANGUAGES``), as the public
+    page and the operator's Markdown say it."""
+    app = with_compliance(make_app(tmp_path, clock, LANGUAGES=offered))
+    page = app.test_client().get("/privacy/manifest").get_data(as_text=True)
+    assert f'<th scope="row">Languages of the pages and the notices</th><td>{shown}</td>' in page
+    markdown = app.test_client().get("/privacy/manifest.md").get_data(as_text=True)
+    assert f"| Languages of the pages and the notices | {shown} | `LANGUAGES` |" in markdown
+
+
 def test_manifest_is_also_served_as_markdown(compliance_app: Flask) -> None:
     response = compliance_app.test_client().get("/privacy/manifest.md")
     assert response.status_code == 200

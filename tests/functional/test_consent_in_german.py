@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from authdemo.extensions import db
 from authdemo.models import ConsentEvent
@@ -154,6 +154,44 @@ def test_a_person_reading_german_agrees_to_the_german_text_and_every_record_name
     audited = app_de.test_cli_runner().invoke(args=["compliance", "ledger"])
     assert audited.exit_code == 0, audited.output
     assert f"{PURPOSE} v{version} (de) {pinned}: 1 record(s)" in audited.output
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        # The German row claims the English text's pin (the reviewer's tamper).
+        lambda pin, version: pin[(PURPOSE, version, "en")],
+        lambda pin, version: "0" * 64,
+    ],
+    ids=["english-pin", "made-up"],
+)
+def test_a_ledger_row_whose_hash_is_not_its_languages_pin_fails_the_compliance_check(
+    app_de: Flask, authenticator: SoftwareAuthenticator, tamper: Any
+) -> None:
+    """Issue 19 item 3, as an auditor runs it: ``flask compliance check --ledger`` over the
+    database a German consent was recorded in passes, and fails once the row's hash is not
+    the pin of its own (version, language), even when it is the pin of another language."""
+    browser = german_browser(app_de)
+    browser.choose_username("anna")
+    fields = form_fields(page(browser, "/signup/how"))
+    assert opt_in(browser, authenticator, fields).status_code == 200
+    runner = app_de.test_cli_runner()
+    clean = runner.invoke(args=["compliance", "check", "--ledger"])
+    assert clean.exit_code == 0, clean.output
+    assert "1 consent records" in clean.output
+
+    with app_de.app_context():
+        forged = tamper(pins(), fields["notice_version"])
+        db.session.execute(update(ConsentEvent).values(notice_sha256=forged))
+        db.session.commit()
+    tampered = runner.invoke(args=["compliance", "check", "--ledger"])
+    assert tampered.exit_code == 1
+    version = fields["notice_version"]
+    assert f"consent ledger: 1 record(s) of {PURPOSE} v{version} (de) store SHA-256 {forged}" in (
+        tampered.output
+    )
+    # Without --ledger the check reads files only (docs/decisions/0017).
+    assert runner.invoke(args=["compliance", "check"]).exit_code == 0
 
 
 def test_the_facts_hash_recorded_is_the_german_block_the_page_showed(

@@ -667,3 +667,25 @@ def test_the_check_fails_when_the_current_notice_lacks_a_shipped_language(pack: 
         "is the current version but has no text in 'de', a shipped language" in p
         for p in said(pack.new_problems())
     )
+
+
+@pytest.mark.parametrize("document", check.LANGUAGE_LISTS)
+def test_a_document_that_does_not_list_every_shipped_language_is_drift(
+    pack: Pack, document: str
+) -> None:
+    """Issue 19 item 6: the DPIA and the record of processing name the languages the app
+    ships (English and every catalogue), on their "Languages offered:" line; the real pack
+    does (the fresh copy has no such problem), and each way of getting it wrong is found."""
+    text = pack.read(document)
+    assert check.listed_languages(text) == notices.shipped_languages(REPO)
+    line = next(line for line in text.splitlines() if "Languages offered:" in line)
+
+    pack.write(document, text.replace(line, line.replace(", German (`de`)", "")))
+    assert any(
+        f"{document}: lists the languages en, but the app ships en, de" in m
+        for m in said(pack.new_problems())
+    ), said(pack.new_problems())
+    pack.write(document, text.replace(line, line + " French (`fr`)."))
+    assert any("lists the languages en, de, fr" in m for m in said(pack.new_problems()))
+    pack.write(document, text.replace("Languages offered:", "Languages:"))
+    assert any('has no line "Languages offered:"' in m for m in said(pack.new_problems()))

@@ -92,6 +92,7 @@ screenshots: $(VENV)/.dev system-packages
 ## serve: production-style server (granian, deploy/serve.py: 2 workers x 2 threads) on 127.0.0.1:8000.
 ## Configure with AUTHDEMO_* variables (see README); production needs AUTHDEMO_ENV=production.
 serve: $(VENV)/.main
+	@$(BIN)/python deploy/serve.py --check
 	$(BIN)/flask db upgrade
 	$(BIN)/flask passkeys record-switches
 	MALLOC_ARENA_MAX=2 $(BIN)/python deploy/serve.py

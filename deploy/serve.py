@@ -1,7 +1,8 @@
 """The shipped HTTP server: granian's WSGI interface with the settings `make serve`, the
 systemd unit and docs/deployment.md use (decision 0020, chosen by `make bench`).
 
-    python deploy/serve.py
+    python deploy/serve.py            # serve
+    python deploy/serve.py --check    # only check the settings (make serve does first)
 
 Two worker processes with two threads each suit a 2-core machine: passkey verification is
 CPU-bound but short, and a second thread works while the first waits for a commit's
@@ -128,7 +129,12 @@ def metrics_folder() -> Iterator[str]:
         shutil.rmtree(made, ignore_errors=True)
 
 
-def main() -> int:
+def main(argv: list[str] = sys.argv[1:]) -> int:
+    """Serve; with ``--check``, only check the settings (make serve does first, so a bad
+    setting is one line before the migrations run, not a traceback from them)."""
+    if argv not in ([], ["--check"]):
+        print("usage: python deploy/serve.py [--check]", file=sys.stderr)
+        return 2
     try:
         # The app's own settings, checked once here as each worker's create_app will: a
         # worker that fails them exits, is started again and fails again, each time with a
@@ -138,6 +144,8 @@ def main() -> int:
     except (ConfigError, ServerSettingError, StorageNotShared) as refused:
         print(f"authdemo: {refused}", file=sys.stderr)
         return 1
+    if argv == ["--check"]:
+        return 0
     # granian stops its workers on SIGTERM and SIGINT and then returns (or exits after a
     # worker crash loop): either way the folder goes with the server.
     with metrics_folder():

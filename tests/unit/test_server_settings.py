@@ -91,14 +91,16 @@ def test_a_setting_the_server_cannot_use_is_refused_naming_it(variable: str, val
     assert repr(value) in str(refused.value), "the message shows what was set"
 
 
-def _launch(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
-    """``python deploy/serve.py`` as make serve and the unit run it, with this environment
-    and a temporary folder of its own."""
+def _launch(
+    tmp_path: Path, *args: str, command: list[str] | None = None, **variables: str
+) -> subprocess.CompletedProcess[str]:
+    """``python deploy/serve.py`` as make serve and the unit run it (or ``command``), with
+    this environment and a temporary folder of its own."""
     tmp = tmp_path / "tmp"
     tmp.mkdir(exist_ok=True)
     env = {"PATH": os.environ["PATH"], "TMPDIR": str(tmp), **REDIS, **variables}
     return subprocess.run(
-        [sys.executable, str(SERVE)],
+        command or [sys.executable, str(SERVE), *args],
         env=env,
         cwd=SERVE.parents[1],
         capture_output=True,
@@ -144,3 +146,34 @@ def test_a_setting_the_app_refuses_stops_the_launcher_before_any_worker_starts(
     assert lines[0].startswith("authdemo: AUTHDEMO_"), lines[0]
     assert "worker" not in launched.stderr.lower()
     assert list((tmp_path / "tmp").iterdir()) == [], "a refused start leaves no folder behind"
+
+
+def test_make_serve_says_what_is_wrong_in_one_line_before_the_migrations() -> None:
+    """``make serve`` as an operator runs it, production with nothing set: the launcher's
+    check speaks first (``flask db upgrade`` printed a 35-line traceback before it)."""
+    launched = subprocess.run(
+        ["make", "--no-print-directory", "serve"],
+        env={"PATH": os.environ["PATH"], "AUTHDEMO_ENV": "production", **REDIS},
+        cwd=SERVE.parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert launched.returncode != 0
+    said = [line for line in launched.stderr.splitlines() if not line.startswith("make: ")]
+    assert len(said) == 1, launched.stderr
+    assert said[0].startswith("authdemo: AUTHDEMO_"), said[0]
+    assert "Traceback" not in launched.stderr + launched.stdout
+    assert "db upgrade" not in launched.stdout
+
+
+def test_the_check_alone_starts_nothing_and_a_stray_argument_is_refused(tmp_path: Path) -> None:
+    checked = _launch(
+        tmp_path, "--check", AUTHDEMO_WORKERS="1", AUTHDEMO_INSTANCE_PATH=str(tmp_path / "i")
+    )
+    assert (checked.returncode, checked.stderr) == (0, "")
+    assert list((tmp_path / "tmp").iterdir()) == []
+    stray = _launch(tmp_path, "--chekc")
+    assert stray.returncode == 2
+    assert stray.stderr.strip() == "usage: python deploy/serve.py [--check]"

@@ -232,13 +232,21 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(original, Exception) and not isinstance(original, HTTPException):
             return _unexpected(original)
         status = error.code or 500
+        # Werkzeug's own names ("Range Not Satisfiable", "Request Header Fields Too Large")
+        # are English: any status without words of its own gets the general ones, which are
+        # translated like every other answer.
+        general = (
+            _("The request could not be processed.")
+            if status < 500
+            else _("Something went wrong on our side.")
+        )
         title = {
             400: _("The request could not be processed."),
             404: _("We couldn't find that page."),
             405: _("That action isn't allowed here."),
             413: _("The request was too large."),
             415: _("That kind of content isn't accepted here."),
-        }.get(status, error.name)
+        }.get(status, general)
         slug = (error.name or "error").lower().replace(" ", "-")
         response = app.make_response(_respond(status, slug, title, title))
         # Keep the headers the exception carries about itself, e.g. Allow on a 405

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
 from authdemo import untrusted_json
@@ -19,19 +20,20 @@ class UnsupportedMediaType(AuthDemoError):
 
 
 def read_json_object() -> dict[str, Any]:
-    """The request body as a JSON object, or a clear 4xx (never a 500)."""
+    """The request body as a JSON object, or a clear 4xx (never a 500), said in the
+    request's language like every other refusal."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
     raw = request.get_data(cache=True)
     # An empty body is not JSON; our pages always send at least ``{}``.
     if not raw:
-        raise InvalidInput("The request body must be a JSON object.")
+        raise InvalidInput(_("The request body must be a JSON object."))
     try:
         data = untrusted_json.loads(raw)
     except ValueError as exc:
-        raise InvalidInput("The request body is not valid JSON.") from exc
+        raise InvalidInput(_("The request body is not valid JSON.")) from exc
     if not isinstance(data, dict):
-        raise InvalidInput("The request body must be a JSON object.")
+        raise InvalidInput(_("The request body must be a JSON object."))
     return data
 
 

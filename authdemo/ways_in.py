@@ -22,7 +22,7 @@ import enum
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from flask_babel import lazy_gettext
+from flask_babel import LazyString, lazy_gettext
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
@@ -52,12 +52,13 @@ class LastWayIn(AuthDemoError):
     title = lazy_gettext("That would leave your account with no way to sign in.")
 
 
-#: What to do first, by what the person tried to remove.
-PASSKEY_IS_LAST = (
+#: What to do first, by what the person tried to remove (in the request's language when
+#: the refusal is raised).
+PASSKEY_IS_LAST = lazy_gettext(
     "This passkey is your only way to sign in, so it can't be removed. First add another "
     "passkey, or set up a password and one-time code; then you can remove it."
 )
-FALLBACK_IS_LAST = (
+FALLBACK_IS_LAST = lazy_gettext(
     "Your password and one-time code are your only way to sign in right now, so they can't "
     "be removed. First add a passkey (where passkeys are available); then you can remove them."
 )
@@ -151,9 +152,11 @@ def keeps_a_way_in(before: Methods, after: Methods, *, passkey_signin: bool) -> 
     )
 
 
-def check_removal(before: Methods, after: Methods, *, passkey_signin: bool, detail: str) -> None:
+def check_removal(
+    before: Methods, after: Methods, *, passkey_signin: bool, detail: LazyString
+) -> None:
     if not keeps_a_way_in(before, after, passkey_signin=passkey_signin):
-        raise LastWayIn(detail)
+        raise LastWayIn(str(detail))
 
 
 def can_remove_a_passkey(methods: Methods, *, passkey_signin: bool) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from authdemo import audit
@@ -50,14 +51,15 @@ class CeremonyProblem:
 
 
 def parse_problem(body: Mapping[str, object]) -> CeremonyProblem:
-    """Exactly ``{"ceremony": ..., "error": ...}`` with values from the fixed lists."""
+    """Exactly ``{"ceremony": ..., "error": ...}`` with values from the fixed lists; a
+    refusal says why in the request's language."""
     if set(body) != {"ceremony", "error"}:
-        raise InvalidInput('Send exactly "ceremony" and "error".')
+        raise InvalidInput(_('Send exactly "ceremony" and "error".'))
     ceremony, error = body["ceremony"], body["error"]
     if not isinstance(ceremony, str) or ceremony not in CEREMONIES:
-        raise InvalidInput("Unknown ceremony.", field="ceremony")
+        raise InvalidInput(_("Unknown ceremony."), field="ceremony")
     if not isinstance(error, str) or error not in ERROR_NAMES:
-        raise InvalidInput("Unknown error name.", field="error")
+        raise InvalidInput(_("Unknown error name."), field="error")
     return CeremonyProblem(ceremony, error)
 
 

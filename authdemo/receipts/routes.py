@@ -31,7 +31,10 @@ from authdemo.sessions.auth import current_session, login_required
 bp = Blueprint("receipts", __name__)
 
 DOWNLOAD_FIELDS = frozenset({"csrf_token", "include_username"})
-#: Cookie-session key: the last ledger row whose receipt a page offered.
+#: Cookie-session key: the receipt id (never the ledger row's number) of the last decision
+#: a page offered. Flask's session cookie is signed, not encrypted: anyone holding it can
+#: read it, and a row number would tell how many decisions the service has recorded
+#: (docs/decisions/0027-consent-receipts.md, "Receipt id").
 OFFERED_KEY = "receipt_offered"
 #: A decision is offered on the next page only while it is this recent.
 OFFER_WINDOW = timedelta(minutes=30)
@@ -90,10 +93,13 @@ def consent_receipt_offer() -> Offer | None:
     latest = receipts.latest_of(db.session, active.user_id)
     if latest is None:
         return None
-    if latest.occurred_at < clock.now() - OFFER_WINDOW or cookie.get(OFFERED_KEY) == latest.id:
+    if latest.occurred_at < clock.now() - OFFER_WINDOW:
         return None
-    cookie[OFFERED_KEY] = latest.id
-    return Offer(_receipt_id_of(latest.id), latest.action)
+    receipt_id = _receipt_id_of(latest.id)
+    if cookie.get(OFFERED_KEY) == receipt_id:
+        return None
+    cookie[OFFERED_KEY] = receipt_id
+    return Offer(receipt_id, latest.action)
 
 
 @bp.app_context_processor

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from authdemo.clock import FrozenClock
 from authdemo.consent import facts
 from authdemo.extensions import db
-from authdemo.models import Base
+from authdemo.models import Base, ConsentEvent
 from authdemo.privacy.service import pseudonym_for
 from authdemo.secrets_at_rest import KeyedHash
 from tests.conftest import Browser, make_app
@@ -191,6 +192,65 @@ def test_the_dashboard_lists_one_receipt_per_ledger_row(
     assert len(ids) == len(set(ids)) == 2
     actions = [claims_of(download(alice, rid))["decision"]["action"] for rid in ids]
     assert actions == ["withdrawn", "granted"]  # newest first, as the dashboard lists them
+
+
+def session_cookie(app: Flask, browser: Browser) -> Any:
+    """What anyone holding the browser's session cookie reads in it: Flask signs the
+    cookie but does not encrypt it (base64 JSON, zlib-compressed when it starts with a
+    dot, before the signature)."""
+    cookie = browser.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    payload = cookie.value.lstrip(".").split(".")[0]
+    data = b64decode(payload)
+    return json.loads(zlib.decompress(data) if cookie.value.startswith(".") else data)
+
+
+def values_in(value: Any) -> list[str]:
+    """Every value in the cookie's JSON, as text (a number as its digits)."""
+    if isinstance(value, dict):
+        return [item for member in value.values() for item in values_in(member)]
+    if isinstance(value, list):
+        return [item for member in value for item in values_in(member)]
+    return [str(value)]
+
+
+def newest_ledger_row(app: Flask) -> int:
+    with app.app_context():
+        newest = db.session.scalar(select(ConsentEvent.id).order_by(ConsentEvent.id.desc()))
+    assert newest is not None
+    return newest
+
+
+def test_the_cookie_after_a_decision_holds_no_ledger_row_number(
+    app: Flask,
+    new_browser: Any,
+    clock: FrozenClock,
+    authenticator: SoftwareAuthenticator,
+) -> None:
+    """A row number in the readable cookie would tell anyone how many consent decisions
+    the service has recorded, which the receipt id is made not to (decision 0027). Others
+    decide first, so the person's rows have numbers no other counter in their cookie
+    shares (their passkey is the site's first); the offer still leads to the download."""
+    for number in range(3):
+        other = new_browser()
+        other.sign_up_with_password(clock, f"other{number}")
+        other.post_form("/account/passkeys/consent/no-thanks", notice_fields(app))
+    alice = new_browser()
+    assert sign_up_with_passkey(app, alice, authenticator).status_code == 200
+    granted = offered_receipt(alice, "/account")
+    row = newest_ledger_row(app)
+    assert row > 3
+    assert str(row) not in values_in(session_cookie(app, alice))
+
+    add_password_and_code(alice, clock)
+    alice.post_form("/account/passkeys/consent/withdraw", notice_fields(app))
+    withdrawn = offered_receipt(alice, "/account/passkeys/consent/withdrawn")
+    row = newest_ledger_row(app)
+    assert str(row) not in values_in(session_cookie(app, alice))
+
+    assert claims_of(download(alice, granted))["decision"]["action"] == "granted"
+    assert claims_of(download(alice, withdrawn))["decision"]["action"] == "withdrawn"
+    assert _OFFER.search(page(alice, "/account")) is None  # each offered once, still
 
 
 # --- what a receipt says about the person ----------------------------------------------------

@@ -4,7 +4,8 @@ One receipt per row of the consent ledger (``consent_events``): what was decided
 (granted, declined, withdrawn; a grant made when asked again is a renewal), about which
 purpose, on which notice (version, language, SHA-256 of the exact text) and beside which
 deployment facts (their SHA-256), when, by whom (a keyed pseudonym, never the username
-unless the person asks for it), who is responsible and how to withdraw. The structure
+unless the person asks for it), who is responsible, how to withdraw and how long the
+record is kept (what the retention purge does with that kind of row). The structure
 follows ISO/IEC TS 27560:2023 (consent record information structure) and the Kantara
 Initiative Consent Receipt Specification v1.1 as a readable basis; it does not claim
 conformance to either.
@@ -100,7 +101,20 @@ HOW_TO_WITHDRAW = N_(
     "only way in and you signed in more than a few minutes ago, you first confirm it's you "
     "with it). Your passkeys are deleted from our records at once."
 )
-ABOUT_RETENTION = N_("How long the service keeps the record of your decision after it.")
+# What ``retention.days`` means for each kind of decision: what ``flask retention purge``
+# does with its ledger row (authdemo.privacy.service.purge_consent_events).
+ABOUT_RETENTION_KEPT = N_(
+    "How many days after this decision the service keeps its record; longer only while this "
+    "is still your latest choice and you have an account. If your account is deleted, the "
+    "record is kept for the rest of that time under the pseudonym on this receipt instead of "
+    "your account, then deleted."
+)
+ABOUT_RETENTION_DECLINED = N_(
+    'How many days after this "No thanks" the service keeps its record: the time it does not '
+    "ask you again. Then the record is deleted, even if this is still your latest choice. If "
+    "your account is deleted before then, the record is kept until then under the pseudonym "
+    "on this receipt instead of your account."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +186,12 @@ class Issuer:
     service_name: str
     controller_name: str
     controller_contact: str
+    #: How long the ledger keeps a grant or a withdrawal after it (CONSENT_RETENTION_DAYS),
+    #: and how long a signing key stays published after its last use.
     retention_days: int
+    #: How long the ledger keeps a "No thanks" (CONSENT_REASK_DAYS): only while it serves
+    #: not asking again.
+    decline_days: int
     #: The receipt's words in a notice's language (``authdemo.receipts.wiring.words_in``:
     #: the app's catalogues); English by default.
     words_in: Callable[[str], Words] = in_english
@@ -335,10 +354,27 @@ def claims(
             "url": f"{issuer.origin}/account/passkeys/consent",
             "how": say(HOW_TO_WITHDRAW),
         },
-        "retention": {
-            "days": issuer.retention_days,
-            "about": say(ABOUT_RETENTION),
-        },
+        "retention": retention(event, issuer, say),
+    }
+
+
+def retention(event: ConsentEvent, issuer: Issuer, say: Callable[[str], str]) -> dict[str, Any]:
+    """What ``flask retention purge`` does with the row (authdemo.privacy.service.
+    purge_consent_events), and so what the receipt may promise (Art 13(2)(a)): a grant or
+    a withdrawal goes ``retention_days`` after it, or later while it is the person's latest
+    choice and their account exists (it must stay demonstrable, Art 7(1)); a "No thanks"
+    goes when the re-ask period ends, latest choice or not (Art 5(1)(e)). An erased
+    account's rows stay, pseudonymised, for the rest of their time."""
+    if event.action == "declined":
+        return {
+            "days": issuer.decline_days,
+            "longer_while_latest": False,
+            "about": say(ABOUT_RETENTION_DECLINED),
+        }
+    return {
+        "days": issuer.retention_days,
+        "longer_while_latest": True,
+        "about": say(ABOUT_RETENTION_KEPT),
     }
 
 

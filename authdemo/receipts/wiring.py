@@ -31,6 +31,7 @@ def issuer() -> service.Issuer:
         controller_name=settings.CONTROLLER_NAME,
         controller_contact=settings.CONTROLLER_CONTACT,
         retention_days=settings.CONSENT_RETENTION_DAYS,
+        decline_days=settings.CONSENT_REASK_DAYS,
         words_in=words_in,
     )
 

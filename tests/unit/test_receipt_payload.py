@@ -31,6 +31,7 @@ def issuer(master: bytes = MASTER) -> service.Issuer:
         controller_name="Example Ltd",
         controller_contact="privacy@example.org",
         retention_days=1095,
+        decline_days=90,
     )
 
 

@@ -94,12 +94,15 @@ ABOUT_ID = N_(
 )
 ABOUT_USERNAME = N_("Included because you asked for it when downloading.")
 PURPOSE_DESCRIPTION = N_("Creating and using passkeys to sign in to your account")
-# Translators: "Stop using passkeys" is the heading of the consent page
-# (templates/consent/manage.html): quote it as that page says it.
+# Translators: quote the page's heading and its two withdraw buttons exactly as the
+# consent page shows them (templates/consent/manage.html, templates/consent/_macros.html);
+# tests/functional/test_receipt_claims.py finds each quoted label on that page.
 HOW_TO_WITHDRAW = N_(
-    "Sign in and choose 'Stop using passkeys' on this page: one click (if a passkey is your "
-    "only way in and you signed in more than a few minutes ago, you first confirm it's you "
-    "with it). Your passkeys are deleted from our records at once."
+    "Sign in, open the page 'Passkey sign-in' at this address and choose 'Withdraw and "
+    "delete my passkeys' (or 'Withdraw anyway and delete my passkeys', as the button reads "
+    "when a passkey is your only way in): one click (if a passkey is your only way in and "
+    "you signed in more than a few minutes ago, you first confirm it's you with it). Your "
+    "passkeys are deleted from our records at once."
 )
 # What ``retention.days`` means for each kind of decision: what ``flask retention purge``
 # does with its ledger row (authdemo.privacy.service.purge_consent_events).

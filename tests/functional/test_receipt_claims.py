@@ -9,6 +9,9 @@
   (``retention.longer_while_latest``), and then it is there until a newer decision, and
   gone after it. After the person deletes their account, the row (under the receipt's
   pseudonym) is there before and gone after, whatever the kind.
+- ``withdraw.how``: every label it quotes is a heading or a control on the consent page
+  it sends the person to, in the receipt's language, and the withdraw button that page
+  shows is one of them, with and without another way in.
 
 The row is found as an auditor finds it, from the receipt alone: its time, its action and
 its subject (the account's id, or ``erased:`` and the receipt's pseudonym once erased).
@@ -20,7 +23,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -30,7 +35,7 @@ from authdemo.clock import FrozenClock
 from authdemo.extensions import db
 from authdemo.models import ConsentEvent
 from tests.conftest import Browser, PasswordAccount
-from tests.functional.test_consent_in_german import form_fields
+from tests.functional.test_consent_in_german import form_fields, opt_in, speaks
 from tests.functional.test_consent_receipts import claims_of, download, offered_receipt
 from tests.functional.test_consent_support import (
     MATERIAL_NEXT,
@@ -231,3 +236,79 @@ def test_after_the_account_is_deleted_the_purge_keeps_a_decision_as_its_receipt_
 
     purge_on(app, clock, at + timedelta(days=days + 1))
     assert rows_of(app, decided) == 0
+
+
+# --- how to withdraw: the words the receipt quotes are on the page ---------------------------
+
+
+class _Labels(HTMLParser):
+    """The text of every heading and every control (button, link, label) in ``<main>``."""
+
+    TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "button", "a", "label"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.in_main = 0
+        self.open: list[tuple[str, list[str]]] = []
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "main":
+            self.in_main += 1
+        elif self.in_main and tag in self.TAGS:
+            self.open.append((tag, []))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "main":
+            self.in_main -= 1
+        elif self.open and self.open[-1][0] == tag:
+            _, text = self.open.pop()
+            self.found.append((tag, " ".join("".join(text).split())))
+
+    def handle_data(self, data: str) -> None:
+        for _, text in self.open:
+            text.append(data)
+
+
+def labels(html: str) -> list[tuple[str, str]]:
+    """(tag, text) of the headings and controls a person sees in the page's ``<main>``."""
+    reader = _Labels()
+    reader.feed(html)
+    return reader.found
+
+
+def withdraw_button(html: str) -> str:
+    match = re.search(
+        rf'<form method="post" action="{WITHDRAW}".*?<button[^>]*>(.*?)</button>', html, re.S
+    )
+    assert match is not None, "the page offers no withdrawal"
+    return " ".join(match.group(1).split())
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_how_to_withdraw_quotes_what_the_consent_page_shows(
+    app: Flask, browser: Browser, clock: FrozenClock, language: str
+) -> None:
+    speaks(browser, {"en": "en-GB,en;q=0.9", "de": "de-DE,de;q=0.9"}[language])
+    assert browser.choose_username("alice").status_code == 302
+    fields = form_fields(page(browser, "/signup/how"))
+    assert fields["notice_language"] == language
+    assert opt_in(browser, SoftwareAuthenticator(), fields).status_code == 200
+    offer = {"en": "Download your consent receipt", "de": "Einwilligungsbeleg herunterladen"}
+    receipt = receipt_offered_on(browser, "/account", offer[language])
+    assert receipt["receipt"]["language"] == language
+    quoted = QUOTED[language].findall(receipt["withdraw"]["how"])
+    consent_page = urlsplit(receipt["withdraw"]["url"]).path
+
+    only_way_in = page(browser, consent_page)  # a passkey is her only way in
+    add_password_and_code(browser, clock)
+    with_another = page(browser, consent_page)
+    shown = {text for html in (only_way_in, with_another) for _, text in labels(html)}
+
+    assert quoted
+    assert [words for words in quoted if words not in shown] == []
+    title = dict(labels(only_way_in))["h1"]
+    assert title in quoted  # the page is named as it calls itself
+    assert withdraw_button(only_way_in) in quoted
+    assert withdraw_button(with_another) in quoted
+    assert withdraw_button(only_way_in) != withdraw_button(with_another)

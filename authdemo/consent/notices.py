@@ -189,11 +189,18 @@ class NoticeBook:
     def material_change_since(self, purpose: str, version: str) -> bool:
         """True if a version published after ``version`` is material (or ``version`` is
         not one we know, in which case nobody can say what was agreed to)."""
+        changed = self.material_versions_since(purpose, version)
+        return changed is None or bool(changed)
+
+    def material_versions_since(self, purpose: str, version: str) -> tuple[Notice, ...] | None:
+        """The material versions published after ``version``, oldest first (their English
+        originals): what changed what was agreed to. None when ``version`` is not one we
+        know."""
         versions = self.versions(purpose)
         index = next((i for i, n in enumerate(versions) if n.version == version), None)
         if index is None:
-            return True
-        return any(n.material for n in versions[index + 1 :])
+            return None
+        return tuple(n for n in versions[index + 1 :] if n.material)
 
 
 def _check_translation(translation: Notice, original: Notice | None) -> None:

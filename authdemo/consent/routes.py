@@ -169,7 +169,8 @@ class Panel:
     only_way_in: bool
     #: The account has a password + code (the page speaks of it only then).
     password_and_code: bool
-    reconsent: Notice | None
+    #: Passkeys are in use without a grant still in force: ask again, saying why.
+    reconsent: service.AskAgain | None
     availability: Availability
     notice: Notice
 
@@ -197,7 +198,7 @@ def panel_for(user_id: str) -> Panel:
         only_way_in=methods.passkeys > 0
         and not methods.without_passkeys().has_way_in(passkey_signin=state.signin),
         password_and_code=methods.password_and_code,
-        reconsent=service.reconsent_due(session, web.notice_book(), user_id),
+        reconsent=service.ask_again(session, web.notice_book(), user_id),
         availability=state,
         notice=web.current_notice(),
     )
@@ -319,19 +320,24 @@ def withdrawn() -> str | Response:
 @bp.route("/account/passkeys/consent/renew", methods=["GET", "POST"])
 @login_required
 def reconsent() -> str | Response:
-    """A material change to the notice: agree to the new text, stop using passkeys, or
-    decide later. Password + code is never blocked by this question."""
+    """Passkeys in use without a grant still in force (``service.ask_again``: a material
+    change to the notice, or no agreement on record): agree to the current text, stop
+    using passkeys, or decide later. The page says which reason applies, and what a "no"
+    leaves: the password and code where the account has them, else the warning that it
+    would leave no way in, with the ways to set one up first. Password + code is never
+    blocked by this question."""
     user_id = _user_id()
     next_url = safe_next(request.values.get("next"), url_for("main.account"))
-    due = service.reconsent_due(db.session, web.notice_book(), user_id)
     if request.method == "GET":
-        if due is None:
+        panel = panel_for(user_id)
+        if panel.reconsent is None:
             return redirect(next_url)
-        last = service.latest(db.session, user_id)
         return render_template(
             "consent/reconsent.html",
-            notice=web.in_page_language(due),
-            agreed=last if last is not None and last.action is Action.GRANTED else None,
+            due=panel.reconsent,
+            notice=web.in_page_language(panel.reconsent.notice),
+            changes=[web.in_page_language(n) for n in panel.reconsent.changed_by],
+            panel=panel,
             next_url=next_url,
         )
     service.reject_unexpected(request.form.keys(), NOTICE_FIELDS | {"next"})

@@ -452,19 +452,60 @@ def has_passkeys(session: Session, user_id: str) -> bool:
 # --- asking ----------------------------------------------------------------------------
 
 
-def reconsent_due(session: Session, book: NoticeBook, user_id: str) -> Notice | None:
-    """The notice to ask about again, or None. Asked of people who use passkeys under an
-    older version when a material version was published since (or under no recorded
-    consent at all, e.g. accounts from before the ledger existed)."""
+class AskedBecause(enum.StrEnum):
+    """Why a person who uses passkeys is asked about the notice again: each reason
+    ``ask_again`` can give, so the question can say the true one."""
+
+    #: No decision on record, e.g. an account whose passkeys are older than the ledger.
+    NO_RECORD = "no-record"
+    #: The decision on record is a "No thanks" or a withdrawal, yet the account has passkeys.
+    NOT_A_GRANT = "not-a-grant"
+    #: The grant names a version this deployment has no text of: nobody can say what it said.
+    UNKNOWN_VERSION = "unknown-version"
+    #: A material version was published after the one agreed to.
+    MATERIAL_CHANGE = "material-change"
+
+
+@dataclass(frozen=True, slots=True)
+class AskAgain:
+    """The question to put to a person again: the notice to agree to, and why."""
+
+    #: The current notice (its English original).
+    notice: Notice
+    because: AskedBecause
+    #: The person's latest decision on record (None: there is none).
+    last: Entry | None
+    #: For a material change: the material versions published since the one agreed to,
+    #: oldest first (what changed what the person agreed to).
+    changed_by: tuple[Notice, ...] = ()
+
+
+def ask_again(session: Session, book: NoticeBook, user_id: str) -> AskAgain | None:
+    """Whether, and why, to ask a person about passkey sign-in again (None: not asked).
+    Asked of people who use passkeys without a grant of a version that is still in force:
+    no decision on record at all (accounts from before the ledger existed), a "no" on
+    record, a grant of a version we have no text of, or a material version published
+    since the one agreed to (GDPR Art 7(1): the consent relied on must be demonstrable)."""
     if not has_passkeys(session, user_id):
         return None
-    current = latest(session, user_id)
-    up_to_date = (
-        current is not None
-        and current.action is Action.GRANTED
-        and not book.material_change_since(PASSKEY_SIGNIN, current.notice_version)
-    )
-    return None if up_to_date else book.current(PASSKEY_SIGNIN)
+    current = book.current(PASSKEY_SIGNIN)
+    last = latest(session, user_id)
+    if last is None:
+        return AskAgain(current, AskedBecause.NO_RECORD, None)
+    if last.action is not Action.GRANTED:
+        return AskAgain(current, AskedBecause.NOT_A_GRANT, last)
+    changed = book.material_versions_since(PASSKEY_SIGNIN, last.notice_version)
+    if changed is None:
+        return AskAgain(current, AskedBecause.UNKNOWN_VERSION, last)
+    if changed:
+        return AskAgain(current, AskedBecause.MATERIAL_CHANGE, last, changed)
+    return None
+
+
+def reconsent_due(session: Session, book: NoticeBook, user_id: str) -> Notice | None:
+    """The notice to ask about again, or None (``ask_again`` without the reason)."""
+    due = ask_again(session, book, user_id)
+    return None if due is None else due.notice
 
 
 def may_invite(session: Session, user_id: str, *, now: datetime, quiet_period: timedelta) -> bool:

@@ -127,6 +127,12 @@ def test_notice_change_asks_again_at_the_next_sign_in(
     page.click("#signin-passkey")
     expect(page).to_have_url(re.compile(r"/account/passkeys/consent/renew\?next="))
     expect(page.locator("#notice-changes")).to_have_text(MATERIAL_NEXT.changes)
+    # A passkey is alice's only way in: no password or code is said to keep working, and
+    # the "no" is warned about, with the ways to set up another way in first.
+    expect(page.locator("#reconsent-keeps-working")).to_have_count(0)
+    expect(page.locator("#only-way-in")).to_be_visible()
+    expect(page.locator("#offer-password-code")).to_be_visible()
+    expect(page.locator("#reconsent-withdraw")).to_have_text("No, stop using passkeys anyway")
     page.wait_for_load_state()
     page.click("#reconsent-agree")
     expect_account_of(page, "alice")

@@ -93,6 +93,14 @@ def test_a_version_we_never_published_counts_as_changed() -> None:
     assert NoticeBook([V1]).material_change_since(PASSKEY_SIGNIN, "0.9") is True
 
 
+def test_the_material_versions_since_one_are_what_changed_it() -> None:
+    # What the renewal page names and shows the notes of (a later wording fix is not).
+    book = NoticeBook([V1, V1_1, V2, V2_1])
+    assert book.material_versions_since(PASSKEY_SIGNIN, "1") == (V2,)
+    assert book.material_versions_since(PASSKEY_SIGNIN, "2") == ()
+    assert book.material_versions_since(PASSKEY_SIGNIN, "0.9") is None
+
+
 def test_published_notice_covers_what_the_issue_requires() -> None:
     text = NOTICES.current(PASSKEY_SIGNIN).text
     assert "face, your fingerprint or your screen-lock PIN" in text

@@ -20,8 +20,10 @@ is offered only once every page is translated into it (docs/translating.md).
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -132,18 +134,60 @@ def offered() -> tuple[str, ...]:
     return languages
 
 
+class Source(enum.StrEnum):
+    """Where the language of a request's pages comes from (the order in the docstring)."""
+
+    #: Stored on the signed-in account (``users.language``); signing in copies it into the
+    #: session, so the session's copy counts as the account's while the two agree.
+    ACCOUNT = "account"
+    #: Chosen with the selector and kept only in this browser's session cookie: made while
+    #: signed out (not stored on the account; compliance/retention.md) or in a
+    #: recovery-code session.
+    SESSION = "session"
+    #: The browser's ``Accept-Language``: nothing is kept.
+    BROWSER = "browser"
+    #: English: nothing chosen, and the browser asks for no offered language.
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class PageLanguage:
+    code: str
+    source: Source
+
+
+def page_language(stored: str | None) -> PageLanguage:
+    """The language this request's pages are in, and where that comes from (the privacy
+    dashboard says both): the locale selector's own choice, so what a page says about it
+    is what it does. ``stored``: the signed-in account's stored language, if any."""
+    code, source = _selected()
+    if source is Source.SESSION and code == stored:
+        source = Source.ACCOUNT  # the session's copy of the account's language
+    return PageLanguage(code, source)
+
+
 def select_language() -> str:
     """Flask-Babel's locale selector: the order in the module docstring."""
     if not has_request_context():
         return SOURCE_LANGUAGE
+    return _selected()[0]
+
+
+def _selected() -> tuple[str, Source]:
+    """The order in the module docstring. A choice in the session is told apart from the
+    account's copy of its language only by ``page_language`` (this runs on every request
+    and loads no account for it)."""
     languages = offered()
     chosen = cookie.get(SESSION_KEY)
     if isinstance(chosen, str) and chosen in languages:
-        return chosen
+        return chosen, Source.SESSION
     stored = _account_language()
     if stored is not None and stored in languages:
-        return stored
-    return browser_language(languages) or SOURCE_LANGUAGE
+        return stored, Source.ACCOUNT
+    found = browser_language(languages)
+    if found is not None:
+        return found, Source.BROWSER
+    return SOURCE_LANGUAGE, Source.DEFAULT
 
 
 def _account_language() -> str | None:

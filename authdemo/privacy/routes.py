@@ -118,9 +118,11 @@ export_limit = limiter.shared_limit(
 @login_required
 def dashboard() -> str:
     settings = current.settings()
+    shown = view.dashboard(db.session, _person())
     return render_template(
         "privacy/dashboard.html",
-        view=view.dashboard(db.session, _person()),
+        view=shown,
+        pages_language=i18n.page_language(shown.user.language),
         current_session_id=_active().id,
         describe_event=view.describe_event,
         consent_labels=view.CONSENT_LABELS,

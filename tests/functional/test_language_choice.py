@@ -134,7 +134,7 @@ def test_the_export_says_which_language_the_account_stored(
     choose(browser, "/account", "de")
     assert browser.client.get("/api/privacy/export").get_json()["account"]["language"] == "de"
     page = browser.client.get("/privacy").get_data(as_text=True)
-    assert re.search(r'id="privacy-language">Deutsch<', page)
+    assert re.search(r'id="privacy-language">Deutsch, bei Ihrem Konto gespeichert<', page)
 
 
 def session_cookie(browser: Browser, app: Flask) -> dict[str, Any]:

@@ -420,6 +420,13 @@ def validate_common(settings: Settings) -> None:
     if settings.NO_WAY_IN_ERASE_DAYS > settings.AUDIT_RETENTION_DAYS:
         # The purge dates an account's last activity from its audit trail.
         raise ConfigError(f"{ENV_PREFIX}NO_WAY_IN_ERASE_DAYS must not exceed AUDIT_RETENTION_DAYS")
+    if settings.CONSENT_REASK_DAYS > settings.CONSENT_RETENTION_DAYS:
+        # A "No thanks" is kept for the re-ask period and every other choice at least for
+        # the retention period: the notice, the facts block and each receipt say so, and the
+        # purge keeps a superseded or erased decline no longer than the retention period.
+        raise ConfigError(
+            f"{ENV_PREFIX}CONSENT_REASK_DAYS must not exceed {ENV_PREFIX}CONSENT_RETENTION_DAYS"
+        )
     if settings.SESSION_IDLE_SECONDS > settings.SESSION_ABSOLUTE_SECONDS:
         raise ConfigError(
             f"{ENV_PREFIX}SESSION_IDLE_SECONDS must not exceed SESSION_ABSOLUTE_SECONDS"

@@ -73,7 +73,8 @@ def build(settings: Settings) -> PrivacyNotice:
             _("Your choices about passkeys"),
             _(
                 "%(kept)s after you make them, and longer only while a yes or a withdrawal "
-                'is still your latest choice; a "No thanks" only %(declined)s',
+                'is still your latest choice and you have an account; a "No thanks" only '
+                "%(declined)s",
                 kept=human_duration(settings.CONSENT_RETENTION_DAYS),
                 declined=human_duration(settings.CONSENT_REASK_DAYS),
             ),

@@ -541,6 +541,7 @@ def export_context(
         retention={
             "audit_events": settings.AUDIT_RETENTION_DAYS,
             "consent_events": settings.CONSENT_RETENTION_DAYS,
+            "consent_declines": settings.CONSENT_REASK_DAYS,
             "problem_reports": settings.COMPLAINT_RETENTION_DAYS,
         },
         current_session_id=current_session_id,

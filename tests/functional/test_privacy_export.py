@@ -4,6 +4,7 @@ signed-in person's own data."""
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from datetime import datetime, timedelta
@@ -32,6 +33,7 @@ from authdemo.models import (
 )
 from authdemo.privacy import service
 from tests.conftest import Browser, make_app
+from tests.functional.test_retention_reasons import decline_then_sign_up_with_password
 from tests.support.authenticator import SoftwareAuthenticator, b64url
 
 EXPORT_API = "/api/privacy/export"
@@ -231,6 +233,27 @@ def test_export_of_a_password_and_code_person_is_valid_against_the_schema(
     assert document["summary"]["password_and_code"] is True
     assert document["summary"]["recovery_codes_left"] == 10
     assert document["passkeys"] == []
+
+
+def test_the_retention_the_export_states_is_each_receipts(
+    app: Flask, clock: FrozenClock, ada: Browser
+) -> None:
+    """What the export says of how long a choice is kept is what the receipt of that choice
+    says (tests/functional/test_receipt_claims.py holds each receipt to the purge): a "No
+    thanks" by its own period, a yes by the consent retention (issue 19 review)."""
+    pat = Browser(app.test_client())
+    decline_then_sign_up_with_password(pat, clock, "pat")
+    for person, decision, key in (
+        (pat, "declined", "consent_declines"),
+        (ada, "granted", "consent_events"),
+    ):
+        document = export_of(person)
+        claims = [
+            json.loads(base64.urlsafe_b64decode(r["jws"].split(".")[1] + "=="))
+            for r in document["consent_receipts"]
+        ]
+        [days] = {c["retention"]["days"] for c in claims if c["decision"]["action"] == decision}
+        assert document["retention_days"][key] == days, (decision, days)
 
 
 def test_schema_refuses_a_document_with_an_unknown_field(ada: Browser) -> None:

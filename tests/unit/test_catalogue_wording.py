@@ -170,3 +170,22 @@ def test_every_text_on_the_withdrawal_step_names_both_of_its_conditions() -> Non
     ]
     assert len(stated) >= 3
     assert [english[:90] for english in stated if SIGNED_IN_A_WHILE_AGO not in english] == []
+
+
+#: A sentence that keeps a record of a choice beyond its period while it is the latest.
+KEPT_WHILE_LATEST = re.compile(r"longer only while[^.;]*latest choice[^.;]*", re.IGNORECASE)
+
+
+def test_every_text_that_keeps_a_choice_while_it_is_the_latest_says_only_with_an_account() -> None:
+    """A yes or a withdrawal is kept past its period only while it is the latest choice AND
+    the account exists: after an erasure the purge deletes it when its period ends
+    (tests/functional/test_receipt_claims.py proves that against the purge). The facts
+    block and the receipt said so; the privacy notice left the account out until issue 19's
+    review."""
+    texts = [english for english, _ in translations("de")]
+    texts += [
+        " ".join(text.split()) for where, text in notice_texts() if where.startswith("facts (en")
+    ]
+    clauses = [match.group(0) for text in texts for match in KEPT_WHILE_LATEST.finditer(text)]
+    assert len(clauses) >= 3
+    assert [clause for clause in clauses if "account" not in clause] == []

@@ -263,6 +263,19 @@ def test_idle_timeout_longer_than_absolute_timeout_is_refused(tmp_path: Path) ->
         )
 
 
+def test_a_re_ask_period_longer_than_the_consent_retention_is_refused(tmp_path: Path) -> None:
+    """A receipt for a "No thanks" promises the record for the re-ask period, which the
+    purge honours only within the consent retention (issue 19 review)."""
+    with pytest.raises(ConfigError, match="AUTHDEMO_CONSENT_REASK_DAYS must not exceed"):
+        load_settings(
+            {"CONSENT_REASK_DAYS": 400, "CONSENT_RETENTION_DAYS": 365},
+            environ={},
+            instance_path=tmp_path,
+        )
+    equal = {"CONSENT_REASK_DAYS": 365, "CONSENT_RETENTION_DAYS": 365}
+    assert load_settings(equal, environ={}, instance_path=tmp_path).CONSENT_REASK_DAYS == 365
+
+
 # --- development defaults -----------------------------------------------------------------
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 
 from alembic import command
 from alembic.config import Config
 from flask import Flask
+from sqlalchemy import Connection
 
 from authdemo.extensions import Database
 
@@ -19,10 +22,41 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(app: Flask, revision: str = "head") -> None:
+class ForeignKeysBroken(RuntimeError):
+    """A migration left rows that refer to rows that are gone; nothing was committed."""
+
+
+@contextmanager
+def _migrating(app: Flask) -> Iterator[Connection]:
+    """One transaction for a whole migration run.
+
+    On SQLite, foreign keys are off while it runs: SQLite cannot drop or change a column in
+    place, so a batch migration copies the table and drops the old one, and with foreign
+    keys on that drop deletes every row that refers to it (ON DELETE CASCADE: a downgrade
+    of the users table emptied passkeys and credentials). The switch works only outside a
+    transaction; before the commit, ``PRAGMA foreign_key_check`` must find nothing, and the
+    connection goes back to the pool with foreign keys on (the SQLite recipe of Alembic's
+    batch mode and of https://www.sqlite.org/lang_altertable.html, section 7)."""
     engine = Database.engine_for(app)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise ForeignKeysBroken("a migration broke a foreign key; rolled back")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def upgrade(app: Flask, revision: str = "head") -> None:
     config = alembic_config()
-    with engine.begin() as connection:
+    with _migrating(app) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
@@ -30,9 +64,8 @@ def upgrade(app: Flask, revision: str = "head") -> None:
 def downgrade(app: Flask, revision: str) -> None:
     """Run the ``downgrade()`` of every migration above ``revision``, newest first, in one
     transaction. What a downgrade can and cannot give back: docs/deployment.md, section 8."""
-    engine = Database.engine_for(app)
     config = alembic_config()
-    with engine.begin() as connection:
+    with _migrating(app) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 

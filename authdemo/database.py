@@ -41,8 +41,10 @@ def _migrating(app: Flask) -> Iterator[Connection]:
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
+            # The pragma takes effect at once (the driver begins no transaction for it);
+            # end the one SQLAlchemy began around it: there is nothing in it to keep.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
+            connection.rollback()
         try:
             with connection.begin():
                 yield connection
@@ -51,7 +53,7 @@ def _migrating(app: Flask) -> Iterator[Connection]:
         finally:
             if sqlite:
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-                connection.commit()
+                connection.rollback()
 
 
 def upgrade(app: Flask, revision: str = "head") -> None:

@@ -379,7 +379,7 @@ def _ask_again_after_sign_in() -> Response | None:
     active = current_session() if current_user.is_authenticated else None
     if active is None or active.restricted or not web.availability().any:
         return None
-    if service.reconsent_due(db.session, web.notice_book(), active.user_id) is None:
+    if service.ask_again(db.session, web.notice_book(), active.user_id) is None:
         return None
     return redirect(url_for("consent.reconsent", next=request.full_path.rstrip("?")))
 

@@ -351,7 +351,7 @@ def reconsent(
     now: datetime,
 ) -> None:
     """Agree to the new material notice. Refused (409) when nothing is due (replay)."""
-    if reconsent_due(session, book, user_id) is None:
+    if ask_again(session, book, user_id) is None:
         raise AlreadyRecorded()
     record(
         session,
@@ -500,12 +500,6 @@ def ask_again(session: Session, book: NoticeBook, user_id: str) -> AskAgain | No
     if changed:
         return AskAgain(current, AskedBecause.MATERIAL_CHANGE, last, changed)
     return None
-
-
-def reconsent_due(session: Session, book: NoticeBook, user_id: str) -> Notice | None:
-    """The notice to ask about again, or None (``ask_again`` without the reason)."""
-    due = ask_again(session, book, user_id)
-    return None if due is None else due.notice
 
 
 def may_invite(session: Session, user_id: str, *, now: datetime, quiet_period: timedelta) -> bool:

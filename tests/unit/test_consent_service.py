@@ -238,18 +238,22 @@ def test_decline_is_refused_within_the_quiet_period(session: Session) -> None:
 def test_reconsent_is_due_only_after_a_material_change_for_passkey_users(session: Session) -> None:
     alice = _user(session)
     _record(session, alice, Action.GRANTED)
-    assert service.reconsent_due(session, V2_BOOK, alice) is None  # no passkey: nothing to ask
+    assert service.ask_again(session, V2_BOOK, alice) is None  # no passkey: nothing to ask
     _passkey(session, alice)
-    assert service.reconsent_due(session, NOTICES, alice) is None
-    assert service.reconsent_due(session, V2_BOOK, alice) is V2
+    assert service.ask_again(session, NOTICES, alice) is None
+    due = service.ask_again(session, V2_BOOK, alice)
+    assert due is not None
+    assert due.notice is V2
     _record(session, alice, Action.GRANTED, notice=V2)
-    assert service.reconsent_due(session, V2_BOOK, alice) is None
+    assert service.ask_again(session, V2_BOOK, alice) is None
 
 
 def test_passkeys_without_any_recorded_consent_are_asked_about(session: Session) -> None:
     alice = _user(session)
     _passkey(session, alice)  # e.g. an account from before the ledger existed
-    assert service.reconsent_due(session, NOTICES, alice) is V1
+    due = service.ask_again(session, NOTICES, alice)
+    assert due is not None
+    assert due.notice is V1
 
 
 def test_reconsent_when_nothing_is_due_is_refused(session: Session) -> None:
